@@ -1,0 +1,75 @@
+//! Typed identifiers. Platform ids are opaque strings chosen by the platform;
+//! the newtypes keep an account id from being passed where a post id belongs.
+
+use std::fmt;
+
+macro_rules! string_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Wraps a platform-chosen id. The caller guarantees it is not empty;
+            /// the event parser checks this for untrusted input.
+            pub fn new(id: impl Into<String>) -> $name {
+                $name(id.into())
+            }
+
+            /// The id as the platform wrote it.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+
+            /// Consumes the id, returning the inner string.
+            pub fn into_string(self) -> String {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(id: &str) -> $name {
+                $name(id.to_owned())
+            }
+        }
+
+        impl From<String> for $name {
+            fn from(id: String) -> $name {
+                $name(id)
+            }
+        }
+
+        impl AsRef<str> for $name {
+            fn as_ref(&self) -> &str {
+                &self.0
+            }
+        }
+    };
+}
+
+string_id!(
+    /// The id of one event in a stream; unique within the stream, it makes ingest idempotent.
+    EventId
+);
+string_id!(
+    /// A platform account.
+    AccountId
+);
+string_id!(
+    /// A platform post.
+    PostId
+);
+string_id!(
+    /// A platform comment.
+    CommentId
+);
+string_id!(
+    /// A person: one human behind one or more accounts, as identity linking infers it.
+    PersonId
+);

@@ -1,0 +1,56 @@
+//! RFC 3339 timestamps, kept in UTC with nanosecond precision.
+
+use std::fmt;
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// An instant, as the `at` field of an event gives it.
+///
+/// Offsets other than `Z` are accepted and converted to UTC; the timestamp is
+/// always written back in UTC with `Z`, with as many fractional digits as it has.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct Timestamp(DateTime<Utc>);
+
+impl Timestamp {
+    /// Parses an RFC 3339 timestamp.
+    pub fn parse(text: &str) -> Result<Timestamp, String> {
+        DateTime::parse_from_rfc3339(text)
+            .map(|t| Timestamp(t.with_timezone(&Utc)))
+            .map_err(|e| format!("not an RFC 3339 time ({e})"))
+    }
+
+    /// Whole seconds since the Unix epoch.
+    pub fn unix_seconds(self) -> i64 {
+        self.0.timestamp()
+    }
+
+    /// Nanoseconds since the Unix epoch (saturating outside about 1677..2262).
+    pub fn unix_nanos(self) -> i64 {
+        self.0.timestamp_nanos_opt().unwrap_or(if self.0.timestamp() < 0 {
+            i64::MIN
+        } else {
+            i64::MAX
+        })
+    }
+
+    /// The timestamp at `seconds` after the Unix epoch, if representable.
+    pub fn from_unix_seconds(seconds: i64) -> Option<Timestamp> {
+        DateTime::from_timestamp(seconds, 0).map(Timestamp)
+    }
+
+    /// The timestamp at `nanos` nanoseconds after the Unix epoch.
+    pub fn from_unix_nanos(nanos: i64) -> Timestamp {
+        Timestamp(DateTime::from_timestamp_nanos(nanos))
+    }
+
+    /// The RFC 3339 text, in UTC with `Z`.
+    pub fn to_rfc3339(self) -> String {
+        self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_rfc3339())
+    }
+}
