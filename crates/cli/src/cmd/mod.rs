@@ -1,0 +1,5 @@
+//! One module per subcommand; each has `Args` (clap) and `run(args) -> anyhow::Result<ExitCode>`.
+
+pub(crate) mod demo;
+pub(crate) mod ingest;
+pub(crate) mod synth;

@@ -1,0 +1,57 @@
+//! The `guardrail` command: composes the engines and the store.
+//!
+//! Each subcommand lives in its own module under `cmd/` with its own `Args`
+//! struct and `run` function. Errors are printed with `{:#}` and exit code 2;
+//! a closed pipe (e.g. `| head`) exits 0.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod cmd;
+
+/// guardrail: a child-safety engine for social platforms.
+#[derive(Parser)]
+#[command(name = "guardrail", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    // Subcommands, one line each; keep the list in README order.
+    /// Run the whole story on a small synthetic world (the main job).
+    Demo(cmd::demo::Args),
+    /// Write a deterministic synthetic platform: events.jsonl, truth.json, bank.txt.
+    Synth(cmd::synth::Args),
+    /// Load an event stream into the store (idempotent, restartable).
+    Ingest(cmd::ingest::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Demo(args) => cmd::demo::run(args),
+        Command::Synth(args) => cmd::synth::run(args),
+        Command::Ingest(args) => cmd::ingest::run(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("guardrail: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
