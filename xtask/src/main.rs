@@ -1,12 +1,27 @@
-//! Repository automation. `cargo run -p xtask -- tidy` checks the invariants
-//! that no compiler enforces; the same checks run as `cargo test -p xtask`.
+//! Repository automation.
+//!
+//! - `cargo xtask ci`: the whole test suite as CI runs it (installs PostgreSQL
+//!   when missing).
+//! - `cargo xtask tidy`: invariants no compiler enforces (also run by `cargo test -p xtask`).
+//! - `cargo xtask postgres`: start the test PostgreSQL cluster and print its URL.
 
+mod ci;
+mod postgres;
 mod tidy;
 
 fn main() -> anyhow::Result<()> {
     let task = std::env::args().nth(1).unwrap_or_default();
     match task.as_str() {
         "tidy" => tidy::run(),
-        _ => anyhow::bail!("usage: cargo run -p xtask -- tidy"),
+        "ci" => ci::run(&workspace_root()),
+        "postgres" => postgres::ensure().map(|url| println!("{url}")),
+        _ => anyhow::bail!("usage: cargo xtask (ci | tidy | postgres)"),
     }
+}
+
+fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| std::path::PathBuf::from("."))
 }

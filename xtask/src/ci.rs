@@ -1,0 +1,84 @@
+//! `cargo xtask ci`: the whole test suite, as CI runs it.
+//!
+//! It installs what the tests need when it is missing (PostgreSQL, and the
+//! Debian packages in `APT_PACKAGES`), starts a throwaway PostgreSQL cluster, then runs
+//! formatting, clippy, tidy and every test of the workspace against both
+//! storage backends.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::Context;
+
+/// Debian packages the test suite needs, with a binary that shows each is present.
+const APT_PACKAGES: &[(&str, &str)] = &[];
+
+pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
+    ensure_apt_packages().context("installing test dependencies")?;
+    let postgres_url = crate::postgres::ensure().context("starting PostgreSQL for the tests")?;
+    println!("ci: PostgreSQL at {postgres_url}");
+
+    step(root, "cargo fmt", &["fmt", "--all", "--", "--check"], &[])?;
+    step(
+        root,
+        "cargo clippy",
+        &["clippy", "--workspace", "--all-targets", "--locked", "--", "-D", "warnings"],
+        &[],
+    )?;
+    let test_env = [
+        ("GUARDRAIL_TEST_POSTGRES_URL", postgres_url.as_str()),
+        ("GUARDRAIL_REQUIRE_POSTGRES", "1"),
+    ];
+    step(root, "cargo test", &["test", "--workspace", "--locked", "--no-fail-fast"], &test_env)?;
+    println!("ci: all steps passed");
+    Ok(())
+}
+
+fn step(root: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> anyhow::Result<()> {
+    println!("ci: {name}");
+    let started = std::time::Instant::now();
+    let mut command = Command::new(env!("CARGO"));
+    command.args(args).current_dir(root);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let status = command.status().with_context(|| format!("running {name}"))?;
+    println!("ci: {name} took {:.0?}", started.elapsed());
+    anyhow::ensure!(status.success(), "{name} failed ({status})");
+    Ok(())
+}
+
+fn on_path(binary: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|paths| std::env::split_paths(&paths).any(|dir| dir.join(binary).is_file()))
+        .unwrap_or(false)
+}
+
+fn ensure_apt_packages() -> anyhow::Result<()> {
+    let missing: Vec<&str> =
+        APT_PACKAGES.iter().filter(|(_, bin)| !on_path(bin)).map(|(pkg, _)| *pkg).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    println!("ci: installing {}", missing.join(" "));
+    apt_install(&missing)
+}
+
+/// Installs Debian packages non-interactively (the CI machine runs as root).
+pub(crate) fn apt_install(packages: &[&str]) -> anyhow::Result<()> {
+    let status = Command::new("apt-get")
+        .arg("update")
+        .arg("-q")
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .context("running apt-get update")?;
+    anyhow::ensure!(status.success(), "apt-get update failed ({status})");
+    let status = Command::new("apt-get")
+        .args(["install", "-y", "-q", "--no-install-recommends"])
+        .args(packages)
+        .env("DEBIAN_FRONTEND", "noninteractive")
+        .status()
+        .context("running apt-get install")?;
+    anyhow::ensure!(status.success(), "apt-get install {} failed ({status})", packages.join(" "));
+    Ok(())
+}
