@@ -33,6 +33,17 @@ impl Timestamp {
         })
     }
 
+    /// Microseconds since the Unix epoch (exact for every timestamp chrono can
+    /// hold; sub-microsecond digits are truncated towards the past).
+    pub fn unix_micros(self) -> i64 {
+        self.0.timestamp_micros()
+    }
+
+    /// The timestamp at `micros` microseconds after the Unix epoch, if representable.
+    pub fn from_unix_micros(micros: i64) -> Option<Timestamp> {
+        DateTime::from_timestamp_micros(micros).map(Timestamp)
+    }
+
     /// The timestamp at `seconds` after the Unix epoch, if representable.
     pub fn from_unix_seconds(seconds: i64) -> Option<Timestamp> {
         DateTime::from_timestamp(seconds, 0).map(Timestamp)

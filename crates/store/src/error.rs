@@ -1,0 +1,61 @@
+//! The store's error type.
+
+/// Everything that can go wrong opening, migrating, reading or writing a store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database URL or path could not be understood.
+    #[error("database URL {url:?}: {why}")]
+    Url {
+        /// The URL as given.
+        url: String,
+        /// Why it was rejected.
+        why: String,
+    },
+    /// The database holds a schema written by a newer guardrail.
+    #[error(
+        "database schema is at version {found}, newer than this guardrail knows ({known}); \
+         upgrade guardrail instead of downgrading the database"
+    )]
+    NewerSchema {
+        /// Version found in the database.
+        found: u32,
+        /// Highest version this build knows.
+        known: u32,
+    },
+    /// A migration failed; the database is left at the previous version.
+    #[error("migration {version} ({name}) failed: {source}")]
+    Migration {
+        /// The migration's version.
+        version: u32,
+        /// The migration's name.
+        name: &'static str,
+        /// The backend's error.
+        source: Box<StoreError>,
+    },
+    /// A stored row could not be read back as what it should be.
+    #[error("stored event at seq {seq} is corrupt: {why}")]
+    Corrupt {
+        /// Its sequence number.
+        seq: u64,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// An argument was out of range (e.g. an unknown ingest run).
+    #[error("{0}")]
+    Invalid(String),
+    /// SQLite reported an error.
+    #[error("sqlite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL reported an error.
+    #[error("postgres: {0}")]
+    Postgres(#[from] postgres::Error),
+    /// File system or stream I/O failed.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}

@@ -1,0 +1,130 @@
+//! Durable storage for guardrail, behind one trait with two real backends:
+//! SQLite (the embedded default: one file, WAL mode, every commit synced) and
+//! PostgreSQL (for deployments that already run one).
+//!
+//! The store is an append-only event log keyed by event id, plus projections
+//! that later components need (current account columns) and the record of
+//! ingest runs. Appending is idempotent: an event whose id is already stored
+//! is counted as a duplicate and not stored again, so re-running an ingest,
+//! or resuming one that was killed, never duplicates anything. Each
+//! [`Store::append`] is one transaction; when it returns, the batch is durable.
+//!
+//! ```
+//! use guardrail_core::Event;
+//! use guardrail_store::{open, NewEvent};
+//!
+//! let dir = tempfile::tempdir().unwrap();
+//! let mut store = open(dir.path().join("g.db").to_str().unwrap()).unwrap();
+//! let line = r#"{"type":"follow","id":"e2","at":"2026-03-01T10:01:00Z","from":"u2","to":"u1"}"#;
+//! let event = NewEvent::from_event(&Event::from_json_line(line).unwrap());
+//! assert_eq!(store.append(&[event.clone()], None).unwrap().inserted, 1);
+//! assert_eq!(store.append(&[event], None).unwrap().duplicates, 1);
+//! assert_eq!(store.summary().unwrap().total_events(), 1);
+//! ```
+#![deny(missing_docs)]
+
+mod error;
+mod ingest;
+mod migrations;
+mod model;
+mod postgres_store;
+mod sqlite_store;
+
+pub use crate::error::StoreError;
+pub use crate::ingest::{ingest, IngestError, IngestOptions, IngestReport};
+pub use crate::migrations::SCHEMA_VERSION;
+pub use crate::model::{
+    AccountColumns, AppendOutcome, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent,
+    Summary,
+};
+pub use crate::postgres_store::PostgresStore;
+pub use crate::sqlite_store::SqliteStore;
+
+/// Which database a store writes to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// The operations every backend provides. All of them are synchronous; a
+/// store is used from one thread at a time.
+pub trait Store: Send {
+    /// Which backend this is.
+    fn backend(&self) -> Backend;
+
+    /// The schema version of the open database.
+    fn schema_version(&mut self) -> Result<u32, StoreError>;
+
+    /// Appends a batch in one transaction: events whose id is new get the next
+    /// sequence numbers in batch order; the others are counted as duplicates.
+    /// With `progress`, the ingest run's row is updated in the same transaction.
+    /// When this returns `Ok`, the batch is durable.
+    fn append(
+        &mut self,
+        events: &[NewEvent],
+        progress: Option<RunProgress>,
+    ) -> Result<AppendOutcome, StoreError>;
+
+    /// Up to `limit` stored events with `seq > after`, in sequence order.
+    fn events_after(&mut self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError>;
+
+    /// Whether an event with this id is stored.
+    fn contains_event(&mut self, id: &str) -> Result<bool, StoreError>;
+
+    /// Counts by type, time span and account figures.
+    fn summary(&mut self) -> Result<Summary, StoreError>;
+
+    /// Records the start of an ingest run and returns its id.
+    fn begin_run(&mut self, source: &str) -> Result<i64, StoreError>;
+
+    /// Records how an ingest run ended.
+    fn finish_run(
+        &mut self,
+        run: i64,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> Result<(), StoreError>;
+
+    /// Every recorded ingest run, oldest first.
+    fn runs(&mut self) -> Result<Vec<IngestRun>, StoreError>;
+}
+
+/// Where the embedded default database lives when none is given.
+pub const DEFAULT_DATABASE: &str = "guardrail.db";
+
+/// Opens (creating and migrating if needed) the database at `url`:
+///
+/// - `postgres://…` or `postgresql://…`: a PostgreSQL server. An extra query
+///   parameter `schema=NAME` keeps guardrail's tables in that schema (created
+///   if missing), so several instances can share one database.
+/// - `sqlite:PATH`, `sqlite://PATH` or a plain path: an SQLite file, created if missing.
+pub fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Box::new(PostgresStore::open(url)?));
+    }
+    let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
+    if path.is_empty() {
+        return Err(StoreError::Url { url: url.to_owned(), why: "no file path".into() });
+    }
+    if path.contains("://") {
+        return Err(StoreError::Url {
+            url: url.to_owned(),
+            why: "unknown scheme; use postgres://…, sqlite:PATH or a file path".into(),
+        });
+    }
+    Ok(Box::new(SqliteStore::open(std::path::Path::new(path))?))
+}
+
+/// The current time as RFC 3339, for run records.
+pub(crate) fn now_rfc3339() -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_micros() as i64)
+        .unwrap_or(0);
+    guardrail_core::Timestamp::from_unix_micros(now)
+        .map(|t| t.to_rfc3339())
+        .unwrap_or_else(|| "1970-01-01T00:00:00Z".to_owned())
+}

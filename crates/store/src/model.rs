@@ -1,0 +1,181 @@
+//! The values that cross the [`crate::Store`] trait.
+
+use guardrail_core::{AgeBand, Event, EventKind, EventType, Timestamp};
+
+/// An event ready to be written: validated, in canonical JSON, with the
+/// columns the store indexes pulled out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewEvent {
+    /// The event id (unique within the store; makes ingest idempotent).
+    pub id: String,
+    /// Its type.
+    pub kind: EventType,
+    /// Its time, in microseconds since the Unix epoch.
+    pub at_micros: i64,
+    /// The canonical JSON of the whole event (one line, no newline).
+    pub body: String,
+    /// For `account` events, the account columns kept in the `accounts` table.
+    pub account: Option<AccountColumns>,
+}
+
+/// The columns of an account kept current by `account` events.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AccountColumns {
+    /// The account id.
+    pub account: String,
+    /// Its handle.
+    pub handle: String,
+    /// Its declared age band; `None` leaves a stored band unchanged.
+    pub age_band: Option<AgeBand>,
+}
+
+impl NewEvent {
+    /// Prepares an event for storage.
+    pub fn from_event(event: &Event) -> NewEvent {
+        let account = match &event.kind {
+            EventKind::Account(a) => Some(AccountColumns {
+                account: a.account.as_str().to_owned(),
+                handle: a.handle.clone(),
+                age_band: a.age_band,
+            }),
+            _ => None,
+        };
+        NewEvent {
+            id: event.id.as_str().to_owned(),
+            kind: event.kind.event_type(),
+            at_micros: event.at.unix_micros(),
+            body: event.to_json_line(),
+            account,
+        }
+    }
+}
+
+/// An event as stored, with the sequence number the store gave it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredEvent {
+    /// Position in the store's log: strictly increasing in insertion order, never reused.
+    pub seq: u64,
+    /// The event id.
+    pub id: String,
+    /// Its type.
+    pub kind: EventType,
+    /// Its time, in microseconds since the Unix epoch.
+    pub at_micros: i64,
+    /// Its canonical JSON.
+    pub body: String,
+}
+
+impl StoredEvent {
+    /// Parses the stored JSON back into an event.
+    pub fn event(&self) -> Result<Event, crate::StoreError> {
+        Event::from_json_line(&self.body)
+            .map_err(|e| crate::StoreError::Corrupt { seq: self.seq, why: e.to_string() })
+    }
+
+    /// The event's time.
+    pub fn at(&self) -> Option<Timestamp> {
+        Timestamp::from_unix_micros(self.at_micros)
+    }
+}
+
+/// What one [`crate::Store::append`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AppendOutcome {
+    /// Events newly stored.
+    pub inserted: u64,
+    /// Events whose id was already stored (or repeated within the batch): not stored again.
+    pub duplicates: u64,
+}
+
+/// Progress of an ingest run, written in the same transaction as a batch so that
+/// after a crash the run's row says exactly what was committed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RunProgress {
+    /// The run the batch belongs to.
+    pub run: i64,
+    /// Input lines consumed up to and including this batch.
+    pub lines: u64,
+    /// Invalid lines skipped up to and including this batch.
+    pub invalid: u64,
+}
+
+/// How an ingest run ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunStatus {
+    /// Still running, or the process died (no terminal state was written).
+    Running,
+    /// Read its whole input.
+    Complete,
+    /// Stopped at an error; what was committed before it stays.
+    Failed,
+}
+
+impl RunStatus {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Complete => "complete",
+            RunStatus::Failed => "failed",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Option<RunStatus> {
+        match text {
+            "running" => Some(RunStatus::Running),
+            "complete" => Some(RunStatus::Complete),
+            "failed" => Some(RunStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One recorded ingest run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngestRun {
+    /// Its id.
+    pub id: i64,
+    /// Where the events came from (a path, or `-` for standard input).
+    pub source: String,
+    /// When it started, as RFC 3339.
+    pub started_at: String,
+    /// When it ended, as RFC 3339, if it did.
+    pub finished_at: Option<String>,
+    /// Its state.
+    pub status: RunStatus,
+    /// Input lines committed.
+    pub lines: u64,
+    /// Events newly stored.
+    pub inserted: u64,
+    /// Events skipped as already stored.
+    pub duplicates: u64,
+    /// Invalid lines skipped (`--skip-invalid`).
+    pub invalid: u64,
+    /// The error that stopped it, for failed runs.
+    pub error: Option<String>,
+}
+
+/// A quick picture of what a store holds.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Events by type, in [`EventType::ALL`] order (types with none are included).
+    pub events_by_type: Vec<(EventType, u64)>,
+    /// Earliest and latest event time, in microseconds since the epoch.
+    pub time_span: Option<(i64, i64)>,
+    /// Distinct accounts seen in `account` events.
+    pub accounts: u64,
+    /// Accounts whose latest declared age band is `minor`.
+    pub minor_accounts: u64,
+}
+
+impl Summary {
+    /// All events.
+    pub fn total_events(&self) -> u64 {
+        self.events_by_type.iter().map(|(_, n)| n).sum()
+    }
+
+    /// Events of one type.
+    pub fn events_of(&self, kind: EventType) -> u64 {
+        self.events_by_type.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n)
+    }
+}

@@ -1,0 +1,314 @@
+//! The PostgreSQL backend (the `postgres` crate: the synchronous face of
+//! rust-postgres, which matches the store's synchronous trait).
+
+use std::collections::HashMap;
+
+use guardrail_core::EventType;
+use postgres::{Client, NoTls};
+
+use crate::migrations::{CREATE_MIGRATIONS_TABLE, MIGRATIONS, SCHEMA_VERSION};
+use crate::model::{
+    AppendOutcome, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
+};
+use crate::sqlite_store::{run_row, stored};
+use crate::{Backend, Store, StoreError};
+
+/// Key of the advisory lock that serialises migrations between processes.
+const MIGRATION_LOCK: i64 = 0x6775_6172_6472_6169; // "guardrai"
+
+/// A PostgreSQL database.
+pub struct PostgresStore {
+    client: Client,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (a `postgres://` URL, optionally with `schema=NAME`)
+    /// and brings the schema up to date.
+    pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let (conn_url, schema) = split_schema(url)?;
+        let client = Client::connect(&conn_url, NoTls)?;
+        let mut store = PostgresStore { client };
+        store.client.batch_execute("SET client_min_messages = warning")?;
+        if let Some(schema) = schema {
+            store.client.batch_execute(&format!(
+                "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\""
+            ))?;
+        }
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        self.client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+        let result = self.migrate_locked();
+        let unlocked = self.client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
+        result?;
+        unlocked?;
+        Ok(())
+    }
+
+    fn migrate_locked(&mut self) -> Result<(), StoreError> {
+        self.client.batch_execute(CREATE_MIGRATIONS_TABLE)?;
+        let current = self.schema_version()?;
+        if current > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema { found: current, known: SCHEMA_VERSION });
+        }
+        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+            let apply = |client: &mut Client| -> Result<(), StoreError> {
+                let mut tx = client.transaction()?;
+                tx.batch_execute(m.postgres)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                    &[&(m.version as i32), &m.name, &crate::now_rfc3339()],
+                )?;
+                tx.commit()?;
+                Ok(())
+            };
+            apply(&mut self.client).map_err(|source| StoreError::Migration {
+                version: m.version,
+                name: m.name,
+                source: Box::new(source),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+/// Removes our own `schema=NAME` parameter from a URL; the name must be a
+/// plain identifier, since it is spliced into SQL.
+fn split_schema(url: &str) -> Result<(String, Option<String>), StoreError> {
+    let Some((base, query)) = url.split_once('?') else {
+        return Ok((url.to_owned(), None));
+    };
+    let mut schema = None;
+    let mut kept = Vec::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        match pair.strip_prefix("schema=") {
+            Some(name) => schema = Some(name.to_owned()),
+            None => kept.push(pair),
+        }
+    }
+    if let Some(name) = &schema {
+        let valid = !name.is_empty()
+            && name.len() <= 63
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            && !name.as_bytes()[0].is_ascii_digit();
+        if !valid {
+            return Err(StoreError::Url {
+                url: url.to_owned(),
+                why: format!(
+                    "schema {name:?} must be 1 to 63 lowercase letters, digits or '_', \
+                     not starting with a digit"
+                ),
+            });
+        }
+    }
+    let conn = if kept.is_empty() { base.to_owned() } else { format!("{base}?{}", kept.join("&")) };
+    Ok((conn, schema))
+}
+
+fn count(n: i64) -> u64 {
+    u64::try_from(n).unwrap_or(0)
+}
+
+impl Store for PostgresStore {
+    fn backend(&self) -> Backend {
+        Backend::Postgres
+    }
+
+    fn schema_version(&mut self) -> Result<u32, StoreError> {
+        let row = self.client.query_one("SELECT MAX(version) FROM schema_migrations", &[])?;
+        let v: Option<i32> = row.get(0);
+        Ok(v.map_or(0, |v| v as u32))
+    }
+
+    fn append(
+        &mut self,
+        events: &[NewEvent],
+        progress: Option<RunProgress>,
+    ) -> Result<AppendOutcome, StoreError> {
+        let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+        let ats: Vec<i64> = events.iter().map(|e| e.at_micros).collect();
+        let bodies: Vec<&str> = events.iter().map(|e| e.body.as_str()).collect();
+        let mut tx = self.client.transaction()?;
+        // One statement for the whole batch; ordinality keeps batch order for
+        // the sequence numbers, and DO NOTHING skips stored ids and repeats.
+        let rows = tx.query(
+            "INSERT INTO events (id, type, at, body)
+             SELECT id, type, at, body
+             FROM UNNEST($1::text[], $2::text[], $3::bigint[], $4::text[])
+                  WITH ORDINALITY AS b(id, type, at, body, ord)
+             ORDER BY ord
+             ON CONFLICT (id) DO NOTHING
+             RETURNING seq, id",
+            &[&ids, &kinds, &ats, &bodies],
+        )?;
+        let inserted: HashMap<String, i64> =
+            rows.iter().map(|r| (r.get::<_, String>(1), r.get::<_, i64>(0))).collect();
+        let outcome = AppendOutcome {
+            inserted: inserted.len() as u64,
+            duplicates: (events.len() - inserted.len()) as u64,
+        };
+
+        // Fold the batch's newly stored account events into one row per
+        // account (latest handle, latest declared band), then upsert them.
+        let mut accounts: Vec<(String, String, Option<&'static str>, i64, i64)> = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for event in events {
+            let (Some(a), Some(&seq)) = (&event.account, inserted.get(&event.id)) else { continue };
+            let band = a.age_band.map(|b| b.as_str());
+            match index.get(a.account.as_str()) {
+                Some(&i) if accounts[i].4 < seq => {
+                    let row = &mut accounts[i];
+                    row.1 = a.handle.clone();
+                    row.2 = band.or(row.2);
+                    row.4 = seq;
+                }
+                Some(_) => {}
+                None => {
+                    index.insert(&a.account, accounts.len());
+                    accounts.push((a.account.clone(), a.handle.clone(), band, seq, seq));
+                }
+            }
+        }
+        if !accounts.is_empty() {
+            let ids: Vec<&str> = accounts.iter().map(|a| a.0.as_str()).collect();
+            let handles: Vec<&str> = accounts.iter().map(|a| a.1.as_str()).collect();
+            let bands: Vec<Option<&str>> = accounts.iter().map(|a| a.2).collect();
+            let firsts: Vec<i64> = accounts.iter().map(|a| a.3).collect();
+            let lasts: Vec<i64> = accounts.iter().map(|a| a.4).collect();
+            tx.execute(
+                "INSERT INTO accounts (id, handle, age_band, first_seq, last_seq)
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[])
+                 ON CONFLICT (id) DO UPDATE SET
+                     handle = excluded.handle,
+                     age_band = COALESCE(excluded.age_band, accounts.age_band),
+                     last_seq = excluded.last_seq",
+                &[&ids, &handles, &bands, &firsts, &lasts],
+            )?;
+        }
+        if let Some(p) = progress {
+            let updated = tx.execute(
+                "UPDATE ingest_runs SET lines = $2, invalid = $3,
+                     inserted = inserted + $4, duplicates = duplicates + $5
+                 WHERE id = $1",
+                &[
+                    &p.run,
+                    &(p.lines as i64),
+                    &(p.invalid as i64),
+                    &(outcome.inserted as i64),
+                    &(outcome.duplicates as i64),
+                ],
+            )?;
+            if updated != 1 {
+                return Err(StoreError::Invalid(format!("no ingest run with id {}", p.run)));
+            }
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn events_after(&mut self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = self.client.query(
+            "SELECT seq, id, type, at, body FROM events WHERE seq > $1 ORDER BY seq LIMIT $2",
+            &[&(after as i64), &(limit as i64)],
+        )?;
+        rows.into_iter()
+            .map(|r| stored(r.get(0), r.get(1), r.get::<_, &str>(2), r.get(3), r.get(4)))
+            .collect()
+    }
+
+    fn contains_event(&mut self, id: &str) -> Result<bool, StoreError> {
+        Ok(self.client.query_opt("SELECT 1 FROM events WHERE id = $1", &[&id])?.is_some())
+    }
+
+    fn summary(&mut self) -> Result<Summary, StoreError> {
+        let counts: HashMap<String, i64> = self
+            .client
+            .query("SELECT type, COUNT(*) FROM events GROUP BY type", &[])?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let span = self.client.query_one("SELECT MIN(at), MAX(at) FROM events", &[])?;
+        let people = self.client.query_one(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE age_band = 'minor') FROM accounts",
+            &[],
+        )?;
+        Ok(Summary {
+            events_by_type: EventType::ALL
+                .iter()
+                .map(|t| (*t, count(counts.get(t.as_str()).copied().unwrap_or(0))))
+                .collect(),
+            time_span: span.get::<_, Option<i64>>(0).zip(span.get::<_, Option<i64>>(1)),
+            accounts: count(people.get(0)),
+            minor_accounts: count(people.get(1)),
+        })
+    }
+
+    fn begin_run(&mut self, source: &str) -> Result<i64, StoreError> {
+        let row = self.client.query_one(
+            "INSERT INTO ingest_runs (source, started_at, status) VALUES ($1, $2, 'running')
+             RETURNING id",
+            &[&source, &crate::now_rfc3339()],
+        )?;
+        Ok(row.get(0))
+    }
+
+    fn finish_run(
+        &mut self,
+        run: i64,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let updated = self.client.execute(
+            "UPDATE ingest_runs SET status = $2, error = $3, finished_at = $4 WHERE id = $1",
+            &[&run, &status.as_str(), &error, &crate::now_rfc3339()],
+        )?;
+        if updated != 1 {
+            return Err(StoreError::Invalid(format!("no ingest run with id {run}")));
+        }
+        Ok(())
+    }
+
+    fn runs(&mut self) -> Result<Vec<IngestRun>, StoreError> {
+        self.client
+            .query(
+                "SELECT id, source, started_at, finished_at, status, lines, inserted, duplicates,
+                        invalid, error
+                 FROM ingest_runs ORDER BY id",
+                &[],
+            )?
+            .into_iter()
+            .map(|r| {
+                run_row(
+                    r.get(0),
+                    r.get(1),
+                    r.get(2),
+                    r.get(3),
+                    r.get::<_, &str>(4),
+                    [r.get(5), r.get(6), r.get(7), r.get(8)],
+                    r.get(9),
+                )
+            })
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_schema;
+
+    #[test]
+    fn schema_parameter_is_removed_and_validated() {
+        let (url, schema) = split_schema("postgres://u@h/db?schema=t_1&sslmode=disable").unwrap();
+        assert_eq!(url, "postgres://u@h/db?sslmode=disable");
+        assert_eq!(schema.as_deref(), Some("t_1"));
+        let (url, schema) = split_schema("postgres://u@h/db").unwrap();
+        assert_eq!((url.as_str(), schema), ("postgres://u@h/db", None));
+        for bad in ["x\"; DROP", "", "1abc", "Upper"] {
+            let err = split_schema(&format!("postgres://h/db?schema={bad}")).unwrap_err();
+            assert!(err.to_string().contains("schema"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! The embedded SQLite backend.
+
+use std::path::Path;
+
+use guardrail_core::EventType;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+
+use crate::migrations::{CREATE_MIGRATIONS_TABLE, MIGRATIONS, SCHEMA_VERSION};
+use crate::model::{
+    AppendOutcome, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
+};
+use crate::{Backend, Store, StoreError};
+
+/// An SQLite database file.
+///
+/// Opened in WAL mode with `synchronous=FULL`, so every committed transaction
+/// survives a crash of the process or of the machine; readers in other
+/// processes do not block the writer.
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens or creates the file at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.is_dir() {
+                return Err(StoreError::Url {
+                    url: path.display().to_string(),
+                    why: format!("directory {} does not exist", parent.display()),
+                });
+            }
+        }
+        let conn = Connection::open(path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // journal_mode returns the mode in effect; anything but WAL means the
+        // file system cannot do it (e.g. some network mounts).
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Url {
+                url: path.display().to_string(),
+                why: format!("cannot use WAL journal mode here (got {mode})"),
+            });
+        }
+        conn.execute_batch(
+            "PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA cache_size = -65536;",
+        )?;
+        let mut store = SqliteStore { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        self.conn.execute_batch(CREATE_MIGRATIONS_TABLE)?;
+        let current = self.schema_version()?;
+        if current > SCHEMA_VERSION {
+            return Err(StoreError::NewerSchema { found: current, known: SCHEMA_VERSION });
+        }
+        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+            let apply = |conn: &mut Connection| -> Result<(), StoreError> {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                tx.execute_batch(m.sqlite)?;
+                tx.execute(
+                    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
+                    params![m.version, m.name, crate::now_rfc3339()],
+                )?;
+                tx.commit()?;
+                Ok(())
+            };
+            apply(&mut self.conn).map_err(|source| StoreError::Migration {
+                version: m.version,
+                name: m.name,
+                source: Box::new(source),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> Backend {
+        Backend::Sqlite
+    }
+
+    fn schema_version(&mut self) -> Result<u32, StoreError> {
+        let v: Option<u32> =
+            self.conn.query_row("SELECT MAX(version) FROM schema_migrations", [], |r| r.get(0))?;
+        Ok(v.unwrap_or(0))
+    }
+
+    fn append(
+        &mut self,
+        events: &[NewEvent],
+        progress: Option<RunProgress>,
+    ) -> Result<AppendOutcome, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut outcome = AppendOutcome::default();
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO events (id, type, at, body) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            let mut upsert_account = tx.prepare_cached(
+                "INSERT INTO accounts (id, handle, age_band, first_seq, last_seq)
+                 VALUES (?1, ?2, ?3, ?4, ?4)
+                 ON CONFLICT (id) DO UPDATE SET
+                     handle = excluded.handle,
+                     age_band = COALESCE(excluded.age_band, accounts.age_band),
+                     last_seq = excluded.last_seq",
+            )?;
+            for event in events {
+                let changed = insert.execute(params![
+                    event.id,
+                    event.kind.as_str(),
+                    event.at_micros,
+                    event.body
+                ])?;
+                if changed == 0 {
+                    outcome.duplicates += 1;
+                    continue;
+                }
+                outcome.inserted += 1;
+                if let Some(a) = &event.account {
+                    let seq = tx.last_insert_rowid();
+                    upsert_account.execute(params![
+                        a.account,
+                        a.handle,
+                        a.age_band.map(|b| b.as_str()),
+                        seq
+                    ])?;
+                }
+            }
+        }
+        if let Some(p) = progress {
+            let updated = tx.execute(
+                "UPDATE ingest_runs SET lines = ?2, invalid = ?3,
+                     inserted = inserted + ?4, duplicates = duplicates + ?5
+                 WHERE id = ?1",
+                params![
+                    p.run,
+                    p.lines as i64,
+                    p.invalid as i64,
+                    outcome.inserted as i64,
+                    outcome.duplicates as i64
+                ],
+            )?;
+            if updated != 1 {
+                return Err(StoreError::Invalid(format!("no ingest run with id {}", p.run)));
+            }
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn events_after(&mut self, after: u64, limit: usize) -> Result<Vec<StoredEvent>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT seq, id, type, at, body FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![after as i64, limit as i64], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?, r.get(4)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, id, kind, at_micros, body) = row?;
+            out.push(stored(seq, id, &kind, at_micros, body)?);
+        }
+        Ok(out)
+    }
+
+    fn contains_event(&mut self, id: &str) -> Result<bool, StoreError> {
+        let found: Option<i64> = self
+            .conn
+            .query_row("SELECT 1 FROM events WHERE id = ?1", params![id], |r| r.get(0))
+            .optional()?;
+        Ok(found.is_some())
+    }
+
+    fn summary(&mut self) -> Result<Summary, StoreError> {
+        let mut counts = std::collections::HashMap::new();
+        {
+            let mut stmt = self.conn.prepare("SELECT type, COUNT(*) FROM events GROUP BY type")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            for row in rows {
+                let (kind, n) = row?;
+                counts.insert(kind, n as u64);
+            }
+        }
+        let span: (Option<i64>, Option<i64>) =
+            self.conn.query_row("SELECT MIN(at), MAX(at) FROM events", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?;
+        let (accounts, minors): (i64, i64) = self.conn.query_row(
+            "SELECT COUNT(*), COUNT(*) FILTER (WHERE age_band = 'minor') FROM accounts",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(Summary {
+            events_by_type: EventType::ALL
+                .iter()
+                .map(|t| (*t, counts.get(t.as_str()).copied().unwrap_or(0)))
+                .collect(),
+            time_span: span.0.zip(span.1),
+            accounts: accounts as u64,
+            minor_accounts: minors as u64,
+        })
+    }
+
+    fn begin_run(&mut self, source: &str) -> Result<i64, StoreError> {
+        self.conn.execute(
+            "INSERT INTO ingest_runs (source, started_at, status) VALUES (?1, ?2, 'running')",
+            params![source, crate::now_rfc3339()],
+        )?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn finish_run(
+        &mut self,
+        run: i64,
+        status: RunStatus,
+        error: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let updated = self.conn.execute(
+            "UPDATE ingest_runs SET status = ?2, error = ?3, finished_at = ?4 WHERE id = ?1",
+            params![run, status.as_str(), error, crate::now_rfc3339()],
+        )?;
+        if updated != 1 {
+            return Err(StoreError::Invalid(format!("no ingest run with id {run}")));
+        }
+        Ok(())
+    }
+
+    fn runs(&mut self) -> Result<Vec<IngestRun>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, source, started_at, finished_at, status, lines, inserted, duplicates,
+                    invalid, error
+             FROM ingest_runs ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, String>(4)?,
+                [
+                    r.get::<_, i64>(5)?,
+                    r.get::<_, i64>(6)?,
+                    r.get::<_, i64>(7)?,
+                    r.get::<_, i64>(8)?,
+                ],
+                r.get::<_, Option<String>>(9)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, source, started_at, finished_at, status, n, error) = row?;
+            out.push(run_row(id, source, started_at, finished_at, &status, n, error)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Builds a [`StoredEvent`] from its columns (shared with the PostgreSQL backend).
+pub(crate) fn stored(
+    seq: i64,
+    id: String,
+    kind: &str,
+    at_micros: i64,
+    body: String,
+) -> Result<StoredEvent, StoreError> {
+    let seq = u64::try_from(seq)
+        .map_err(|_| StoreError::Corrupt { seq: 0, why: format!("negative seq {seq}") })?;
+    let kind = kind
+        .parse::<EventType>()
+        .map_err(|()| StoreError::Corrupt { seq, why: format!("unknown type {kind:?}") })?;
+    Ok(StoredEvent { seq, id, kind, at_micros, body })
+}
+
+/// Builds an [`IngestRun`] from its columns (shared with the PostgreSQL backend).
+pub(crate) fn run_row(
+    id: i64,
+    source: String,
+    started_at: String,
+    finished_at: Option<String>,
+    status: &str,
+    [lines, inserted, duplicates, invalid]: [i64; 4],
+    error: Option<String>,
+) -> Result<IngestRun, StoreError> {
+    let status = RunStatus::parse(status).ok_or_else(|| {
+        StoreError::Invalid(format!("ingest run {id} has unknown status {status:?}"))
+    })?;
+    Ok(IngestRun {
+        id,
+        source,
+        started_at,
+        finished_at,
+        status,
+        lines: lines as u64,
+        inserted: inserted as u64,
+        duplicates: duplicates as u64,
+        invalid: invalid as u64,
+        error,
+    })
+}

@@ -1,0 +1,355 @@
+//! The store test suite, run against every backend: SQLite always, and
+//! PostgreSQL when `GUARDRAIL_TEST_POSTGRES_URL` names a server (required when
+//! `GUARDRAIL_REQUIRE_POSTGRES=1`, as `cargo xtask ci` sets it). Each test gets
+//! its own SQLite file and its own PostgreSQL schema.
+
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use guardrail_core::{Event, EventType};
+use guardrail_store::{
+    ingest, open, Backend, IngestError, IngestOptions, NewEvent, RunStatus, Store, StoreError,
+};
+use proptest::prelude::*;
+
+struct Target {
+    url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Target {
+    fn open(&self) -> Box<dyn Store> {
+        open(&self.url).unwrap_or_else(|e| panic!("opening {}: {e}", self.url))
+    }
+}
+
+fn targets() -> Vec<Target> {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let dir = tempfile::tempdir().unwrap();
+    let mut out =
+        vec![Target { url: dir.path().join("t.db").display().to_string(), _dir: Some(dir) }];
+    match std::env::var("GUARDRAIL_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => {
+            let schema = format!(
+                "t_{}_{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .subsec_nanos()
+            );
+            let sep = if url.contains('?') { '&' } else { '?' };
+            out.push(Target { url: format!("{url}{sep}schema={schema}"), _dir: None });
+        }
+        _ => assert!(
+            std::env::var("GUARDRAIL_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+            "GUARDRAIL_REQUIRE_POSTGRES=1 but GUARDRAIL_TEST_POSTGRES_URL is not set"
+        ),
+    }
+    out
+}
+
+fn follow(id: &str, minute: u32) -> String {
+    format!(
+        r#"{{"type":"follow","id":"{id}","at":"2026-03-01T10:{:02}:00Z","from":"u2","to":"u1"}}"#,
+        minute % 60
+    )
+}
+
+fn account(id: &str, account: &str, handle: &str, band: Option<&str>) -> String {
+    let band = band.map(|b| format!(r#","age_band":"{b}""#)).unwrap_or_default();
+    format!(
+        r#"{{"type":"account","id":"{id}","at":"2026-03-01T09:00:00.5Z","account":"{account}","handle":"{handle}"{band}}}"#
+    )
+}
+
+fn new_event(line: &str) -> NewEvent {
+    NewEvent::from_event(&Event::from_json_line(line).unwrap())
+}
+
+fn all_events(store: &mut dyn Store) -> Vec<guardrail_store::StoredEvent> {
+    let mut out = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.events_after(after, 7).unwrap();
+        let Some(last) = page.last() else { return out };
+        after = last.seq;
+        out.extend(page);
+    }
+}
+
+#[test]
+fn append_is_idempotent_on_event_id() {
+    for t in targets() {
+        let mut store = t.open();
+        let batch: Vec<NewEvent> =
+            (0..5).map(|i| new_event(&follow(&format!("e{i}"), i))).collect();
+        let first = store.append(&batch, None).unwrap();
+        assert_eq!((first.inserted, first.duplicates), (5, 0), "{:?}", store.backend());
+        let again = store.append(&batch, None).unwrap();
+        assert_eq!((again.inserted, again.duplicates), (0, 5));
+        // Repeats inside one batch count as duplicates too.
+        let repeated = vec![new_event(&follow("x", 1)), new_event(&follow("x", 2))];
+        let outcome = store.append(&repeated, None).unwrap();
+        assert_eq!((outcome.inserted, outcome.duplicates), (1, 1));
+        assert!(store.contains_event("x").unwrap());
+        assert!(!store.contains_event("y").unwrap());
+        let stored = all_events(store.as_mut());
+        assert_eq!(stored.len(), 6);
+        // The first occurrence wins.
+        assert_eq!(stored[5].event().unwrap().at.to_rfc3339(), "2026-03-01T10:01:00Z");
+        // Reopening sees the same data.
+        drop(store);
+        assert_eq!(t.open().summary().unwrap().total_events(), 6);
+    }
+}
+
+#[test]
+fn events_come_back_in_order_and_equal() {
+    for t in targets() {
+        let mut store = t.open();
+        let lines = [
+            account("a1", "u1", "threadwork", Some("adult")),
+            follow("f1", 3),
+            r#"{"type":"post","id":"p","at":"2026-03-01T10:02:00Z","post":"p1","author":"u1","caption":"tab\there \"quoted\" \\ back","hashtags":["embroidery"],"media":[{"kind":"image","pdq":"f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22"}]}"#.to_owned(),
+            r#"{"type":"report","id":"r","at":"2026-03-01T10:03:00Z","reporter":null,"target":{"hashtag":"x"},"category":"spam","text":"ünïcödé ✓"}"#.to_owned(),
+        ];
+        let batch: Vec<NewEvent> = lines.iter().map(|l| new_event(l)).collect();
+        store.append(&batch, None).unwrap();
+        let stored = all_events(store.as_mut());
+        assert_eq!(stored.len(), lines.len());
+        for (s, line) in stored.iter().zip(&lines) {
+            assert_eq!(s.event().unwrap(), Event::from_json_line(line).unwrap());
+        }
+        assert!(stored.windows(2).all(|w| w[0].seq < w[1].seq));
+        assert_eq!(stored[0].kind, EventType::Account);
+        assert_eq!(store.events_after(stored[3].seq, 10).unwrap(), vec![]);
+    }
+}
+
+#[test]
+fn summary_counts_types_accounts_and_minors() {
+    for t in targets() {
+        let mut store = t.open();
+        let batch = vec![
+            new_event(&account("a1", "u1", "one", Some("minor"))),
+            new_event(&account("a2", "u2", "two", Some("adult"))),
+            new_event(&follow("f1", 1)),
+        ];
+        store.append(&batch, None).unwrap();
+        // A later update without age_band keeps the declared band; a new band replaces it.
+        store.append(&[new_event(&account("a3", "u1", "one-renamed", None))], None).unwrap();
+        let s = store.summary().unwrap();
+        assert_eq!((s.accounts, s.minor_accounts), (2, 1));
+        store.append(&[new_event(&account("a4", "u2", "two", Some("minor")))], None).unwrap();
+        let s = store.summary().unwrap();
+        assert_eq!((s.accounts, s.minor_accounts), (2, 2));
+        assert_eq!(s.events_of(EventType::Account), 4);
+        assert_eq!(s.events_of(EventType::Follow), 1);
+        assert_eq!(s.events_of(EventType::Search), 0);
+        assert_eq!(s.total_events(), 5);
+        let (first, last) = s.time_span.unwrap();
+        assert!(first < last);
+        // Within one batch too: the band survives an update that omits it.
+        store
+            .append(
+                &[
+                    new_event(&account("b1", "u9", "nine", Some("minor"))),
+                    new_event(&account("b2", "u9", "nine2", None)),
+                ],
+                None,
+            )
+            .unwrap();
+        assert_eq!(store.summary().unwrap().minor_accounts, 3);
+    }
+}
+
+fn stream(n: usize) -> String {
+    (0..n).map(|i| follow(&format!("e{i}"), i as u32) + "\n").collect()
+}
+
+#[test]
+fn ingest_twice_adds_nothing_and_records_runs() {
+    for t in targets() {
+        let mut store = t.open();
+        let input = stream(2_500);
+        let options = IngestOptions { batch_size: 1_000, ..IngestOptions::default() };
+        let mut batches = 0;
+        let first =
+            ingest(input.as_bytes(), store.as_mut(), "s.jsonl", &options, &mut |_| batches += 1)
+                .unwrap();
+        assert_eq!((first.inserted, first.duplicates, first.lines), (2_500, 0, 2_500));
+        assert_eq!(batches, 3);
+        let second =
+            ingest(input.as_bytes(), store.as_mut(), "s.jsonl", &options, &mut |_| {}).unwrap();
+        assert_eq!((second.inserted, second.duplicates), (0, 2_500));
+        let runs = store.runs().unwrap();
+        assert_eq!(runs.len(), 2);
+        assert!(runs.iter().all(|r| r.status == RunStatus::Complete && r.lines == 2_500));
+        assert_eq!((runs[1].inserted, runs[1].duplicates), (0, 2_500));
+        assert_eq!(store.summary().unwrap().total_events(), 2_500);
+    }
+}
+
+#[test]
+fn strict_ingest_stops_at_the_first_bad_line_and_keeps_what_came_before() {
+    for t in targets() {
+        let mut store = t.open();
+        let mut input = stream(30);
+        input.push_str(r#"{"type":"follow","id":"bad","at":"2026-03-01T10:00:00Z","from":"u2"}"#);
+        input.push('\n');
+        input.push_str(&follow("after", 1));
+        let options = IngestOptions { batch_size: 8, ..IngestOptions::default() };
+        let err = ingest(input.as_bytes(), store.as_mut(), "bad.jsonl", &options, &mut |_| {})
+            .unwrap_err();
+        let IngestError::Invalid { line, source, report } = &err else { panic!("{err}") };
+        assert_eq!(*line, 31);
+        assert_eq!(source.field, "to");
+        assert!(err.to_string().starts_with("line 31, field to: "), "{err}");
+        assert_eq!(report.inserted, 30);
+        assert!(store.contains_event("e29").unwrap());
+        assert!(!store.contains_event("after").unwrap());
+        let runs = store.runs().unwrap();
+        assert_eq!(runs[0].status, RunStatus::Failed);
+        assert_eq!(runs[0].lines, 30);
+        assert!(runs[0].error.as_deref().unwrap_or("").contains("line 31, field to"));
+    }
+}
+
+#[test]
+fn skip_invalid_counts_each_bad_line_and_loads_the_rest() {
+    for t in targets() {
+        let mut store = t.open();
+        let input = format!(
+            "{}\nnot json\n{}\n{{\"type\":\"mystery\",\"id\":\"m\",\"at\":\"2026-03-01T10:00:00Z\"}}\n\n{}\n",
+            follow("a", 1),
+            follow("b", 2),
+            follow("c", 3)
+        );
+        let options = IngestOptions { skip_invalid: true, ..IngestOptions::default() };
+        let report = ingest(input.as_bytes(), store.as_mut(), "-", &options, &mut |_| {}).unwrap();
+        assert_eq!((report.inserted, report.invalid, report.lines), (3, 2, 6));
+        assert_eq!(report.errors.len(), 2);
+        assert!(report.errors[0].starts_with("line 2, field (line): "), "{:?}", report.errors);
+        assert!(report.errors[1].starts_with("line 4, field type: "), "{:?}", report.errors);
+        // Told to skip unknown types, the unknown one is no longer invalid.
+        let options = IngestOptions { skip_unknown_types: true, ..options };
+        let report = ingest(input.as_bytes(), store.as_mut(), "-", &options, &mut |_| {}).unwrap();
+        assert_eq!((report.duplicates, report.invalid, report.skipped_unknown), (3, 1, 1));
+    }
+}
+
+#[test]
+fn an_interrupted_ingest_resumes_without_duplicates() {
+    for t in targets() {
+        let mut store = t.open();
+        let full = stream(1_000);
+        // The first run sees only part of the file (as if killed), the second all of it.
+        let cut = full.char_indices().filter(|(_, c)| *c == '\n').nth(399).unwrap().0 + 1;
+        let options = IngestOptions { batch_size: 64, ..IngestOptions::default() };
+        ingest(&full.as_bytes()[..cut], store.as_mut(), "f", &options, &mut |_| {}).unwrap();
+        let report = ingest(full.as_bytes(), store.as_mut(), "f", &options, &mut |_| {}).unwrap();
+        assert_eq!((report.inserted, report.duplicates), (600, 400));
+        let ids: Vec<String> = all_events(store.as_mut()).into_iter().map(|e| e.id).collect();
+        let expected: Vec<String> = (0..1_000).map(|i| format!("e{i}")).collect();
+        assert_eq!(ids, expected);
+    }
+}
+
+#[test]
+fn newer_schema_is_refused_and_reopening_is_a_no_op() {
+    for t in targets() {
+        let mut store = t.open();
+        assert_eq!(store.schema_version().unwrap(), guardrail_store::SCHEMA_VERSION);
+        store.append(&[new_event(&follow("keep", 1))], None).unwrap();
+        drop(store);
+        let mut store = t.open();
+        assert!(store.contains_event("keep").unwrap());
+        // Pretend a newer guardrail migrated this database.
+        let future = guardrail_store::SCHEMA_VERSION + 1;
+        match store.backend() {
+            Backend::Sqlite => {
+                let path = t.url.clone();
+                drop(store);
+                assert!(mark_sqlite_newer(&path, future), "could not mark the schema as newer");
+            }
+            Backend::Postgres => {
+                drop(store);
+                mark_postgres_newer(&t.url, future);
+            }
+        }
+        let err = open(&t.url).err().expect("a newer schema must be refused");
+        assert!(matches!(err, StoreError::NewerSchema { .. }), "{err}");
+        assert!(err.to_string().contains("newer"), "{err}");
+    }
+}
+
+/// Marks an SQLite database as migrated by a newer guardrail, behind the store's back.
+fn mark_sqlite_newer(path: &str, version: u32) -> bool {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, 'future', 'x')",
+        [version],
+    )
+    .is_ok()
+}
+
+fn mark_postgres_newer(url: &str, version: u32) {
+    let (base, schema) = url.split_once("?schema=").unwrap();
+    let mut client = postgres::Client::connect(base, postgres::NoTls).unwrap();
+    client
+        .batch_execute(&format!(
+            "INSERT INTO \"{schema}\".schema_migrations (version, name, applied_at) \
+             VALUES ({version}, 'future', 'x')"
+        ))
+        .unwrap();
+}
+
+#[test]
+fn bad_urls_are_explained() {
+    for (url, needle) in [
+        ("", "no file path"),
+        ("mysql://x", "unknown scheme"),
+        ("/no/such/dir/g.db", "does not exist"),
+        ("postgres://h/db?schema=Bad", "schema"),
+    ] {
+        let err = open(url).err().expect("must fail");
+        assert!(err.to_string().contains(needle), "{url}: {err}");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// Model check: whatever batches arrive, in whatever split, the store holds
+    /// exactly the first occurrence of every id, in arrival order.
+    #[test]
+    fn store_matches_first_occurrence_model(
+        ids in proptest::collection::vec(0u8..40, 1..120),
+        split in proptest::collection::vec(1usize..30, 1..10),
+    ) {
+        for t in targets() {
+            let mut store = t.open();
+            let events: Vec<NewEvent> = ids
+                .iter()
+                .enumerate()
+                .map(|(i, id)| new_event(&follow(&format!("e{id}"), i as u32)))
+                .collect();
+            let mut rest = &events[..];
+            let mut sizes = split.iter().cycle();
+            while !rest.is_empty() {
+                let n = (*sizes.next().unwrap()).min(rest.len());
+                store.append(&rest[..n], None).unwrap();
+                rest = &rest[n..];
+            }
+            let mut seen = std::collections::HashSet::new();
+            let expected: Vec<&NewEvent> = events.iter().filter(|e| seen.insert(e.id.clone())).collect();
+            let stored = all_events(store.as_mut());
+            prop_assert_eq!(stored.len(), expected.len());
+            for (s, e) in stored.iter().zip(expected) {
+                prop_assert_eq!(&s.id, &e.id);
+                prop_assert_eq!(&s.body, &e.body);
+            }
+        }
+    }
+}
