@@ -25,6 +25,7 @@ mod error;
 mod event;
 mod hex;
 mod ids;
+mod lexicon;
 mod parse;
 mod reader;
 mod serialize;
@@ -40,6 +41,7 @@ pub use crate::event::{
 };
 pub use crate::hex::{HexError, Md5, Pdq, Sha256};
 pub use crate::ids::{AccountId, CommentId, EventId, PersonId, PostId};
+pub use crate::lexicon::{AgeCode, EmojiCode, Lexicon, LexiconError, Severity, Term, TermKind};
 pub use crate::reader::{EventReader, ReaderConfig, ReaderStats};
 pub use crate::tier::RiskTier;
 pub use crate::time::Timestamp;

@@ -21,6 +21,10 @@ pub struct Truth {
     /// Accounts of minors.
     #[serde(default)]
     pub minors: Vec<String>,
+    /// Posts whose media is a near-duplicate of a hash in the world's bank,
+    /// with the number of bits flipped (0 for an exact copy).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub bank_matches: BTreeMap<String, u32>,
 }
 
 /// Why a truth file could not be read.

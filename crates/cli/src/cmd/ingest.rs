@@ -1,11 +1,111 @@
-//! `guardrail ingest` (placeholder while it is being written this session).
+//! `guardrail ingest`: load an event stream into the store.
 
+use std::io::{BufRead, BufReader, IsTerminal};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+use guardrail_store::{IngestOptions, IngestReport, Store};
 
 /// Arguments of `guardrail ingest`.
 #[derive(clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// The event stream (JSON Lines, format v1); `-` reads standard input.
+    #[arg(long, value_name = "FILE")]
+    events: PathBuf,
+    /// Where to store: a file path or sqlite:PATH (embedded), or postgres://…
+    #[arg(long, value_name = "URL", env = "GUARDRAIL_DATABASE", default_value = guardrail_store::DEFAULT_DATABASE)]
+    database: String,
+    /// Skip and count invalid lines instead of stopping at the first one.
+    #[arg(long)]
+    skip_invalid: bool,
+    /// Skip and count events whose `type` this version does not know.
+    #[arg(long)]
+    skip_unknown_types: bool,
+    /// Events per transaction.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    batch_size: u32,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
 
-pub(crate) fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("ingest is not built yet")
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let mut store = guardrail_store::open(&args.database)
+        .with_context(|| format!("opening database {}", args.database))?;
+    let options = IngestOptions {
+        batch_size: args.batch_size as usize,
+        skip_invalid: args.skip_invalid,
+        skip_unknown_types: args.skip_unknown_types,
+        ..IngestOptions::default()
+    };
+    let source = args.events.display().to_string();
+    let report = if source == "-" {
+        load(
+            BufReader::with_capacity(1 << 20, std::io::stdin()),
+            store.as_mut(),
+            &source,
+            &options,
+            args.quiet,
+        )?
+    } else {
+        let file = std::fs::File::open(&args.events)
+            .with_context(|| format!("opening events file {source}"))?;
+        load(
+            BufReader::with_capacity(1 << 20, file),
+            store.as_mut(),
+            &source,
+            &options,
+            args.quiet,
+        )?
+    };
+    if !args.quiet {
+        print_report(&report, &args.database);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Ingests `input`, printing progress to a terminal's stderr about once a second.
+pub(crate) fn load<R: BufRead + Send>(
+    input: R,
+    store: &mut dyn Store,
+    source: &str,
+    options: &IngestOptions,
+    quiet: bool,
+) -> anyhow::Result<IngestReport> {
+    let show_progress = !quiet && std::io::stderr().is_terminal();
+    let mut last = Instant::now();
+    let report = guardrail_store::ingest(input, store, source, options, &mut |r| {
+        if show_progress && last.elapsed() >= Duration::from_secs(1) {
+            last = Instant::now();
+            eprint!("\r  {} lines, {} events stored ...", r.lines, r.inserted);
+        }
+    });
+    if show_progress {
+        eprint!("\r\x1b[K");
+    }
+    Ok(report.with_context(|| format!("ingesting {source}"))?)
+}
+
+fn print_report(report: &IngestReport, database: &str) {
+    let secs = report.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "ingested {} lines into {database} in {:.2} s ({:.0} events/s): \
+         {} new events, {} already stored",
+        report.lines,
+        secs,
+        report.events() as f64 / secs,
+        report.inserted,
+        report.duplicates,
+    );
+    if report.skipped_unknown > 0 {
+        println!("skipped {} events of unknown type", report.skipped_unknown);
+    }
+    if report.invalid > 0 {
+        println!("skipped {} invalid lines; the first ones:", report.invalid);
+        for e in &report.errors {
+            println!("  {e}");
+        }
+    }
 }
