@@ -50,7 +50,7 @@ fn field_errors_are_specific() {
     let cases = [
         (format!(r#"{{"type":"folow",{base}}}"#), "field type: unknown event type \"folow\""),
         (
-            format!(r#"{{"type":"follow","id":"e","at":"yesterday","from":"a","to":"b"}}"#),
+            r#"{"type":"follow","id":"e","at":"yesterday","from":"a","to":"b"}"#.to_owned(),
             "field at: not an RFC 3339 time",
         ),
         (
@@ -139,7 +139,7 @@ fn unknown_types_are_skipped_only_when_asked() {
 fn overlong_and_non_utf8_lines_are_rejected_and_reading_continues() {
     let mut text = Vec::new();
     text.extend_from_slice(b"{\"type\":\"follow\",\"id\":\"");
-    text.extend(std::iter::repeat(b'x').take(200));
+    text.extend(std::iter::repeat_n(b'x', 200));
     text.extend_from_slice(b"\"}\n\xff\xfe\n{\"type\":\"follow\",\"id\":\"e2\",\"at\":\"2026-03-01T10:01:00Z\",\"from\":\"u2\",\"to\":\"u1\"}");
     let config = ReaderConfig { max_line_bytes: 100, ..ReaderConfig::default() };
     let results: Vec<_> = EventReader::with_config(&text[..], config).collect();

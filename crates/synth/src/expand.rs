@@ -384,7 +384,7 @@ impl Expander<'_> {
             });
             vec![Media { kind: MediaKind::Image, pdq: Some(Pdq(pdq)), md5, sha256: None }]
         };
-        let with_md5 = post % 3 == 0;
+        let with_md5 = post.is_multiple_of(3);
         match plan {
             MediaPlan::None => Vec::new(),
             MediaPlan::Random => image(self.hash_bytes(42, post as u64), with_md5),

@@ -69,10 +69,8 @@ fn a_world_is_valid_time_ordered_and_causal() {
                 ViewTarget::Account(a) => assert!(known(a)),
                 ViewTarget::Post(p) => assert!(posts.contains(p.as_str())),
             },
-            EventKind::Enforcement(e) => {
-                if e.action == guardrail_core::EnforcementAction::Ban {
-                    banned.insert(e.account.as_str().to_owned());
-                }
+            EventKind::Enforcement(e) if e.action == guardrail_core::EnforcementAction::Ban => {
+                banned.insert(e.account.as_str().to_owned());
             }
             _ => {}
         }
@@ -89,7 +87,7 @@ fn a_world_is_valid_time_ordered_and_causal() {
     assert!(!truth.bank_matches.is_empty());
     // Seeds: some sellers are banned for child safety, about a tenth.
     let sellers = truth.network.values().filter(|r| *r == "seller").count();
-    let seeds = banned.iter().filter(|a| truth.network.get(*a).is_some()).count();
+    let seeds = banned.iter().filter(|a| truth.network.contains_key(*a)).count();
     assert!(seeds * 20 >= sellers && seeds * 5 <= sellers, "{seeds} seeds of {sellers} sellers");
 }
 

@@ -460,7 +460,11 @@ pub(crate) fn plan(config: &Config) -> World {
     let mut follows: Vec<Vec<(u32, u32)>> =
         (0..accounts.len() as u32).into_par_iter().map(|a| ctx.follows_of(a)).collect();
     ctx.migrate_followers(&mut follows);
-    let mut events: Vec<Ev> = Vec::with_capacity(n * 52);
+    // Sized for follows (with a margin for unfollows) and account events; the
+    // interactions reserve exactly what they need below, so the largest
+    // vector is never over-allocated.
+    let follow_count: usize = follows.iter().map(Vec::len).sum();
+    let mut events: Vec<Ev> = Vec::with_capacity(follow_count + follow_count / 32 + 6 * n);
     for (a, list) in follows.iter().enumerate() {
         let mut r = rng_for(seed, 3, a as u64);
         for &(b, t) in list {
@@ -541,7 +545,7 @@ pub(crate) fn plan(config: &Config) -> World {
 
     // Interactions, per actor, in parallel.
     let index = PostIndex { posts: &posts, offsets: &post_offsets, by_author: &by_author };
-    let mut interactions: Vec<(Vec<Ev>, Vec<(u32, u32, u32)>)> = (0..accounts.len() as u32)
+    let mut interactions: Vec<(Vec<Ev>, Vec<Exposure>)> = (0..accounts.len() as u32)
         .into_par_iter()
         .map(|a| ctx.interactions_of(a, &follows[a as usize], &index))
         .collect();
@@ -549,6 +553,8 @@ pub(crate) fn plan(config: &Config) -> World {
     // Comment numbers in actor order, then reports from exposures.
     let mut comment = 0u32;
     let mut exposures = Vec::new();
+    let more: usize = interactions.iter().map(|(evs, _)| evs.len()).sum();
+    events.reserve_exact(more + n / 50 + 1_000);
     for (evs, exp) in &mut interactions {
         for e in evs.iter_mut() {
             if e.kind == Kind::Comment {
@@ -562,7 +568,10 @@ pub(crate) fn plan(config: &Config) -> World {
     drop(interactions);
     ctx.reports(&mut events, &exposures, &index, &mut rng);
 
-    events.par_sort_by_key(|e| e.t);
+    // In place (a stable sort would need a second copy). Ties are broken by
+    // every field, so the order is deterministic; events equal in every field
+    // are interchangeable.
+    events.par_sort_unstable_by_key(|e| (e.t, e.kind as u8, e.a, e.b, e.c));
     World { accounts, posts, events, niche_members, sellers: seller_ids, bank_size }
 }
 
@@ -571,6 +580,9 @@ fn bump(counter: &mut u32) -> u32 {
     *counter += 1;
     v
 }
+
+/// A benign account saw a seller: (account, seller, time).
+type Exposure = (u32, u32, u32);
 
 struct PostIndex<'a> {
     posts: &'a [PostPlan],
@@ -782,7 +794,7 @@ impl Ctx<'_> {
         a: u32,
         follows: &[(u32, u32)],
         posts: &PostIndex<'_>,
-    ) -> (Vec<Ev>, Vec<(u32, u32, u32)>) {
+    ) -> (Vec<Ev>, Vec<Exposure>) {
         let mut r = rng_for(self.seed, 9, a as u64);
         let acct = &self.accounts[a as usize];
         let (likes, views, comments, searches) = match acct.role {
@@ -857,7 +869,7 @@ impl Ctx<'_> {
     fn reports(
         &self,
         events: &mut Vec<Ev>,
-        exposures: &[(u32, u32, u32)],
+        exposures: &[Exposure],
         posts: &PostIndex<'_>,
         rng: &mut SmallRng,
     ) {

@@ -85,7 +85,7 @@ pub(crate) fn load<R: BufRead + Send>(
     if show_progress {
         eprint!("\r\x1b[K");
     }
-    Ok(report.with_context(|| format!("ingesting {source}"))?)
+    report.with_context(|| format!("ingesting {source}"))
 }
 
 fn print_report(report: &IngestReport, database: &str) {
