@@ -1,101 +1,157 @@
-//! The lexicon file format (TOML, format 1): terms with categories and
-//! severities, emoji codes and age-code patterns.
+//! The lexicon file format (TOML, format 1): entries (terms, phrases,
+//! patterns, emoji codes, age codes) with a category, a severity, the surfaces
+//! they apply to and a source; and the plain word-list form many shared
+//! blocklists come in.
 //!
 //! This is the shared data model; the text engine compiles a [`Lexicon`] into
-//! a matcher, and the synthetic generator draws code words from one. The
+//! a matcher, and the synthetic generator plants code words from one. The
 //! format is documented in `docs/LEXICON.md`.
 
 use serde::{Deserialize, Serialize};
 
-/// What a match of an entry should lead to.
+/// How strong a signal a match of an entry is.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
-    /// A signal only: counts towards risk, never acts alone.
-    Watch,
-    /// Queue for human review.
-    Review,
-    /// Never show or suggest; searches for it get resources instead of results.
+    /// Usually innocent (a pizza or a map emoji): never blocks alone, only
+    /// strengthens other signals in the same text.
+    Weak,
+    /// A real signal: flags for review, and blocks together with another one.
+    Strong,
+    /// Never shown or suggested; a search for it gets help resources instead of results.
     Block,
 }
 
-/// How a term is used on the platform.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+impl Severity {
+    /// The name in lexicon files and verdicts.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Weak => "weak",
+            Severity::Strong => "strong",
+            Severity::Block => "block",
+        }
+    }
+}
+
+/// Where a text appears on the platform.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
-pub enum TermKind {
-    /// A word or short phrase, matched in any text.
-    Word,
-    /// Used as a hashtag (matched with and without `#`, and inside hashtags).
+#[allow(missing_docs)] // Each variant is the surface it names.
+pub enum Surface {
     Hashtag,
-    /// A coded word standing for something else.
-    Code,
+    Search,
+    Autocomplete,
+    Handle,
+    Bio,
+    Caption,
+    Comment,
 }
 
-/// One term of a lexicon.
+impl Surface {
+    /// Every surface.
+    pub const ALL: [Surface; 7] = [
+        Surface::Hashtag,
+        Surface::Search,
+        Surface::Autocomplete,
+        Surface::Handle,
+        Surface::Bio,
+        Surface::Caption,
+        Surface::Comment,
+    ];
+
+    /// The name in lexicon files and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Surface::Hashtag => "hashtag",
+            Surface::Search => "search",
+            Surface::Autocomplete => "autocomplete",
+            Surface::Handle => "handle",
+            Surface::Bio => "bio",
+            Surface::Caption => "caption",
+            Surface::Comment => "comment",
+        }
+    }
+
+    /// Parses a surface name.
+    pub fn parse(name: &str) -> Option<Surface> {
+        Surface::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+}
+
+/// What an entry matches.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EntryKind {
+    /// One word (matched as a whole word, and inside hashtags and handles).
+    Term,
+    /// Several words in order.
+    Phrase,
+    /// A regular expression over normalised text.
+    Pattern,
+    /// An emoji or emoji sequence standing for something (`means`).
+    Emoji,
+    /// A number code for an age: `text` is a pattern with `{n}` where the number goes.
+    AgeCode,
+}
+
+/// One lexicon entry.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Term {
-    /// The term in plain form.
-    pub term: String,
-    /// Report category it belongs to (e.g. `child_safety`).
+pub struct Entry {
+    /// What it matches.
+    pub kind: EntryKind,
+    /// The term, phrase, regex, emoji sequence or age-code pattern.
+    pub text: String,
+    /// Category (e.g. `child_safety`).
     pub category: String,
-    /// What a match leads to.
+    /// Signal strength.
     pub severity: Severity,
-    /// How it is used.
-    pub kind: TermKind,
-    /// Where the term is documented (required in lexicons meant for deployments).
+    /// Surfaces it applies to; absent means all.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub surfaces: Option<Vec<Surface>>,
+    /// Where the entry is documented.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Free text for reviewers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
-}
-
-/// An emoji sequence used as a code for a term.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EmojiCode {
-    /// The emoji, in order (variation selectors are ignored when matching).
-    pub sequence: String,
-    /// What it stands for (usually a term of the same lexicon).
-    pub means: String,
-    /// What a match leads to.
-    pub severity: Severity,
-    /// Where the code is documented.
+    /// For emoji codes: what the code stands for.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// Free text for reviewers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-}
-
-/// A pattern that states an age in code, e.g. `chapter {n}`.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgeCode {
-    /// The pattern, with `{n}` where the number goes.
-    pub pattern: String,
-    /// Whether the number is written reversed (e.g. 31 for 13).
-    #[serde(default)]
+    pub means: Option<String>,
+    /// For age codes: the number is written reversed (31 for 13).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub reversed: bool,
-    /// Numbers strictly below this are a minor's age.
-    #[serde(default = "default_below")]
-    pub below: u32,
-    /// What a match leads to.
-    pub severity: Severity,
-    /// Where the code is documented.
+    /// For age codes: numbers strictly below this are a minor's age (default 18).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub source: Option<String>,
-    /// Free text for reviewers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub below: Option<u32>,
 }
 
-fn default_below() -> u32 {
-    18
+impl Entry {
+    /// A `block` term on every surface, as a plain word list gives it.
+    pub fn block_term(text: &str) -> Entry {
+        let kind =
+            if text.contains(char::is_whitespace) { EntryKind::Phrase } else { EntryKind::Term };
+        Entry {
+            kind,
+            text: text.to_owned(),
+            category: "blocklist".to_owned(),
+            severity: Severity::Block,
+            surfaces: None,
+            source: None,
+            note: None,
+            means: None,
+            reversed: false,
+            below: None,
+        }
+    }
+
+    /// Whether the entry applies on `surface`.
+    pub fn applies_to(&self, surface: Surface) -> bool {
+        self.surfaces.as_ref().is_none_or(|s| s.contains(&surface))
+    }
 }
 
-/// A lexicon file.
+/// A lexicon.
 #[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Lexicon {
@@ -109,15 +165,9 @@ pub struct Lexicon {
     /// Whether every entry must carry a `source` (lexicons for deployments).
     #[serde(default)]
     pub require_sources: bool,
-    /// Terms.
-    #[serde(default)]
-    pub terms: Vec<Term>,
-    /// Emoji codes.
-    #[serde(default)]
-    pub emoji: Vec<EmojiCode>,
-    /// Age codes.
-    #[serde(default)]
-    pub age_codes: Vec<AgeCode>,
+    /// The entries.
+    #[serde(default, rename = "entry")]
+    pub entries: Vec<Entry>,
 }
 
 /// Why a lexicon file was rejected.
@@ -130,19 +180,60 @@ pub enum LexiconError {
     /// An entry is not acceptable.
     #[error("lexicon: {field}: {why}")]
     Invalid {
-        /// Which entry and field, e.g. `terms[3].term`.
+        /// Which entry and field, e.g. `entry[3].text`, or `line 7` of a word list.
         field: String,
         /// Why.
         why: String,
     },
 }
 
+/// Longest entry text accepted, in characters.
+pub const MAX_ENTRY_CHARS: usize = 200;
+
 impl Lexicon {
-    /// Parses and checks a lexicon file's text.
+    /// Parses and checks a lexicon file's TOML text.
     pub fn from_toml(text: &str) -> Result<Lexicon, LexiconError> {
         let lexicon: Lexicon = toml::from_str(text)?;
         lexicon.validate()?;
         Ok(lexicon)
+    }
+
+    /// Parses a plain word list: one term or phrase a line, `#` starts a
+    /// comment, blank lines are ignored; each line is a `block` entry on every surface.
+    pub fn from_word_list(name: &str, text: &str) -> Result<Lexicon, LexiconError> {
+        let mut entries = Vec::new();
+        for (i, line) in text.lines().enumerate() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            if line.is_empty() {
+                continue;
+            }
+            if line.chars().count() > MAX_ENTRY_CHARS {
+                return Err(LexiconError::Invalid {
+                    field: format!("line {}", i + 1),
+                    why: format!("longer than {MAX_ENTRY_CHARS} characters"),
+                });
+            }
+            entries.push(Entry::block_term(line));
+        }
+        let lexicon = Lexicon {
+            format: 1,
+            name: name.to_owned(),
+            description: String::new(),
+            require_sources: false,
+            entries,
+        };
+        lexicon.validate()?;
+        Ok(lexicon)
+    }
+
+    /// Reads either form: TOML when the text has a `format =` line, else a word list.
+    pub fn parse(name: &str, text: &str) -> Result<Lexicon, LexiconError> {
+        let is_toml = text.lines().any(|l| l.trim_start().starts_with("format"));
+        if is_toml {
+            Lexicon::from_toml(text)
+        } else {
+            Lexicon::from_word_list(name, text)
+        }
     }
 
     fn validate(&self) -> Result<(), LexiconError> {
@@ -151,39 +242,89 @@ impl Lexicon {
             return Err(invalid("format".into(), "only format 1 is known"));
         }
         let mut seen = std::collections::HashSet::new();
-        for (i, t) in self.terms.iter().enumerate() {
-            if t.term.trim().is_empty() {
-                return Err(invalid(format!("terms[{i}].term"), "is empty"));
+        for (i, e) in self.entries.iter().enumerate() {
+            let at = |field: &str| format!("entry[{i}].{field}");
+            if e.text.trim().is_empty() {
+                return Err(invalid(at("text"), "is empty"));
             }
-            if t.term.chars().count() > 200 {
-                return Err(invalid(format!("terms[{i}].term"), "is longer than 200 characters"));
+            if e.text.chars().count() > MAX_ENTRY_CHARS {
+                return Err(invalid(at("text"), "is longer than 200 characters"));
             }
-            if !seen.insert(t.term.to_lowercase()) {
-                return Err(invalid(format!("terms[{i}].term"), "appears twice"));
+            if !seen.insert((e.kind, e.text.to_lowercase())) {
+                return Err(invalid(at("text"), "appears twice"));
             }
-            if self.require_sources && t.source.as_deref().is_none_or(str::is_empty) {
-                return Err(invalid(format!("terms[{i}].source"), "is required in this lexicon"));
+            if e.category.trim().is_empty() {
+                return Err(invalid(at("category"), "is empty"));
             }
-        }
-        for (i, e) in self.emoji.iter().enumerate() {
-            if e.sequence.trim().is_empty() || e.sequence.is_ascii() {
-                return Err(invalid(format!("emoji[{i}].sequence"), "must hold emoji"));
+            if self.require_sources && e.source.as_deref().is_none_or(|s| s.trim().is_empty()) {
+                return Err(invalid(at("source"), "is required in this lexicon"));
             }
-            if self.require_sources && e.source.as_deref().is_none_or(str::is_empty) {
-                return Err(invalid(format!("emoji[{i}].source"), "is required in this lexicon"));
-            }
-        }
-        for (i, a) in self.age_codes.iter().enumerate() {
-            if a.pattern.matches("{n}").count() != 1 {
-                return Err(invalid(format!("age_codes[{i}].pattern"), "must contain {n} once"));
-            }
-            if self.require_sources && a.source.as_deref().is_none_or(str::is_empty) {
+            if e.surfaces.as_ref().is_some_and(Vec::is_empty) {
                 return Err(invalid(
-                    format!("age_codes[{i}].source"),
-                    "is required in this lexicon",
+                    at("surfaces"),
+                    "is empty; leave it out to mean every surface",
                 ));
+            }
+            match e.kind {
+                EntryKind::Emoji if e.text.is_ascii() => {
+                    return Err(invalid(at("text"), "an emoji entry must hold emoji"));
+                }
+                EntryKind::AgeCode if e.text.matches("{n}").count() != 1 => {
+                    return Err(invalid(at("text"), "an age code must contain {n} exactly once"));
+                }
+                EntryKind::Term if e.text.trim().contains(char::is_whitespace) => {
+                    return Err(invalid(at("text"), "a term is one word; use kind = \"phrase\""));
+                }
+                _ => {}
+            }
+            if e.kind != EntryKind::AgeCode && (e.reversed || e.below.is_some()) {
+                return Err(invalid(at("reversed"), "reversed and below are for age codes only"));
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_name_the_entry_and_field() {
+        let cases = [
+            ("format = 2\nname = \"x\"", "format: only format 1"),
+            (
+                "format = 1\nname = \"x\"\n[[entry]]\nkind = \"term\"\ntext = \"two words\"\ncategory = \"c\"\nseverity = \"block\"",
+                "entry[0].text: a term is one word",
+            ),
+            (
+                "format = 1\nname = \"x\"\nrequire_sources = true\n[[entry]]\nkind = \"term\"\ntext = \"a\"\ncategory = \"c\"\nseverity = \"weak\"",
+                "entry[0].source: is required",
+            ),
+            (
+                "format = 1\nname = \"x\"\n[[entry]]\nkind = \"age_code\"\ntext = \"age\"\ncategory = \"c\"\nseverity = \"weak\"",
+                "entry[0].text: an age code must contain {n}",
+            ),
+            (
+                "format = 1\nname = \"x\"\n[[entry]]\nkind = \"term\"\ntext = \"a\"\ncategory = \"c\"\nseverity = \"loud\"",
+                "unknown variant `loud`",
+            ),
+        ];
+        for (text, needle) in cases {
+            let err = Lexicon::from_toml(text).unwrap_err().to_string();
+            assert!(err.contains(needle), "{err}");
+        }
+    }
+
+    #[test]
+    fn word_lists_become_block_entries() {
+        let lexicon =
+            Lexicon::parse("list", "# shared list\nbadword\n\ntwo words  # comment\n").unwrap();
+        assert_eq!(lexicon.entries.len(), 2);
+        assert_eq!(lexicon.entries[1].kind, EntryKind::Phrase);
+        assert!(lexicon
+            .entries
+            .iter()
+            .all(|e| e.severity == Severity::Block && e.surfaces.is_none()));
     }
 }

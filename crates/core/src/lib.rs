@@ -41,7 +41,9 @@ pub use crate::event::{
 };
 pub use crate::hex::{HexError, Md5, Pdq, Sha256};
 pub use crate::ids::{AccountId, CommentId, EventId, PersonId, PostId};
-pub use crate::lexicon::{AgeCode, EmojiCode, Lexicon, LexiconError, Severity, Term, TermKind};
+pub use crate::lexicon::{
+    Entry, EntryKind, Lexicon, LexiconError, Severity, Surface, MAX_ENTRY_CHARS,
+};
 pub use crate::reader::{EventReader, ReaderConfig, ReaderStats};
 pub use crate::tier::RiskTier;
 pub use crate::time::Timestamp;

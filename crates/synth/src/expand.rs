@@ -3,9 +3,9 @@
 
 use guardrail_core::{
     AccountEvent, AccountId, AgeBand, CommentEvent, CommentId, EnforcementAction, EnforcementEvent,
-    Event, EventId, EventKind, FollowEvent, Identifiers, Lexicon, LikeEvent, Md5, Media, MediaKind,
-    Pdq, PostEvent, PostId, ReportCategory, ReportEvent, ReportTarget, SearchEvent, Severity,
-    TermKind, Timestamp, ViewEvent, ViewTarget,
+    Entry, EntryKind, Event, EventId, EventKind, FollowEvent, Identifiers, Lexicon, LikeEvent, Md5,
+    Media, MediaKind, Pdq, PostEvent, PostId, ReportCategory, ReportEvent, ReportTarget,
+    SearchEvent, Severity, Timestamp, ViewEvent, ViewTarget,
 };
 use rand::rngs::SmallRng;
 use rand::seq::SliceRandom;
@@ -31,43 +31,42 @@ pub(crate) struct Vocab {
     emoji: Vec<String>,
     /// Age-code patterns with `{n}`, and whether the number is reversed.
     age_codes: Vec<(String, bool)>,
-    /// Watch-level terms benign users sometimes use too.
+    /// Weak terms benign users sometimes use too.
     watch: Vec<String>,
 }
 
 impl Vocab {
+    /// Takes from `lexicon`: child-safety terms and phrases of strong or block
+    /// severity as code words (single words also as hashtags), emoji and age
+    /// codes, and weak terms as the words benign users sometimes use too.
     pub(crate) fn new(lexicon: &Lexicon) -> Result<Vocab, String> {
-        let child = |category: &str| category == "child_safety";
-        let codes: Vec<String> = lexicon
-            .terms
-            .iter()
-            .filter(|t| {
-                child(&t.category) && t.kind != TermKind::Hashtag && t.severity > Severity::Watch
-            })
-            .map(|t| t.term.to_lowercase())
-            .collect();
-        let mut hashtags: Vec<String> = lexicon
-            .terms
-            .iter()
-            .filter(|t| child(&t.category) && t.kind == TermKind::Hashtag)
-            .map(|t| t.term.to_lowercase().replace(' ', ""))
-            .collect();
-        if hashtags.is_empty() {
-            hashtags = codes.iter().map(|c| c.replace(' ', "")).collect();
+        fn entries<'l>(
+            lexicon: &'l Lexicon,
+            kinds: &'static [EntryKind],
+        ) -> impl Iterator<Item = &'l Entry> {
+            lexicon.entries.iter().filter(move |e| kinds.contains(&e.kind))
         }
+        let codes: Vec<String> = entries(lexicon, &[EntryKind::Term, EntryKind::Phrase])
+            .filter(|e| e.category == "child_safety" && e.severity >= Severity::Strong)
+            .map(|e| e.text.to_lowercase())
+            .collect();
         if codes.is_empty() {
-            return Err("the lexicon has no child_safety terms above watch level to plant".into());
+            return Err(
+                "the lexicon has no child_safety terms or phrases of strong or block severity to plant"
+                    .into(),
+            );
         }
+        let hashtags = codes.iter().map(|c| c.replace(' ', "")).collect();
         Ok(Vocab {
             codes,
             hashtags,
-            emoji: lexicon.emoji.iter().map(|e| e.sequence.clone()).collect(),
-            age_codes: lexicon.age_codes.iter().map(|a| (a.pattern.clone(), a.reversed)).collect(),
-            watch: lexicon
-                .terms
-                .iter()
-                .filter(|t| t.severity == Severity::Watch)
-                .map(|t| t.term.clone())
+            emoji: entries(lexicon, &[EntryKind::Emoji]).map(|e| e.text.clone()).collect(),
+            age_codes: entries(lexicon, &[EntryKind::AgeCode])
+                .map(|e| (e.text.clone(), e.reversed))
+                .collect(),
+            watch: entries(lexicon, &[EntryKind::Term, EntryKind::Phrase])
+                .filter(|e| e.severity == Severity::Weak)
+                .map(|e| e.text.clone())
                 .collect(),
         })
     }

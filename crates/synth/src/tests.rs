@@ -13,10 +13,10 @@ fn world(accounts: u32, seed: u64) -> (tempfile::TempDir, Stats) {
 #[test]
 fn the_test_lexicon_parses_and_the_starter_lexicon_has_sources() {
     let test = Lexicon::from_toml(TEST_LEXICON).unwrap();
-    assert!(test.terms.len() >= 5);
+    assert!(test.entries.len() >= 5);
     let starter = Lexicon::from_toml(include_str!("../../../lexicons/starter.toml")).unwrap();
     assert!(starter.require_sources);
-    assert!(starter.terms.iter().all(|t| t.source.is_some()));
+    assert!(starter.entries.iter().all(|t| t.source.is_some()));
 }
 
 #[test]
@@ -192,6 +192,6 @@ fn bad_configurations_are_refused() {
     let err = generate(&Config::new(10, 1), dir.path()).unwrap_err();
     assert!(err.to_string().contains("--accounts must be between"), "{err}");
     let mut config = Config::new(1_000, 1);
-    config.lexicon.terms.clear();
+    config.lexicon.entries.clear();
     assert!(generate(&config, dir.path()).unwrap_err().to_string().contains("lexicon"));
 }

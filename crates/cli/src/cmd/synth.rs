@@ -45,7 +45,7 @@ pub(crate) fn write(args: &Args) -> anyhow::Result<Stats> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading lexicon {}", path.display()))?;
         config.lexicon =
-            Lexicon::from_toml(&text).with_context(|| format!("in {}", path.display()))?;
+            Lexicon::parse(&path.display().to_string(), &text).with_context(|| format!("in {}", path.display()))?;
     }
     Ok(guardrail_synth::generate(&config, &args.out)?)
 }
