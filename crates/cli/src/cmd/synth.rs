@@ -44,8 +44,8 @@ pub(crate) fn write(args: &Args) -> anyhow::Result<Stats> {
     if let Some(path) = &args.lexicon {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading lexicon {}", path.display()))?;
-        config.lexicon =
-            Lexicon::parse(&path.display().to_string(), &text).with_context(|| format!("in {}", path.display()))?;
+        config.lexicon = Lexicon::parse(&path.display().to_string(), &text)
+            .with_context(|| format!("in {}", path.display()))?;
     }
     Ok(guardrail_synth::generate(&config, &args.out)?)
 }
