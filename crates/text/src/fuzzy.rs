@@ -1,0 +1,160 @@
+//! Near-variants of blocked terms: a symmetric-deletion index (the SymSpell
+//! idea) over term keys, verified with the optimal-string-alignment distance.
+//!
+//! A term of 5 to 7 key letters allows 1 edit, 8 or more allow 2; shorter
+//! terms only match exactly (one edit on a four-letter word reaches too many
+//! ordinary words). Written here because the crates for this either index
+//! a single edit distance for everything or allocate per query.
+
+use rustc_hash::FxHashMap;
+
+/// The edits allowed for a term of `len` key bytes.
+pub(crate) fn max_edits(len: usize) -> usize {
+    match len {
+        0..=4 => 0,
+        5..=7 => 1,
+        _ => 2,
+    }
+}
+
+pub(crate) struct Fuzzy {
+    deletes: FxHashMap<Box<[u8]>, Vec<u32>>,
+    terms: Vec<(Box<[u8]>, u32)>,
+}
+
+fn deletions(word: &[u8], depth: usize, out: &mut Vec<Vec<u8>>) {
+    if depth == 0 || word.len() <= 1 {
+        return;
+    }
+    for i in 0..word.len() {
+        let mut shorter = word.to_vec();
+        shorter.remove(i);
+        if !out.contains(&shorter) {
+            deletions(&shorter, depth - 1, out);
+            out.push(shorter);
+        }
+    }
+}
+
+impl Fuzzy {
+    /// Indexes `(key, entry)` pairs.
+    pub(crate) fn new(terms: &[(String, u32)]) -> Fuzzy {
+        let mut deletes: FxHashMap<Box<[u8]>, Vec<u32>> = FxHashMap::default();
+        let mut list = Vec::new();
+        for (key, entry) in terms {
+            let bytes = key.as_bytes();
+            let edits = max_edits(bytes.len());
+            if edits == 0 {
+                continue;
+            }
+            let id = list.len() as u32;
+            list.push((Box::<[u8]>::from(bytes), *entry));
+            let mut variants = vec![bytes.to_vec()];
+            deletions(bytes, edits, &mut variants);
+            for v in variants {
+                let ids = deletes.entry(v.into_boxed_slice()).or_default();
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
+        }
+        Fuzzy { deletes, terms: list }
+    }
+
+    /// The closest indexed term within its allowed edits of `word`, among
+    /// entries `allowed` accepts: `(entry, distance)`.
+    pub(crate) fn best(
+        &self,
+        word: &[u8],
+        buf: &mut Vec<Vec<u8>>,
+        allowed: impl Fn(u32) -> bool,
+    ) -> Option<(u32, u32)> {
+        if self.terms.is_empty() || word.len() < 4 || word.len() > 64 {
+            return None;
+        }
+        buf.clear();
+        buf.push(word.to_vec());
+        deletions(word, 2, buf);
+        let mut best: Option<(u32, u32)> = None;
+        for v in buf.iter() {
+            let Some(ids) = self.deletes.get(v.as_slice()) else { continue };
+            for &id in ids {
+                let (term, entry) = &self.terms[id as usize];
+                if !allowed(*entry) || word.len().abs_diff(term.len()) > max_edits(term.len()) {
+                    continue;
+                }
+                let d = osa(word, term);
+                if d == 0 || d > max_edits(term.len()) {
+                    continue;
+                }
+                if best.is_none_or(|(_, bd)| (d as u32) < bd) {
+                    best = Some((*entry, d as u32));
+                }
+            }
+        }
+        best
+    }
+}
+
+/// Optimal string alignment distance (Levenshtein plus adjacent swaps).
+pub(crate) fn osa(a: &[u8], b: &[u8]) -> usize {
+    let (n, m) = (a.len(), b.len());
+    let mut prev2 = vec![0usize; m + 1];
+    let mut prev: Vec<usize> = (0..=m).collect();
+    let mut cur = vec![0usize; m + 1];
+    for i in 1..=n {
+        cur[0] = i;
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                v = v.min(prev2[j - 2] + 1);
+            }
+            cur[j] = v;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev[m]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn lev_naive(a: &[u8], b: &[u8]) -> usize {
+        if a.is_empty() {
+            return b.len();
+        }
+        if b.is_empty() {
+            return a.len();
+        }
+        let sub = lev_naive(&a[1..], &b[1..]) + usize::from(a[0] != b[0]);
+        sub.min(lev_naive(&a[1..], b) + 1).min(lev_naive(a, &b[1..]) + 1)
+    }
+
+    #[test]
+    fn finds_close_terms_only() {
+        let f =
+            Fuzzy::new(&[("vorbiat".into(), 0), ("grumbiewedmenu".into(), 1), ("cp".into(), 2)]);
+        let mut buf = Vec::new();
+        assert_eq!(f.best(b"vorbat", &mut buf, |_| true), Some((0, 1)));
+        assert_eq!(f.best(b"vorbiats", &mut buf, |_| true), Some((0, 1)));
+        assert_eq!(f.best(b"vrbat", &mut buf, |_| true), None);
+        assert_eq!(f.best(b"grumbewedmenu", &mut buf, |_| true), Some((1, 1)));
+        assert_eq!(f.best(b"grumbewedmen", &mut buf, |_| true), Some((1, 2)));
+        assert_eq!(f.best(b"vorbiat", &mut buf, |_| true), None, "exact is not a variant");
+        assert_eq!(f.best(b"vorbat", &mut buf, |_| false), None);
+    }
+
+    proptest! {
+        #[test]
+        fn osa_is_at_most_levenshtein(a in "[abc]{0,7}", b in "[abc]{0,7}") {
+            let d = osa(a.as_bytes(), b.as_bytes());
+            prop_assert!(d <= lev_naive(a.as_bytes(), b.as_bytes()));
+            prop_assert_eq!(d == 0, a == b);
+            prop_assert_eq!(d, osa(b.as_bytes(), a.as_bytes()));
+        }
+    }
+}

@@ -1,0 +1,804 @@
+//! The compiled lexicon and `check`.
+
+use std::cell::RefCell;
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use guardrail_core::{EntryKind, Lexicon, Severity, Surface};
+use regex::Regex;
+use rustc_hash::{FxHashMap, FxHashSet};
+use serde::Serialize;
+
+use crate::fuzzy::{self, Fuzzy};
+use crate::normalise::{key, Normalised, TokenKind};
+use crate::plain::Plain;
+use crate::words::{self, MAX_SEGMENTED};
+use crate::TextError;
+
+/// Bounds on one check, so that no input can take unbounded time or memory.
+#[derive(Clone, Copy, Debug)]
+pub struct Limits {
+    /// Longest text accepted, in bytes (default 1 MiB).
+    pub max_bytes: usize,
+    /// Most matches reported for one text (default 1,000); further ones are
+    /// counted in [`Verdict::truncated`] but not listed.
+    pub max_matches: usize,
+    /// On the search and autocomplete surfaces, how many leading tokens are
+    /// tried for near-variants and split forms (default 16).
+    pub max_fuzzy_tokens: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_bytes: 1 << 20, max_matches: 1_000, max_fuzzy_tokens: 16 }
+    }
+}
+
+/// The combined verdict on a text.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Nothing found.
+    Allow,
+    /// Only weak signals: never blocks; may be used as a ranking feature.
+    Weak,
+    /// Flag for review; keep out of recommendations and suggestions.
+    Strong,
+    /// Do not show, suggest or return results for it.
+    Block,
+}
+
+impl Level {
+    /// The name used in JSON and on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Allow => "allow",
+            Level::Weak => "weak",
+            Level::Strong => "strong",
+            Level::Block => "block",
+        }
+    }
+}
+
+/// How a match was found.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum How {
+    /// As whole words (after normalisation).
+    Words,
+    /// A phrase written as one word (`drazzlepack`).
+    Joined,
+    /// Inside a longer token that reads as words around it (`vorblatpics`),
+    /// or at a case change or joined piece (`BuyVorblat`).
+    InsideToken,
+    /// At the start or end of a token that does not read as words (`vorblatxq`).
+    Affix,
+    /// With its vowels dropped (`vrblt`).
+    DroppedVowels,
+    /// Written backwards (`talbrov`).
+    Reversed,
+    /// A near-variant of a blocked term (search and autocomplete only).
+    NearVariant,
+    /// A term split over two or three words (search and autocomplete only).
+    Split,
+    /// A regular-expression entry.
+    Pattern,
+    /// An age code with an age below the entry's bound.
+    AgeCode,
+}
+
+/// One lexicon entry found in a text.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct Match {
+    /// Index of the entry in the lexicon.
+    pub entry: usize,
+    /// The entry's kind.
+    pub kind: EntryKind,
+    /// The entry's text.
+    pub term: String,
+    /// The entry's category.
+    pub category: String,
+    /// The entry's severity.
+    pub severity: Severity,
+    /// Byte span in the original text.
+    pub start: usize,
+    /// End of the span (exclusive).
+    pub end: usize,
+    /// The original text of the span, as a reviewer should see it.
+    pub matched: String,
+    /// How it was found.
+    pub how: How,
+    /// Edit distance, for near-variants.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub distance: Option<u32>,
+    /// The age read, for age codes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub age: Option<u32>,
+}
+
+/// The result of [`Matcher::check`].
+#[derive(Clone, PartialEq, Eq, Debug, Serialize)]
+pub struct Verdict {
+    /// The combined verdict.
+    pub level: Level,
+    /// Every match, in order of position.
+    pub matches: Vec<Match>,
+    /// Why the verdict is what it is, one line per rule that fired.
+    pub reasons: Vec<String>,
+    /// Matches beyond [`Limits::max_matches`] that were not listed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub truncated: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Form {
+    Exact,
+    Joined,
+    DroppedVowels,
+    Reversed,
+    AgePrefix(u32),
+    AgeSuffix(u32),
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Target {
+    entry: u32,
+    form: Form,
+}
+
+#[derive(Clone, Debug)]
+struct AgeCode {
+    entry: u32,
+    /// Key of the words after the number, if any (when there is a prefix too).
+    suffix_after_prefix: Option<String>,
+    reversed: bool,
+    below: u32,
+}
+
+/// A lexicon compiled for matching. Build one with [`Matcher::new`]; it is
+/// immutable and can be shared between threads (see [`crate::SharedMatcher`]
+/// for reloading).
+pub struct Matcher {
+    lexicon: Lexicon,
+    surfaces: Vec<u8>,
+    ac: Option<AhoCorasick>,
+    targets: Vec<Vec<Target>>,
+    ages: Vec<AgeCode>,
+    patterns: Vec<(u32, Regex)>,
+    fuzzy: Fuzzy,
+    /// Keys of single-word terms and joined phrases, for split forms.
+    whole: FxHashMap<Box<[u8]>, Vec<u32>>,
+    /// Word keys of the lexicon, known pieces when segmenting.
+    vocab: FxHashSet<Box<[u8]>>,
+    limits: Limits,
+}
+
+impl std::fmt::Debug for Matcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Matcher")
+            .field("lexicon", &self.lexicon.name)
+            .field("entries", &self.lexicon.entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn surface_bit(s: Surface) -> u8 {
+    1 << (s as u8)
+}
+
+fn devowel(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for word in text.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        for (i, c) in word.chars().enumerate() {
+            let lower = c.to_lowercase().next().unwrap_or(c);
+            if i == 0 || !matches!(lower, 'a' | 'e' | 'i' | 'o' | 'u') {
+                out.push(c);
+            }
+        }
+    }
+    out
+}
+
+/// Whether every word of a key is an ordinary dictionary word.
+fn all_words(key: &str) -> bool {
+    let dict = words::dictionary();
+    key.split(' ').all(|w| dict.contains(w.as_bytes()))
+}
+
+impl Matcher {
+    /// Compiles `lexicon` with default [`Limits`].
+    pub fn new(lexicon: Lexicon) -> Result<Matcher, TextError> {
+        Matcher::with_limits(lexicon, Limits::default())
+    }
+
+    /// Compiles `lexicon`.
+    pub fn with_limits(lexicon: Lexicon, limits: Limits) -> Result<Matcher, TextError> {
+        crate::fold::warm_up();
+        words::dictionary();
+        let mut patterns_text: Vec<String> = Vec::new();
+        let mut index: FxHashMap<String, usize> = FxHashMap::default();
+        let mut targets: Vec<Vec<Target>> = Vec::new();
+        let mut add = |key: String, target: Target| {
+            let id = *index.entry(key.clone()).or_insert_with(|| {
+                patterns_text.push(key);
+                targets.push(Vec::new());
+                targets.len() - 1
+            });
+            if !targets[id].iter().any(|t| t.entry == target.entry && t.form == target.form) {
+                targets[id].push(target);
+            }
+        };
+        let mut surfaces = Vec::with_capacity(lexicon.entries.len());
+        let mut ages = Vec::new();
+        let mut patterns = Vec::new();
+        let mut whole: FxHashMap<Box<[u8]>, Vec<u32>> = FxHashMap::default();
+        let mut vocab: FxHashSet<Box<[u8]>> = FxHashSet::default();
+        let mut fuzzy_terms: Vec<(String, u32)> = Vec::new();
+        for (i, e) in lexicon.entries.iter().enumerate() {
+            let at = |field: &str, why: String| TextError::Entry {
+                field: format!("entry[{i}].{field}"),
+                why,
+            };
+            let id = i as u32;
+            surfaces.push(
+                Surface::ALL
+                    .iter()
+                    .filter(|s| e.applies_to(**s))
+                    .fold(0u8, |m, s| m | surface_bit(*s)),
+            );
+            match e.kind {
+                EntryKind::Term | EntryKind::Phrase => {
+                    let n = Normalised::new(&e.text);
+                    let k = n.key().to_owned();
+                    if n.tokens().is_empty() {
+                        return Err(at("text", format!("{:?} is empty once normalised", e.text)));
+                    }
+                    if n.tokens().iter().any(|t| t.kind == TokenKind::Emoji) {
+                        return Err(at("text", "holds emoji; use kind = \"emoji\"".into()));
+                    }
+                    for w in k.split(' ') {
+                        vocab.insert(w.as_bytes().into());
+                    }
+                    add(k.clone(), Target { entry: id, form: Form::Exact });
+                    let joined = k.replace(' ', "");
+                    let joined = key(&joined);
+                    if n.tokens().len() > 1 {
+                        vocab.insert(joined.as_bytes().into());
+                        add(joined.clone(), Target { entry: id, form: Form::Joined });
+                    }
+                    whole.entry(joined.as_bytes().into()).or_default().push(id);
+                    if e.severity == Severity::Block {
+                        fuzzy_terms.push((joined.clone(), id));
+                    }
+                    let letters = joined.chars().count();
+                    let dv = key(&devowel(&e.text));
+                    if dv != k && dv.replace(' ', "").chars().count() >= 4 && !all_words(&dv) {
+                        add(dv, Target { entry: id, form: Form::DroppedVowels });
+                    }
+                    let rev = key(&e.text.chars().rev().collect::<String>());
+                    if letters >= 5 && rev != k && !all_words(&rev) {
+                        for w in rev.split(' ') {
+                            vocab.insert(w.as_bytes().into());
+                        }
+                        add(rev, Target { entry: id, form: Form::Reversed });
+                    }
+                }
+                EntryKind::Emoji => {
+                    let text = resolve_shortcodes(&e.text).map_err(|why| at("text", why))?;
+                    let n = Normalised::new(&text);
+                    if n.tokens().is_empty()
+                        || n.tokens().iter().any(|t| t.kind != TokenKind::Emoji)
+                    {
+                        return Err(at("text", format!("{:?} is not a sequence of emoji", e.text)));
+                    }
+                    add(n.key().to_owned(), Target { entry: id, form: Form::Exact });
+                }
+                EntryKind::AgeCode => {
+                    let (before, after) = e
+                        .text
+                        .split_once("{n}")
+                        .ok_or_else(|| at("text", "must contain {n}".into()))?;
+                    let (before, after) = (key(before), key(after));
+                    let age = ages.len() as u32;
+                    let below = e.below.unwrap_or(18);
+                    if !before.is_empty() {
+                        add(before, Target { entry: id, form: Form::AgePrefix(age) });
+                        ages.push(AgeCode {
+                            entry: id,
+                            suffix_after_prefix: (!after.is_empty()).then_some(after),
+                            reversed: e.reversed,
+                            below,
+                        });
+                    } else if !after.is_empty() {
+                        add(after, Target { entry: id, form: Form::AgeSuffix(age) });
+                        ages.push(AgeCode {
+                            entry: id,
+                            suffix_after_prefix: None,
+                            reversed: e.reversed,
+                            below,
+                        });
+                    } else {
+                        return Err(at("text", "needs words before or after {n}".into()));
+                    }
+                }
+                EntryKind::Pattern => {
+                    let re =
+                        regex::RegexBuilder::new(&e.text).size_limit(1 << 20).build().map_err(
+                            |err| at("text", format!("not a valid regular expression: {err}")),
+                        )?;
+                    patterns.push((id, re));
+                }
+            }
+        }
+        let ac = if patterns_text.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(&patterns_text)
+                    .or_else(|_| {
+                        AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns_text)
+                    })
+                    .map_err(|err| TextError::Build(err.to_string()))?,
+            )
+        };
+        Ok(Matcher {
+            fuzzy: Fuzzy::new(&fuzzy_terms),
+            lexicon,
+            surfaces,
+            ac,
+            targets,
+            ages,
+            patterns,
+            whole,
+            vocab,
+            limits,
+        })
+    }
+
+    /// The lexicon this matcher was compiled from.
+    pub fn lexicon(&self) -> &Lexicon {
+        &self.lexicon
+    }
+
+    /// Checks `text` as it would appear on `surface`.
+    pub fn check(&self, text: &str, surface: Surface) -> Result<Verdict, TextError> {
+        if text.len() > self.limits.max_bytes {
+            return Err(TextError::TooLong { bytes: text.len(), limit: self.limits.max_bytes });
+        }
+        thread_local! {
+            static SCRATCH: RefCell<Normalised> = RefCell::new(Normalised::default());
+        }
+        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut n) => {
+                n.run(text);
+                Ok(self.check_normalised(text, &n, surface))
+            }
+            Err(_) => Ok(self.check_normalised(text, &Normalised::new(text), surface)),
+        })
+    }
+
+    /// Given candidate autocomplete suggestions, returns whether each may be
+    /// shown: only those whose verdict on the autocomplete surface is `allow`
+    /// or `weak`. A suggestion that cannot be checked (too long) is not allowed.
+    pub fn allowed_suggestions<S: AsRef<str>>(&self, candidates: &[S]) -> Vec<bool> {
+        candidates
+            .iter()
+            .map(|c| {
+                self.check(c.as_ref(), Surface::Autocomplete).is_ok_and(|v| v.level < Level::Strong)
+            })
+            .collect()
+    }
+
+    fn check_normalised(&self, text: &str, n: &Normalised, surface: Surface) -> Verdict {
+        let bit = surface_bit(surface);
+        let mut found = Found::new(self.limits.max_matches);
+        let tokens = n.tokens();
+        let key = n.key();
+        let mut covered = vec![false; tokens.len()];
+        let mut seg_cache: Vec<(usize, Option<Vec<usize>>)> = Vec::new();
+        if let Some(ac) = &self.ac {
+            for m in ac.find_overlapping_iter(key) {
+                let (s, e) = (m.start() as u32, m.end() as u32);
+                for t in &self.targets[m.pattern().as_usize()] {
+                    let entry = t.entry as usize;
+                    if self.surfaces[entry] & bit == 0 {
+                        continue;
+                    }
+                    match t.form {
+                        Form::AgePrefix(a) | Form::AgeSuffix(a) => {
+                            if let Some((range, age)) =
+                                self.age_code(n, s, e, &self.ages[a as usize], t.form)
+                            {
+                                found.push(self.make(
+                                    entry,
+                                    text,
+                                    n.span(range.start, range.end),
+                                    How::AgeCode,
+                                    None,
+                                    Some(age),
+                                ));
+                            }
+                        }
+                        form => {
+                            let Some(how) = self.aligned(n, s, e, &mut seg_cache) else { continue };
+                            let how = match form {
+                                Form::Joined if how == How::Words => How::Joined,
+                                Form::DroppedVowels => How::DroppedVowels,
+                                Form::Reversed => How::Reversed,
+                                _ => how,
+                            };
+                            if let (Some(a), Some(b)) =
+                                (n.token_at(s), n.token_at(e.saturating_sub(1)))
+                            {
+                                covered[a..=b].iter_mut().for_each(|c| *c = true);
+                            }
+                            found.push(self.make(
+                                entry,
+                                text,
+                                n.span(s as usize, e as usize),
+                                how,
+                                None,
+                                None,
+                            ));
+                        }
+                    }
+                }
+            }
+        }
+        if self.patterns.iter().any(|(e, _)| self.surfaces[*e as usize] & bit != 0) {
+            let plain = Plain::new(text);
+            for (entry, re) in &self.patterns {
+                if self.surfaces[*entry as usize] & bit == 0 {
+                    continue;
+                }
+                for m in re.find_iter(plain.text()) {
+                    if m.start() == m.end() {
+                        continue;
+                    }
+                    let span = plain.span(m.start(), m.end());
+                    found.push(self.make(*entry as usize, text, span, How::Pattern, None, None));
+                }
+            }
+        }
+        if matches!(surface, Surface::Search | Surface::Autocomplete) {
+            self.near_variants(text, n, bit, &covered, &mut found);
+        }
+        found.finish(&self.lexicon)
+    }
+
+    fn make(
+        &self,
+        entry: usize,
+        text: &str,
+        span: Range<usize>,
+        how: How,
+        distance: Option<u32>,
+        age: Option<u32>,
+    ) -> Match {
+        let e = &self.lexicon.entries[entry];
+        Match {
+            entry,
+            kind: e.kind,
+            term: e.text.clone(),
+            category: e.category.clone(),
+            severity: e.severity,
+            matched: text.get(span.clone()).unwrap_or("").to_owned(),
+            start: span.start,
+            end: span.end,
+            how,
+            distance,
+            age,
+        }
+    }
+
+    /// Whether key match `s..e` sits on word boundaries, and how.
+    fn aligned(
+        &self,
+        n: &Normalised,
+        s: u32,
+        e: u32,
+        seg_cache: &mut Vec<(usize, Option<Vec<usize>>)>,
+    ) -> Option<How> {
+        let (ti, tj) = (n.token_at(s)?, n.token_at(e - 1)?);
+        let tokens = n.tokens();
+        let (a, b) = (tokens[ti], tokens[tj]);
+        let at_start = s == a.start || n.is_soft_boundary(s);
+        let at_end = e == b.end || n.is_soft_boundary(e);
+        if s == a.start && e == b.end {
+            return Some(How::Words);
+        }
+        if ti != tj || a.kind != TokenKind::Word {
+            // A phrase must begin and end on whole words; emoji and numbers are whole tokens.
+            return (ti != tj
+                && at_start
+                && at_end
+                && a.kind == TokenKind::Word
+                && b.kind == TokenKind::Word)
+                .then_some(How::InsideToken);
+        }
+        if at_start && at_end {
+            return Some(How::InsideToken);
+        }
+        let token = &n.key().as_bytes()[a.start as usize..a.end as usize];
+        let (rs, re) = ((s - a.start) as usize, (e - a.start) as usize);
+        // A plural of the term.
+        if rs == 0 && matches!(&token[re..], b"s" | b"es") {
+            return Some(How::Words);
+        }
+        let cuts = match seg_cache.iter().find(|(t, _)| *t == ti) {
+            Some((_, cuts)) => cuts.clone(),
+            None => {
+                let soft: Vec<u32> =
+                    n.soft_boundaries(a.start, a.end).iter().map(|x| x - a.start).collect();
+                let cuts = if token.len() <= MAX_SEGMENTED {
+                    words::segment(token, &soft, |p| self.vocab.contains(p))
+                } else {
+                    None
+                };
+                seg_cache.push((ti, cuts.clone()));
+                cuts
+            }
+        };
+        match cuts {
+            Some(cuts) => (cuts.contains(&rs) && cuts.contains(&re)).then_some(How::InsideToken),
+            // The token does not read as words: accept a term of four or more
+            // letters at its start or end (`vorblatxq`, `xqvorblat`).
+            None => ((rs == 0 || re == token.len()) && (re - rs) >= 4).then_some(How::Affix),
+        }
+    }
+
+    fn age_code(
+        &self,
+        n: &Normalised,
+        s: u32,
+        e: u32,
+        code: &AgeCode,
+        form: Form,
+    ) -> Option<(Range<usize>, u32)> {
+        let tokens = n.tokens();
+        let (ti, tj) = (n.token_at(s)?, n.token_at(e - 1)?);
+        if s != tokens[ti].start || e != tokens[tj].end {
+            return None;
+        }
+        let key = n.key();
+        let (num, start, mut end) = match form {
+            Form::AgePrefix(_) => {
+                let num = *tokens.get(tj + 1)?;
+                (num, tokens[ti].start, num.end)
+            }
+            _ => {
+                let num = *tokens.get(ti.checked_sub(1)?)?;
+                (num, num.start, tokens[tj].end)
+            }
+        };
+        if num.kind != TokenKind::Number {
+            return None;
+        }
+        let digits = &key[num.start as usize..num.end as usize];
+        if digits.len() > 3 {
+            return None;
+        }
+        let age: u32 = if code.reversed {
+            digits.chars().rev().collect::<String>().parse().ok()?
+        } else {
+            digits.parse().ok()?
+        };
+        if age == 0 || age >= code.below {
+            return None;
+        }
+        if let Some(suffix) = &code.suffix_after_prefix {
+            let rest = &key[num.end as usize..];
+            let rest = rest.strip_prefix(' ')?;
+            if !(rest.starts_with(suffix.as_str())
+                && matches!(rest.as_bytes().get(suffix.len()), None | Some(b' ')))
+            {
+                return None;
+            }
+            end = num.end + 1 + suffix.len() as u32;
+        }
+        let _ = code.entry;
+        Some((n.span(start as usize, end as usize), age))
+    }
+
+    /// Near-variants and split forms of terms, on search and autocomplete.
+    fn near_variants(
+        &self,
+        text: &str,
+        n: &Normalised,
+        bit: u8,
+        covered: &[bool],
+        found: &mut Found,
+    ) {
+        let tokens = n.tokens();
+        let key = n.key().as_bytes();
+        let dict = words::dictionary();
+        let limit = tokens.len().min(self.limits.max_fuzzy_tokens);
+        let word = |i: usize| tokens[i].kind == TokenKind::Word && !covered[i];
+        let known = |t: &[u8]| dict.contains(t) || self.vocab.contains(t);
+        let mut buf = Vec::new();
+        for i in 0..limit {
+            if !word(i) {
+                continue;
+            }
+            let t = tokens[i];
+            let tk = &key[t.start as usize..t.end as usize];
+            // One token close to a blocked term.
+            if !known(tk) {
+                if let Some((entry, d)) =
+                    self.fuzzy.best(tk, &mut buf, |e| self.surfaces[e as usize] & bit != 0)
+                {
+                    let span = n.span(t.start as usize, t.end as usize);
+                    found.push(self.make(
+                        entry as usize,
+                        text,
+                        span,
+                        How::NearVariant,
+                        Some(d),
+                        None,
+                    ));
+                    continue;
+                }
+            }
+            // Two or three tokens that together spell a term, unless they are
+            // all ordinary words ("the sell era").
+            for len in 2..=3 {
+                let j = i + len - 1;
+                if j >= limit || !(i..=j).all(word) {
+                    break;
+                }
+                if (i..=j)
+                    .all(|x| dict.contains(&key[tokens[x].start as usize..tokens[x].end as usize]))
+                {
+                    continue;
+                }
+                let mut joined = Vec::new();
+                for x in i..=j {
+                    for &b in &key[tokens[x].start as usize..tokens[x].end as usize] {
+                        if joined.last() != Some(&b) {
+                            joined.push(b);
+                        }
+                    }
+                }
+                let span = n.span(t.start as usize, tokens[j].end as usize);
+                let exact = self.whole.get(joined.as_slice()).and_then(|ids| {
+                    ids.iter().copied().find(|e| self.surfaces[*e as usize] & bit != 0)
+                });
+                if let Some(entry) = exact {
+                    found.push(self.make(entry as usize, text, span, How::Split, None, None));
+                    break;
+                }
+                if let Some((entry, d)) =
+                    self.fuzzy.best(&joined, &mut buf, |e| self.surfaces[e as usize] & bit != 0)
+                {
+                    found.push(self.make(entry as usize, text, span, How::Split, Some(d), None));
+                    break;
+                }
+            }
+        }
+    }
+}
+
+/// Replaces `:shortcode:` names in an emoji entry by the emoji.
+fn resolve_shortcodes(text: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(':') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let Some(close) = after.find(':') else {
+            out.push_str(&rest[at..]);
+            return Ok(out);
+        };
+        let name = &after[..close];
+        match emojis::get_by_shortcode(name) {
+            Some(e) => out.push_str(e.as_str()),
+            None => return Err(format!("unknown emoji shortcode :{name}:")),
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// The emoji's name, for display (`pizza`), if it has one.
+pub fn emoji_name(seq: &str) -> Option<&'static str> {
+    emojis::get(seq).map(|e| e.name())
+}
+
+struct Found {
+    matches: Vec<Match>,
+    max: usize,
+    truncated: usize,
+    seen: FxHashSet<(usize, usize, usize)>,
+}
+
+impl Found {
+    fn new(max: usize) -> Found {
+        Found { matches: Vec::new(), max, truncated: 0, seen: FxHashSet::default() }
+    }
+
+    fn push(&mut self, m: Match) {
+        if !self.seen.insert((m.entry, m.start, m.end)) {
+            return;
+        }
+        if self.matches.len() >= self.max {
+            self.truncated += 1;
+            return;
+        }
+        self.matches.push(m);
+    }
+
+    /// Combines the matches into a verdict.
+    ///
+    /// Rules (distinct entries count, repeats of one entry do not):
+    /// - any `block` entry: block;
+    /// - two `strong` entries, or one `strong` and two `weak`: block;
+    /// - one `strong` entry, or three `weak` ones: strong;
+    /// - one or two `weak` entries: weak.
+    fn finish(mut self, lexicon: &Lexicon) -> Verdict {
+        self.matches.sort_by_key(|m| (m.start, m.end, m.entry));
+        let mut block = Vec::new();
+        let mut strong = Vec::new();
+        let mut weak = Vec::new();
+        for m in &self.matches {
+            let list = match m.severity {
+                Severity::Block => &mut block,
+                Severity::Strong => &mut strong,
+                Severity::Weak => &mut weak,
+            };
+            if !list.contains(&m.entry) {
+                list.push(m.entry);
+            }
+        }
+        let names = |ids: &[usize]| {
+            ids.iter()
+                .map(|i| format!("{:?}", lexicon.entries[*i].text))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let mut reasons = Vec::new();
+        let level = if !block.is_empty() {
+            reasons.push(format!("blocked entry: {}", names(&block)));
+            Level::Block
+        } else if strong.len() >= 2 {
+            reasons.push(format!("two or more strong signals: {}", names(&strong)));
+            Level::Block
+        } else if strong.len() == 1 && weak.len() >= 2 {
+            reasons.push(format!(
+                "a strong signal ({}) with two or more weak ones ({})",
+                names(&strong),
+                names(&weak)
+            ));
+            Level::Block
+        } else if strong.len() == 1 {
+            reasons.push(format!("strong signal: {}", names(&strong)));
+            Level::Strong
+        } else if weak.len() >= 3 {
+            reasons.push(format!("three or more weak signals together: {}", names(&weak)));
+            Level::Strong
+        } else if !weak.is_empty() {
+            reasons.push(format!("weak signal only (never blocks alone): {}", names(&weak)));
+            Level::Weak
+        } else {
+            Level::Allow
+        };
+        Verdict { level, matches: self.matches, reasons, truncated: self.truncated }
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Matcher>();
+    let _ = fuzzy::osa;
+}

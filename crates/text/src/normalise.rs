@@ -1,0 +1,634 @@
+//! The normaliser: original text in, a matching key out, with every key byte
+//! mapped back to the span of the original it came from.
+//!
+//! Stages, in order (each has its own tests below):
+//!
+//! 1. **Fold characters** ([`crate::fold`]): NFKC and case folding,
+//!    look-alike letters to Latin, invisible characters (zero-width, bidi
+//!    controls) and combining marks removed, emoji recognised as sequences.
+//! 2. **Tokens**: whitespace and emoji end a word. Punctuation inside a word
+//!    (`s.e.l.l.e.r`, `sel-ler`, `v_o_r`) joins its pieces; a run of three or
+//!    more single letters separated by spaces (`s e l l e r`) is joined too.
+//!    Words written with multi-letter pieces keep a *soft boundary* where the
+//!    pieces met (`well-known`) and where case changes (`BestSeller`), used
+//!    later to accept matches on such boundaries.
+//! 3. **Leetspeak**: inside a word with letters, a digit run of one digit, or
+//!    two between letters, is read as letters (`0`→o, `1`→l, `3`→e, `4`→a,
+//!    `5`→s, `7`→t, `8`→b, `9`→g, `2`→z); longer runs and leading runs of two or
+//!    more are numbers and split off as their own token (`chapter14`,
+//!    `13yo`, `2024`). The symbols `@ $ + |` next to a letter, and `!`
+//!    between letters, are letters (`a s t l i`).
+//! 4. **Key**: `l` and `i` (and so `1`, `|`, `!`, `I`) are one letter; runs
+//!    of the same letter collapse to one (`vorrrblat`, `seller` → `seler`).
+//!    The lexicon goes through the same stages, so both sides meet in the
+//!    same alphabet.
+//!
+//! The key is the words separated by single spaces; emoji are tokens of
+//! their own (variation selectors and skin tones removed, so `🗺️` and `🗺`
+//! are one), and pure numbers keep their digits.
+
+use crate::fold::{self, Folded};
+
+/// What a token of the key is.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TokenKind {
+    /// Letters (after leetspeak).
+    Word,
+    /// Digits only.
+    Number,
+    /// One emoji or emoji sequence.
+    Emoji,
+}
+
+/// One token of the key.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Token {
+    /// Start byte in the key.
+    pub start: u32,
+    /// End byte in the key (exclusive).
+    pub end: u32,
+    /// Word, number or emoji.
+    pub kind: TokenKind,
+}
+
+/// A normalised text: the key, its tokens and the map back to the original.
+#[derive(Clone, Default, Debug)]
+pub struct Normalised {
+    key: String,
+    starts: Vec<u32>,
+    ends: Vec<u32>,
+    tokens: Vec<Token>,
+    /// Soft boundaries inside words, as key offsets, ascending.
+    soft: Vec<u32>,
+    // Scratch for the token being read.
+    units: Vec<Unit>,
+    singles: Vec<Unit>,
+    pending_sep: bool,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum UnitKind {
+    Letter,
+    Digit,
+    Sym,
+}
+
+/// One character of a word before the word is finished.
+#[derive(Clone, Copy, Debug)]
+struct Unit {
+    c: char,
+    kind: UnitKind,
+    upper: bool,
+    sep_before: bool,
+    start: u32,
+    end: u32,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ascii {
+    Lower,
+    Upper,
+    Digit,
+    Space,
+    Sym,
+    Sep,
+    Drop,
+}
+
+const fn ascii_class(b: u8) -> Ascii {
+    match b {
+        b'a'..=b'z' => Ascii::Lower,
+        b'A'..=b'Z' => Ascii::Upper,
+        b'0'..=b'9' => Ascii::Digit,
+        b' ' | b'\t' | b'\n' | b'\r' | 0x0B | 0x0C => Ascii::Space,
+        b'@' | b'$' | b'+' | b'|' | b'!' => Ascii::Sym,
+        0..=0x1F | 0x7F => Ascii::Drop,
+        _ => Ascii::Sep,
+    }
+}
+
+static ASCII: [Ascii; 128] = {
+    let mut t = [Ascii::Drop; 128];
+    let mut i = 0;
+    while i < 128 {
+        t[i] = ascii_class(i as u8);
+        i += 1;
+    }
+    t
+};
+
+/// The letter a leetspeak digit or symbol stands for.
+pub fn leet_letter(c: char) -> Option<char> {
+    Some(match c {
+        '0' => 'o',
+        '1' => 'l',
+        '2' => 'z',
+        '3' => 'e',
+        '4' => 'a',
+        '5' => 's',
+        '7' => 't',
+        '8' => 'b',
+        '9' => 'g',
+        '@' => 'a',
+        '$' => 's',
+        '+' => 't',
+        '|' => 'l',
+        '!' => 'i',
+        _ => return None,
+    })
+}
+
+/// The key letter for a folded letter: `l` joins `i`.
+#[inline]
+pub fn key_letter(c: char) -> char {
+    if c == 'l' {
+        'i'
+    } else {
+        c
+    }
+}
+
+/// Whether a character is an emoji modifier or selector that does not change
+/// what the emoji stands for (dropped from the key).
+fn emoji_noise(c: char) -> bool {
+    matches!(c, '\u{FE0E}' | '\u{FE0F}' | '\u{1F3FB}'..='\u{1F3FF}' | '\u{E0020}'..='\u{E007F}')
+}
+
+/// The end (byte offset) of the emoji sequence starting at `at`.
+fn emoji_end(text: &str, at: usize) -> usize {
+    let mut chars = text[at..].char_indices().peekable();
+    let Some((_, first)) = chars.next() else { return at };
+    let mut end = at + first.len_utf8();
+    if unicode_properties::emoji::is_regional_indicator(first) {
+        if let Some(&(i, c)) = chars.peek() {
+            if unicode_properties::emoji::is_regional_indicator(c) {
+                return at + i + c.len_utf8();
+            }
+        }
+        return end;
+    }
+    while let Some(&(i, c)) = chars.peek() {
+        if emoji_noise(c) || c == '\u{20E3}' {
+            chars.next();
+            end = at + i + c.len_utf8();
+        } else if c == '\u{200D}' {
+            // A joiner continues the sequence only if an emoji follows.
+            let mut ahead = chars.clone();
+            ahead.next();
+            match ahead.peek() {
+                Some(&(j, d)) if fold::is_emoji_start(d) => {
+                    chars.next();
+                    chars.next();
+                    end = at + j + d.len_utf8();
+                }
+                _ => break,
+            }
+        } else {
+            break;
+        }
+    }
+    end
+}
+
+impl Normalised {
+    /// Normalises `text`.
+    pub fn new(text: &str) -> Normalised {
+        let mut n = Normalised::default();
+        n.run(text);
+        n
+    }
+
+    /// Normalises `text` into this value, reusing its buffers.
+    pub fn run(&mut self, text: &str) {
+        self.key.clear();
+        self.starts.clear();
+        self.ends.clear();
+        self.tokens.clear();
+        self.soft.clear();
+        self.units.clear();
+        self.singles.clear();
+        self.pending_sep = false;
+        let bytes = text.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                let at = i as u32;
+                match ASCII[b as usize] {
+                    Ascii::Lower => self.push_unit(b as char, UnitKind::Letter, false, at, at + 1),
+                    Ascii::Upper => self.push_unit(
+                        b.to_ascii_lowercase() as char,
+                        UnitKind::Letter,
+                        true,
+                        at,
+                        at + 1,
+                    ),
+                    Ascii::Digit => self.push_unit(b as char, UnitKind::Digit, false, at, at + 1),
+                    Ascii::Sym => self.push_unit(b as char, UnitKind::Sym, false, at, at + 1),
+                    Ascii::Space => self.end_word(),
+                    Ascii::Sep => self.pending_sep = true,
+                    Ascii::Drop => {}
+                }
+                i += 1;
+                continue;
+            }
+            let c = text[i..].chars().next().unwrap_or('\u{FFFD}');
+            let len = c.len_utf8();
+            let (start, end) = (i as u32, (i + len) as u32);
+            match fold::fold(c) {
+                Folded::Drop => {}
+                Folded::Space => self.end_word(),
+                Folded::Sep => self.pending_sep = true,
+                Folded::Same => self.push_unit(c, UnitKind::Letter, false, start, end),
+                Folded::Text(t) => {
+                    let upper = c.is_uppercase();
+                    for (k, d) in t.chars().enumerate() {
+                        let upper = upper && k == 0;
+                        match d {
+                            'a'..='z' => self.push_unit(d, UnitKind::Letter, upper, start, end),
+                            '0'..='9' => self.push_unit(d, UnitKind::Digit, false, start, end),
+                            ' ' => self.end_word(),
+                            _ if d.is_ascii() => self.pending_sep = true,
+                            _ => self.push_unit(d, UnitKind::Letter, upper, start, end),
+                        }
+                    }
+                }
+                Folded::Emoji => {
+                    let stop = emoji_end(text, i);
+                    self.end_word();
+                    self.flush_singles();
+                    self.push_emoji(&text[i..stop], start, stop as u32);
+                    i = stop;
+                    continue;
+                }
+            }
+            i += len;
+        }
+        self.end_word();
+        self.flush_singles();
+    }
+
+    #[inline]
+    fn push_unit(&mut self, c: char, kind: UnitKind, upper: bool, start: u32, end: u32) {
+        let sep_before = self.pending_sep && !self.units.is_empty();
+        self.pending_sep = false;
+        self.units.push(Unit { c, kind, upper, sep_before, start, end });
+    }
+
+    /// Ends the word being read (whitespace, an emoji or the end).
+    fn end_word(&mut self) {
+        self.pending_sep = false;
+        if self.units.is_empty() {
+            return;
+        }
+        if self.units.len() == 1 && self.units[0].kind != UnitKind::Sym {
+            // Possibly one letter of "s e l l e r": hold it back.
+            let u = self.units[0];
+            self.singles.push(u);
+            self.units.clear();
+            return;
+        }
+        self.flush_singles();
+        let units = std::mem::take(&mut self.units);
+        self.finish(&units);
+        self.units = units;
+        self.units.clear();
+    }
+
+    /// Emits held-back single characters: joined into one word when there
+    /// are three or more with a letter among them, else one by one.
+    fn flush_singles(&mut self) {
+        if self.singles.is_empty() {
+            return;
+        }
+        let singles = std::mem::take(&mut self.singles);
+        if singles.len() >= 3 && singles.iter().any(|u| u.kind == UnitKind::Letter) {
+            self.finish(&singles);
+        } else {
+            for u in &singles {
+                self.finish(std::slice::from_ref(u));
+            }
+        }
+        self.singles = singles;
+        self.singles.clear();
+    }
+
+    fn push_emoji(&mut self, seq: &str, start: u32, end: u32) {
+        let key_start = self.begin_token(start);
+        for c in seq.chars().filter(|c| !emoji_noise(*c)) {
+            let mut buf = [0u8; 4];
+            for _ in 0..c.encode_utf8(&mut buf).len() {
+                self.starts.push(start);
+                self.ends.push(end);
+            }
+            self.key.push(c);
+        }
+        self.end_token(key_start, TokenKind::Emoji);
+    }
+
+    /// Writes the separator before a new token; returns the key offset where it starts.
+    fn begin_token(&mut self, start: u32) -> u32 {
+        if !self.key.is_empty() {
+            let prev = self.ends.last().copied().unwrap_or(0);
+            self.key.push(' ');
+            self.starts.push(prev);
+            self.ends.push(start.max(prev));
+        }
+        self.key.len() as u32
+    }
+
+    fn end_token(&mut self, key_start: u32, kind: TokenKind) {
+        let end = self.key.len() as u32;
+        if end == key_start {
+            // Nothing was written: take the separator back.
+            if key_start > 0 {
+                self.key.pop();
+                self.starts.pop();
+                self.ends.pop();
+            }
+            return;
+        }
+        self.tokens.push(Token { start: key_start, end, kind });
+    }
+
+    /// Turns a finished word's units into one or more tokens (stages 3 and 4).
+    fn finish(&mut self, units: &[Unit]) {
+        let has_letter = units.iter().any(|u| u.kind == UnitKind::Letter);
+        if !has_letter {
+            let key_start = self.begin_token(units[0].start);
+            for u in units.iter().filter(|u| u.kind == UnitKind::Digit) {
+                self.key.push(u.c);
+                self.starts.push(u.start);
+                self.ends.push(u.end);
+            }
+            self.end_token(key_start, TokenKind::Number);
+            return;
+        }
+        // Stage 3: decide, for each unit, letter or number or separator.
+        // `role[i]`: Some(letter), or None for a digit kept as a number; symbols
+        // that are not letters are dropped (and act as separators).
+        let n = units.len();
+        let mut role: Vec<Role> = Vec::with_capacity(n);
+        let mut i = 0;
+        while i < n {
+            match units[i].kind {
+                UnitKind::Letter => {
+                    role.push(Role::Letter(units[i].c));
+                    i += 1;
+                }
+                UnitKind::Sym => {
+                    let prev = i > 0 && units[i - 1].kind == UnitKind::Letter;
+                    let next = i + 1 < n && units[i + 1].kind == UnitKind::Letter;
+                    let is_letter = if units[i].c == '!' { prev && next } else { prev || next };
+                    role.push(if is_letter {
+                        Role::Letter(leet_letter(units[i].c).unwrap_or(units[i].c))
+                    } else {
+                        Role::Sep
+                    });
+                    i += 1;
+                }
+                UnitKind::Digit => {
+                    let mut j = i;
+                    while j < n && units[j].kind == UnitKind::Digit {
+                        j += 1;
+                    }
+                    let len = j - i;
+                    let letter_before = units[..i].iter().any(|u| u.kind == UnitKind::Letter);
+                    let letter_after = units[j..].iter().any(|u| u.kind == UnitKind::Letter);
+                    let leet = match (letter_before, letter_after) {
+                        (true, true) => len <= 2,
+                        _ => len == 1,
+                    };
+                    for u in &units[i..j] {
+                        role.push(if leet {
+                            Role::Letter(leet_letter(u.c).unwrap_or(u.c))
+                        } else {
+                            Role::Number
+                        });
+                    }
+                    i = j;
+                }
+            }
+        }
+        // Fragment lengths between separators, for soft boundaries.
+        let mut frag_id = Vec::with_capacity(n);
+        let mut frag_len: Vec<u32> = vec![0];
+        for (k, u) in units.iter().enumerate() {
+            let sep = u.sep_before || (k > 0 && role[k - 1] == Role::Sep);
+            if sep && *frag_len.last().unwrap_or(&0) > 0 {
+                frag_len.push(0);
+            }
+            if role[k] != Role::Sep {
+                if let Some(l) = frag_len.last_mut() {
+                    *l += 1;
+                }
+            }
+            frag_id.push(frag_len.len() - 1);
+        }
+        // Stage 4: write tokens.
+        let mut current: Option<(u32, TokenKind)> = None;
+        let mut last_key: Option<char> = None;
+        let mut prev_unit: Option<usize> = None;
+        for k in 0..n {
+            let kind = match role[k] {
+                Role::Sep => continue,
+                Role::Letter(_) => TokenKind::Word,
+                Role::Number => TokenKind::Number,
+            };
+            let u = units[k];
+            if current.map(|(_, kd)| kd) != Some(kind) {
+                if let Some((s, kd)) = current.take() {
+                    self.end_token(s, kd);
+                }
+                current = Some((self.begin_token(u.start), kind));
+                last_key = None;
+                prev_unit = None;
+            }
+            let c = match role[k] {
+                Role::Letter(c) => key_letter(c),
+                _ => u.c,
+            };
+            if kind == TokenKind::Word {
+                if let Some(p) = prev_unit {
+                    let camel = u.upper && !units[p].upper && units[p].kind == UnitKind::Letter;
+                    let split = frag_id[k] != frag_id[p]
+                        && frag_len[frag_id[k]] >= 2
+                        && frag_len[frag_id[p]] >= 2;
+                    if (camel || split) && last_key != Some(c) {
+                        self.soft.push(self.key.len() as u32);
+                    }
+                }
+                if last_key == Some(c) {
+                    // Collapse a repeated letter into the one before.
+                    if let Some(e) = self.ends.last_mut() {
+                        *e = u.end.max(*e);
+                    }
+                    prev_unit = Some(k);
+                    continue;
+                }
+            }
+            let mut buf = [0u8; 4];
+            for _ in 0..c.encode_utf8(&mut buf).len() {
+                self.starts.push(u.start);
+                self.ends.push(u.end);
+            }
+            self.key.push(c);
+            last_key = Some(c);
+            prev_unit = Some(k);
+        }
+        if let Some((s, kd)) = current {
+            self.end_token(s, kd);
+        }
+    }
+
+    /// The matching key: tokens separated by single spaces.
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+
+    /// The tokens of the key, in order.
+    pub fn tokens(&self) -> &[Token] {
+        &self.tokens
+    }
+
+    /// Whether `at` (a key offset) is a soft boundary inside a word.
+    pub fn is_soft_boundary(&self, at: u32) -> bool {
+        self.soft.binary_search(&at).is_ok()
+    }
+
+    /// Soft boundaries strictly inside `start..end`, ascending.
+    pub fn soft_boundaries(&self, start: u32, end: u32) -> &[u32] {
+        let a = self.soft.partition_point(|&x| x <= start);
+        let b = self.soft.partition_point(|&x| x < end);
+        &self.soft[a..b.max(a)]
+    }
+
+    /// The span of the original text that key bytes `start..end` came from.
+    pub fn span(&self, start: usize, end: usize) -> std::ops::Range<usize> {
+        if start >= end || end > self.starts.len() {
+            return 0..0;
+        }
+        let s = self.starts[start] as usize;
+        let e = self.ends[start..end].iter().copied().max().unwrap_or(0) as usize;
+        s..e.max(s)
+    }
+
+    /// The index of the token containing key offset `at`.
+    pub fn token_at(&self, at: u32) -> Option<usize> {
+        let i = self.tokens.partition_point(|t| t.end <= at);
+        (i < self.tokens.len() && self.tokens[i].start <= at).then_some(i)
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    Letter(char),
+    Number,
+    Sep,
+}
+
+/// Normalises `text` and returns just the key (for lexicon entries and tests).
+pub fn key(text: &str) -> String {
+    Normalised::new(text).key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fold_stage_case_width_accents_lookalikes() {
+        assert_eq!(key("VORBLAT"), "vorbiat");
+        assert_eq!(key("ｖｏｒｂｌａｔ"), "vorbiat");
+        assert_eq!(key("vörblàt"), "vorbiat");
+        assert_eq!(key("vo\u{0301}rbla\u{0308}t"), "vorbiat");
+        assert_eq!(key("νοrbլаt"), key("vorblat").replace('i', "i"));
+        assert_eq!(key("vorbІat"), "vorbiat");
+    }
+
+    #[test]
+    fn invisible_characters_are_removed() {
+        assert_eq!(key("v\u{200B}o\u{200C}r\u{200D}b\u{2060}l\u{FEFF}a\u{202E}t"), "vorbiat");
+        assert_eq!(key("vor\u{00AD}blat"), "vorbiat");
+    }
+
+    #[test]
+    fn separators_inside_words_join() {
+        for s in
+            ["v.o.r.b.l.a.t", "v_o_r_b_l_a_t", "v-o-r-b-l-a-t", "v*o*r*b*l*a*t", "v o r b l a t"]
+        {
+            assert_eq!(key(s), "vorbiat", "{s}");
+        }
+        assert_eq!(key("sel.ler"), "seier");
+        // Real words are not glued together.
+        assert_eq!(key("the sell era"), "the sei era");
+        // Two single letters stay apart.
+        assert_eq!(key("a b"), "a b");
+    }
+
+    #[test]
+    fn soft_boundaries_at_case_changes_and_joined_pieces() {
+        let n = Normalised::new("BestSeller");
+        assert_eq!(n.key(), "bestseier");
+        assert!(n.is_soft_boundary(4));
+        let n = Normalised::new("well-known");
+        assert_eq!(n.key(), "weiknown");
+        assert!(n.is_soft_boundary(3));
+        let n = Normalised::new("s.e.l.l.e.r");
+        assert!(n.soft_boundaries(0, 10).is_empty());
+    }
+
+    #[test]
+    fn leetspeak_and_numbers() {
+        assert_eq!(key("v0rbl4t"), "vorbiat");
+        assert_eq!(key("5n0rv!d"), "snorvid");
+        assert_eq!(key("s3ll3r"), "seier");
+        assert_eq!(key("v@rbl@t"), "varbiat");
+        assert_eq!(key("vorbla7"), "vorbiat");
+        assert_eq!(key("vorbla+"), "vorbiat");
+        assert_eq!(key("hello!"), "heio");
+        assert_eq!(key("chapter14"), "chapter 14");
+        assert_eq!(key("13yo"), "13 yo");
+        assert_eq!(key("vorblat2024"), "vorbiat 2024");
+        assert_eq!(key("age 31"), "age 31");
+        assert_eq!(key("$100"), "100");
+    }
+
+    #[test]
+    fn repeats_collapse() {
+        assert_eq!(key("vorrrrblaaat"), "vorbiat");
+        assert_eq!(key("sellerrr"), "seier");
+    }
+
+    #[test]
+    fn emoji_are_tokens_without_modifiers() {
+        assert_eq!(key("🗺️"), "🗺");
+        assert_eq!(key("🦩🧁"), "🦩 🧁");
+        assert_eq!(key("vorblat🍕now"), "vorbiat 🍕 now");
+        assert_eq!(key("👍🏽"), "👍");
+        assert_eq!(key("👨‍👩‍👧"), "👨\u{200D}👩\u{200D}👧");
+        assert_eq!(key("🇫🇷"), "🇫🇷");
+        let n = Normalised::new("age 31 ⬅️");
+        assert_eq!(n.tokens().last().map(|t| t.kind), Some(TokenKind::Emoji));
+    }
+
+    #[test]
+    fn spans_point_into_the_original() {
+        let text = "Buy V.0.R.B.L.A.T today";
+        let n = Normalised::new(text);
+        let t = n.tokens()[1];
+        let span = n.span(t.start as usize, t.end as usize);
+        assert_eq!(&text[span], "V.0.R.B.L.A.T");
+        let text = "x vorrrblat";
+        let n = Normalised::new(text);
+        let t = n.tokens()[1];
+        assert_eq!(&text[n.span(t.start as usize, t.end as usize)], "vorrrblat");
+    }
+
+    #[test]
+    fn empty_and_symbol_only() {
+        assert_eq!(key(""), "");
+        assert_eq!(key("  ...  !!! "), "");
+        assert!(Normalised::new("\u{200B}\u{0301}").tokens().is_empty());
+    }
+}
