@@ -266,8 +266,14 @@ impl Lexicon {
                 ));
             }
             match e.kind {
-                EntryKind::Emoji if e.text.is_ascii() => {
-                    return Err(invalid(at("text"), "an emoji entry must hold emoji"));
+                EntryKind::Emoji
+                    if e.text.is_ascii()
+                        && !(e.text.trim().starts_with(':') && e.text.trim().ends_with(':')) =>
+                {
+                    return Err(invalid(
+                        at("text"),
+                        "an emoji entry must hold emoji or :shortcode: names",
+                    ));
                 }
                 EntryKind::AgeCode if e.text.matches("{n}").count() != 1 => {
                     return Err(invalid(at("text"), "an age code must contain {n} exactly once"));
