@@ -27,6 +27,12 @@ enum Command {
     Synth(cmd::synth::Args),
     /// Load an event stream into the store (idempotent, restartable).
     Ingest(cmd::ingest::Args),
+    /// Check texts against a lexicon: verdict, matches with spans, reasons.
+    CheckText(cmd::text::CheckArgs),
+    /// Recall and false positives of the text engine on a labelled set.
+    EvalText(cmd::text::EvalArgs),
+    /// Work with lexicon files.
+    Lexicon(cmd::text::LexiconArgs),
 }
 
 fn main() -> ExitCode {
@@ -35,6 +41,9 @@ fn main() -> ExitCode {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Synth(args) => cmd::synth::run(args),
         Command::Ingest(args) => cmd::ingest::run(args),
+        Command::CheckText(args) => cmd::text::check(args),
+        Command::EvalText(args) => cmd::text::eval(args),
+        Command::Lexicon(args) => cmd::text::lexicon(args),
     };
     match result {
         Ok(code) => code,

@@ -29,6 +29,7 @@ mod lexicon;
 mod parse;
 mod reader;
 mod serialize;
+mod textcase;
 mod tier;
 mod time;
 mod truth;
@@ -45,6 +46,7 @@ pub use crate::lexicon::{
     Entry, EntryKind, Lexicon, LexiconError, Severity, Surface, MAX_ENTRY_CHARS,
 };
 pub use crate::reader::{EventReader, ReaderConfig, ReaderStats};
+pub use crate::textcase::{Expect, TextCase};
 pub use crate::tier::RiskTier;
 pub use crate::time::Timestamp;
 pub use crate::truth::{Truth, TruthError};

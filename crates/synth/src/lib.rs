@@ -19,6 +19,7 @@
 mod expand;
 mod niches;
 mod obfuscate;
+mod text_eval;
 mod world;
 
 use std::collections::BTreeMap;
@@ -30,6 +31,7 @@ use guardrail_core::{EventType, Lexicon, Truth};
 use rayon::prelude::*;
 
 pub use crate::obfuscate::{apply as obfuscate, Transform};
+pub use crate::text_eval::text_eval;
 
 /// The test lexicon shipped in `lexicons/test.toml` (invented words only).
 pub const TEST_LEXICON: &str = include_str!("../../../lexicons/test.toml");

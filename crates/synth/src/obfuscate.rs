@@ -30,11 +30,15 @@ pub enum Transform {
     Diacritics,
     /// Two transforms at once (leet and separators, or homoglyphs and zero-width).
     Combined,
+    /// Vowels after the first letter of each word dropped (`vrblt`).
+    DroppedVowels,
+    /// Written backwards (`talbrov`).
+    Reversed,
 }
 
 impl Transform {
     /// Every transform.
-    pub const ALL: [Transform; 10] = [
+    pub const ALL: [Transform; 12] = [
         Transform::Plain,
         Transform::Leet,
         Transform::Separators,
@@ -45,6 +49,8 @@ impl Transform {
         Transform::Fullwidth,
         Transform::Diacritics,
         Transform::Combined,
+        Transform::DroppedVowels,
+        Transform::Reversed,
     ];
 
     /// A short name, as used in docs and test output.
@@ -60,6 +66,8 @@ impl Transform {
             Transform::Fullwidth => "fullwidth",
             Transform::Diacritics => "diacritics",
             Transform::Combined => "combined",
+            Transform::DroppedVowels => "dropped-vowels",
+            Transform::Reversed => "reversed",
         }
     }
 }
@@ -187,6 +195,19 @@ pub fn apply<R: Rng>(transform: Transform, term: &str, rng: &mut R) -> String {
                 }
             }
         }
+        Transform::DroppedVowels => {
+            for (i, word) in term.split(' ').enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                for (j, c) in word.chars().enumerate() {
+                    if j == 0 || !matches!(c, 'a' | 'e' | 'i' | 'o' | 'u') {
+                        out.push(c);
+                    }
+                }
+            }
+        }
+        Transform::Reversed => out.extend(term.chars().rev()),
         Transform::Combined => {
             let (first, second) = if rng.gen_bool(0.5) {
                 (Transform::Leet, Transform::Separators)
@@ -279,9 +300,12 @@ mod tests {
 
     proptest! {
         #[test]
-        fn non_leet_transforms_are_reversible(seed: u64, pick in 0usize..10) {
+        fn non_leet_transforms_are_reversible(seed: u64, pick in 0usize..12) {
             let t = Transform::ALL[pick];
-            prop_assume!(!matches!(t, Transform::Leet | Transform::Combined));
+            prop_assume!(!matches!(
+                t,
+                Transform::Leet | Transform::Combined | Transform::DroppedVowels | Transform::Reversed
+            ));
             let mut rng = SmallRng::seed_from_u64(seed);
             let out = apply(t, "drazzle pack", &mut rng);
             prop_assert_eq!(squash(&undo(&out)), squash("drazzle pack"));

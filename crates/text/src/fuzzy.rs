@@ -1,14 +1,15 @@
 //! Near-variants of blocked terms: a symmetric-deletion index (the SymSpell
 //! idea) over term keys, verified with the optimal-string-alignment distance.
 //!
-//! A term of 5 to 7 key letters allows 1 edit, 8 or more allow 2; shorter
-//! terms only match exactly (one edit on a four-letter word reaches too many
-//! ordinary words). Written here because the crates for this either index
+//! A term of 5 to 7 letters (as written in the lexicon) allows 1 edit, 8 or
+//! more allow 2; shorter terms only match exactly (one edit on a four-letter
+//! word reaches too many ordinary words). Distances are measured between
+//! keys, where repeats are already collapsed. Written here because the crates for this either index
 //! a single edit distance for everything or allocate per query.
 
 use rustc_hash::FxHashMap;
 
-/// The edits allowed for a term of `len` key bytes.
+/// The edits allowed for a term of `len` letters.
 pub(crate) fn max_edits(len: usize) -> usize {
     match len {
         0..=4 => 0,
@@ -19,7 +20,7 @@ pub(crate) fn max_edits(len: usize) -> usize {
 
 pub(crate) struct Fuzzy {
     deletes: FxHashMap<Box<[u8]>, Vec<u32>>,
-    terms: Vec<(Box<[u8]>, u32)>,
+    terms: Vec<(Box<[u8]>, u32, usize)>,
 }
 
 fn deletions(word: &[u8], depth: usize, out: &mut Vec<Vec<u8>>) {
@@ -37,18 +38,17 @@ fn deletions(word: &[u8], depth: usize, out: &mut Vec<Vec<u8>>) {
 }
 
 impl Fuzzy {
-    /// Indexes `(key, entry)` pairs.
-    pub(crate) fn new(terms: &[(String, u32)]) -> Fuzzy {
+    /// Indexes `(key, entry, allowed edits)` triples.
+    pub(crate) fn new(terms: &[(String, u32, usize)]) -> Fuzzy {
         let mut deletes: FxHashMap<Box<[u8]>, Vec<u32>> = FxHashMap::default();
         let mut list = Vec::new();
-        for (key, entry) in terms {
-            let bytes = key.as_bytes();
-            let edits = max_edits(bytes.len());
-            if edits == 0 {
+        for (key, entry, edits) in terms {
+            let (bytes, edits) = (key.as_bytes(), *edits);
+            if edits == 0 || bytes.len() < 4 {
                 continue;
             }
             let id = list.len() as u32;
-            list.push((Box::<[u8]>::from(bytes), *entry));
+            list.push((Box::<[u8]>::from(bytes), *entry, edits));
             let mut variants = vec![bytes.to_vec()];
             deletions(bytes, edits, &mut variants);
             for v in variants {
@@ -79,12 +79,12 @@ impl Fuzzy {
         for v in buf.iter() {
             let Some(ids) = self.deletes.get(v.as_slice()) else { continue };
             for &id in ids {
-                let (term, entry) = &self.terms[id as usize];
-                if !allowed(*entry) || word.len().abs_diff(term.len()) > max_edits(term.len()) {
+                let (term, entry, edits) = &self.terms[id as usize];
+                if !allowed(*entry) || word.len().abs_diff(term.len()) > *edits {
                     continue;
                 }
                 let d = osa(word, term);
-                if d == 0 || d > max_edits(term.len()) {
+                if d == 0 || d > *edits {
                     continue;
                 }
                 if best.is_none_or(|(_, bd)| (d as u32) < bd) {
@@ -136,8 +136,11 @@ mod tests {
 
     #[test]
     fn finds_close_terms_only() {
-        let f =
-            Fuzzy::new(&[("vorbiat".into(), 0), ("grumbiewedmenu".into(), 1), ("cp".into(), 2)]);
+        let f = Fuzzy::new(&[
+            ("vorbiat".into(), 0, 1),
+            ("grumbiewedmenu".into(), 1, 2),
+            ("cp".into(), 2, 0),
+        ]);
         let mut buf = Vec::new();
         assert_eq!(f.best(b"vorbat", &mut buf, |_| true), Some((0, 1)));
         assert_eq!(f.best(b"vorbiats", &mut buf, |_| true), Some((0, 1)));

@@ -36,6 +36,7 @@
 
 #![warn(missing_docs)]
 
+pub mod eval;
 mod fold;
 mod fuzzy;
 mod matcher;
@@ -45,7 +46,9 @@ mod shared;
 pub mod words;
 
 pub use crate::matcher::{emoji_name, How, Level, Limits, Match, Matcher, Verdict};
-pub use crate::normalise::{key, key_letter, leet_letter, Normalised, Token, TokenKind};
+pub use crate::normalise::{
+    key, key_letter, key_with_repeats, leet_letter, Normalised, Token, TokenKind,
+};
 pub use crate::shared::SharedMatcher;
 
 /// Why the text engine refused a lexicon or a text.

@@ -10,7 +10,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use crate::fuzzy::{self, Fuzzy};
-use crate::normalise::{key, Normalised, TokenKind};
+use crate::normalise::{key, key_with_repeats, Normalised, TokenKind};
 use crate::plain::Plain;
 use crate::words::{self, MAX_SEGMENTED};
 use crate::TextError;
@@ -240,7 +240,7 @@ impl Matcher {
         let mut patterns = Vec::new();
         let mut whole: FxHashMap<Box<[u8]>, Vec<u32>> = FxHashMap::default();
         let mut vocab: FxHashSet<Box<[u8]>> = FxHashSet::default();
-        let mut fuzzy_terms: Vec<(String, u32)> = Vec::new();
+        let mut fuzzy_terms: Vec<(String, u32, usize)> = Vec::new();
         for (i, e) in lexicon.entries.iter().enumerate() {
             let at = |field: &str, why: String| TextError::Entry {
                 field: format!("entry[{i}].{field}"),
@@ -274,20 +274,33 @@ impl Matcher {
                         add(joined.clone(), Target { entry: id, form: Form::Joined });
                     }
                     whole.entry(joined.as_bytes().into()).or_default().push(id);
+                    let letters = e.text.chars().filter(|c| c.is_alphanumeric()).count();
                     if e.severity == Severity::Block {
-                        fuzzy_terms.push((joined.clone(), id));
+                        let edits = fuzzy::max_edits(letters);
+                        fuzzy_terms.push((joined.clone(), id, edits));
+                        let written = key_with_repeats(&e.text).replace(' ', "");
+                        if written != joined {
+                            fuzzy_terms.push((written, id, edits));
+                        }
                     }
-                    let letters = joined.chars().count();
+                    // Dropped vowels and reversed writing, as words and (for
+                    // phrases) joined, unless the variant is ordinary words.
                     let dv = key(&devowel(&e.text));
-                    if dv != k && dv.replace(' ', "").chars().count() >= 4 && !all_words(&dv) {
-                        add(dv, Target { entry: id, form: Form::DroppedVowels });
-                    }
                     let rev = key(&e.text.chars().rev().collect::<String>());
-                    if letters >= 5 && rev != k && !all_words(&rev) {
-                        for w in rev.split(' ') {
+                    let variants = [(dv, Form::DroppedVowels, 4), (rev, Form::Reversed, 5)];
+                    for (v, form, min) in variants {
+                        let v_joined = key(&v.replace(' ', ""));
+                        if v == k || v_joined.chars().count() < min || all_words(&v) {
+                            continue;
+                        }
+                        for w in v.split(' ') {
                             vocab.insert(w.as_bytes().into());
                         }
-                        add(rev, Target { entry: id, form: Form::Reversed });
+                        if v.contains(' ') {
+                            vocab.insert(v_joined.as_bytes().into());
+                            add(v_joined, Target { entry: id, form });
+                        }
+                        add(v, Target { entry: id, form });
                     }
                 }
                 EntryKind::Emoji => {
@@ -649,18 +662,16 @@ impl Matcher {
                     continue;
                 }
             }
-            // Two or three tokens that together spell a term, unless they are
-            // all ordinary words ("the sell era").
+            // Two or three tokens that together spell a term exactly, or
+            // nearly when one of them is not an ordinary word ("vor blat",
+            // "vorb latt"; but not "the sell era").
             for len in 2..=3 {
                 let j = i + len - 1;
                 if j >= limit || !(i..=j).all(word) {
                     break;
                 }
-                if (i..=j)
-                    .all(|x| dict.contains(&key[tokens[x].start as usize..tokens[x].end as usize]))
-                {
-                    continue;
-                }
+                let all_ordinary = (i..=j)
+                    .all(|x| dict.contains(&key[tokens[x].start as usize..tokens[x].end as usize]));
                 let mut joined = Vec::new();
                 for x in i..=j {
                     for &b in &key[tokens[x].start as usize..tokens[x].end as usize] {
@@ -676,6 +687,9 @@ impl Matcher {
                 if let Some(entry) = exact {
                     found.push(self.make(entry as usize, text, span, How::Split, None, None));
                     break;
+                }
+                if all_ordinary {
+                    continue;
                 }
                 if let Some((entry, d)) =
                     self.fuzzy.best(&joined, &mut buf, |e| self.surfaces[e as usize] & bit != 0)

@@ -64,6 +64,8 @@ pub struct Normalised {
     units: Vec<Unit>,
     singles: Vec<Unit>,
     pending_sep: bool,
+    /// Keep repeated letters (for the fuzzy index of terms).
+    keep_repeats: bool,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -281,7 +283,7 @@ impl Normalised {
         if self.units.is_empty() {
             return;
         }
-        if self.units.len() == 1 && self.units[0].kind != UnitKind::Sym {
+        if self.units.len() == 1 {
             // Possibly one letter of "s e l l e r": hold it back.
             let u = self.units[0];
             self.singles.push(u);
@@ -369,6 +371,7 @@ impl Normalised {
         // that are not letters are dropped (and act as separators).
         let n = units.len();
         let mut role: Vec<Role> = Vec::with_capacity(n);
+        let mut run_start = vec![false; n];
         let mut i = 0;
         while i < n {
             match units[i].kind {
@@ -376,34 +379,52 @@ impl Normalised {
                     role.push(Role::Letter(units[i].c));
                     i += 1;
                 }
-                UnitKind::Sym => {
-                    let prev = i > 0 && units[i - 1].kind == UnitKind::Letter;
-                    let next = i + 1 < n && units[i + 1].kind == UnitKind::Letter;
-                    let is_letter = if units[i].c == '!' { prev && next } else { prev || next };
-                    role.push(if is_letter {
-                        Role::Letter(leet_letter(units[i].c).unwrap_or(units[i].c))
-                    } else {
-                        Role::Sep
-                    });
-                    i += 1;
-                }
-                UnitKind::Digit => {
+                UnitKind::Sym | UnitKind::Digit => {
+                    // A run of digits and leet symbols between letters or at an end.
                     let mut j = i;
-                    while j < n && units[j].kind == UnitKind::Digit {
+                    while j < n && units[j].kind != UnitKind::Letter {
                         j += 1;
                     }
-                    let len = j - i;
-                    let letter_before = units[..i].iter().any(|u| u.kind == UnitKind::Letter);
-                    let letter_after = units[j..].iter().any(|u| u.kind == UnitKind::Letter);
-                    let leet = match (letter_before, letter_after) {
-                        (true, true) => len <= 2,
-                        _ => len == 1,
+                    let run = &units[i..j];
+                    let len = run.len();
+                    let letter_before = i > 0;
+                    let letter_after = j < n;
+                    let has_sym = run.iter().any(|u| u.kind == UnitKind::Sym);
+                    let only_bangs = run.iter().all(|u| u.c == '!');
+                    let number_like = letter_before != letter_after && !has_sym && len >= 2;
+                    let leet = if only_bangs {
+                        // "hello!" is punctuation; "h!gh" is a letter.
+                        letter_before && letter_after
+                    } else if has_sym {
+                        true
+                    } else if letter_before && letter_after {
+                        // Inside a word: letters ("dr42213pack").
+                        len <= 6
+                    } else {
+                        // At the start or end: up to four are letters
+                        // ("53ll3r", "v0r8l47"), longer is a number ("2024x").
+                        len <= 4
                     };
-                    for u in &units[i..j] {
+                    for (k, u) in run.iter().enumerate() {
+                        // A leading or trailing "99" is read as letters but
+                        // may be a number: mark a soft boundary between it
+                        // and the letters.
+                        if number_like && leet && k == 0 && letter_before {
+                            run_start[i] = true;
+                        }
+                        if number_like && leet && k == 0 && letter_after {
+                            run_start[j] = true;
+                        }
                         role.push(if leet {
-                            Role::Letter(leet_letter(u.c).unwrap_or(u.c))
-                        } else {
+                            match leet_letter(u.c) {
+                                Some(l) => Role::Letter(l),
+                                None if u.kind == UnitKind::Sym => Role::Sep,
+                                None => Role::Letter(u.c),
+                            }
+                        } else if u.kind == UnitKind::Digit {
                             Role::Number
+                        } else {
+                            Role::Sep
                         });
                     }
                     i = j;
@@ -448,6 +469,9 @@ impl Normalised {
                 Role::Letter(c) => key_letter(c),
                 _ => u.c,
             };
+            if kind == TokenKind::Word && run_start[k] && prev_unit.is_some() {
+                self.soft.push(self.key.len() as u32);
+            }
             if kind == TokenKind::Word {
                 if let Some(p) = prev_unit {
                     let camel = u.upper && !units[p].upper && units[p].kind == UnitKind::Letter;
@@ -458,7 +482,7 @@ impl Normalised {
                         self.soft.push(self.key.len() as u32);
                     }
                 }
-                if last_key == Some(c) {
+                if last_key == Some(c) && !self.keep_repeats {
                     // Collapse a repeated letter into the one before.
                     if let Some(e) = self.ends.last_mut() {
                         *e = u.end.max(*e);
@@ -532,6 +556,15 @@ pub fn key(text: &str) -> String {
     Normalised::new(text).key
 }
 
+/// The key without collapsing repeated letters (`drazzle` stays `drazzie`):
+/// near-variants are measured against both forms of a term, since an edit
+/// between two equal letters (`drazazle`) undoes their collapse.
+pub fn key_with_repeats(text: &str) -> String {
+    let mut n = Normalised { keep_repeats: true, ..Normalised::default() };
+    n.run(text);
+    n.key
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -542,7 +575,7 @@ mod tests {
         assert_eq!(key("ｖｏｒｂｌａｔ"), "vorbiat");
         assert_eq!(key("vörblàt"), "vorbiat");
         assert_eq!(key("vo\u{0301}rbla\u{0308}t"), "vorbiat");
-        assert_eq!(key("νοrbլаt"), key("vorblat").replace('i', "i"));
+        assert_eq!(key("νοrbլаt"), key("vorblat"));
         assert_eq!(key("vorbІat"), "vorbiat");
     }
 
@@ -587,9 +620,20 @@ mod tests {
         assert_eq!(key("vorbla7"), "vorbiat");
         assert_eq!(key("vorbla+"), "vorbiat");
         assert_eq!(key("hello!"), "heio");
-        assert_eq!(key("chapter14"), "chapter 14");
-        assert_eq!(key("13yo"), "13 yo");
-        assert_eq!(key("vorblat2024"), "vorbiat 2024");
+        assert_eq!(key("chapter14"), "chapteria");
+        assert_eq!(key("dr42213pack"), "drazie pack".replace(' ', ""));
+        assert_eq!(key("v0r8|47"), "vorbiat");
+        assert_eq!(key("+a55!v0re"), "tasivore");
+        assert_eq!(key("room 231"), "rom 231");
+        assert_eq!(key("53ll3r"), "seier");
+        assert_eq!(key("13yo"), "ieyo");
+        assert!(Normalised::new("13yo").is_soft_boundary(2));
+        assert_eq!(key("20245summer"), "20245 sumer");
+        assert_eq!(key("vorblat20245"), "vorbiat 20245");
+        let n = Normalised::new("pack99");
+        assert_eq!(n.key(), "packg");
+        assert!(n.is_soft_boundary(4));
+        assert_eq!(key("new $ n 0 r v ! d"), "new snorvid");
         assert_eq!(key("age 31"), "age 31");
         assert_eq!(key("$100"), "100");
     }

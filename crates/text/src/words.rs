@@ -58,6 +58,11 @@ pub fn is_word(text: &str) -> bool {
     dictionary().contains(key(text).as_bytes())
 }
 
+/// The dictionary's words as written in `data/words.txt` (lower case).
+pub fn list() -> Vec<&'static str> {
+    WORDS.lines().filter(|l| !l.is_empty()).collect()
+}
+
 /// How many distinct word keys the dictionary holds.
 pub fn dictionary_len() -> usize {
     dictionary().words.len()

@@ -99,7 +99,9 @@ fn weak_signals_never_block_alone_and_combine() {
 #[test]
 fn near_variants_on_search_and_autocomplete_only() {
     let m = matcher();
-    for text in ["vorblatt boys", "vorbat", "vorblatz", "vor blat", "snor vid", "quimzle cp", "plinkmor"] {
+    for text in
+        ["vorblatt boys", "vorbat", "vorblatz", "vor blat", "snor vid", "quimzle cp", "plinkmor"]
+    {
         assert_eq!(level(&m, text, Surface::Search), Level::Block, "{text:?}");
         assert_eq!(level(&m, text, Surface::Autocomplete), Level::Block, "{text:?}");
     }
@@ -166,13 +168,19 @@ severity = "weak"
 #[test]
 fn bad_entries_name_the_entry() {
     for (toml, needle) in [
-        ("kind = \"pattern\"\ntext = \"(unclosed\"", "entry[0].text: not a valid regular expression"),
+        (
+            "kind = \"pattern\"\ntext = \"(unclosed\"",
+            "entry[0].text: not a valid regular expression",
+        ),
         ("kind = \"emoji\"\ntext = \":no_such_emoji:\"", "entry[0].text: unknown emoji shortcode"),
         ("kind = \"term\"\ntext = \"...\"", "entry[0].text: \"...\" is empty once normalised"),
         ("kind = \"emoji\"\ntext = \"🍕x\"", "is not a sequence of emoji"),
     ] {
-        let text = format!("format = 1\nname = \"b\"\n[[entry]]\n{toml}\ncategory = \"c\"\nseverity = \"block\"\n");
-        let err = Lexicon::from_toml(&text).map_err(TextError::from).and_then(Matcher::new).unwrap_err();
+        let text = format!(
+            "format = 1\nname = \"b\"\n[[entry]]\n{toml}\ncategory = \"c\"\nseverity = \"block\"\n"
+        );
+        let err =
+            Lexicon::from_toml(&text).map_err(TextError::from).and_then(Matcher::new).unwrap_err();
         assert!(err.to_string().contains(needle), "{err}");
     }
 }

@@ -3,3 +3,4 @@
 pub(crate) mod demo;
 pub(crate) mod ingest;
 pub(crate) mod synth;
+pub(crate) mod text;
