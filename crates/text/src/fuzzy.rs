@@ -21,6 +21,8 @@ pub(crate) fn max_edits(len: usize) -> usize {
 pub(crate) struct Fuzzy {
     deletes: FxHashMap<Box<[u8]>, Vec<u32>>,
     terms: Vec<(Box<[u8]>, u32, usize)>,
+    /// Shortest and longest word that can be within reach of a term.
+    reach: (usize, usize),
 }
 
 fn deletions(word: &[u8], depth: usize, out: &mut Vec<Vec<u8>>) {
@@ -58,27 +60,38 @@ impl Fuzzy {
                 }
             }
         }
-        Fuzzy { deletes, terms: list }
+        let reach = list.iter().fold((usize::MAX, 0), |(lo, hi), (t, _, e)| {
+            (lo.min(t.len().saturating_sub(*e)), hi.max(t.len() + e))
+        });
+        Fuzzy { deletes, terms: list, reach }
     }
 
     /// The closest indexed term within its allowed edits of `word`, among
-    /// entries `allowed` accepts: `(entry, distance)`.
+    /// entries `allowed` accepts: `(entry, distance)`. `seen` is scratch.
     pub(crate) fn best(
         &self,
         word: &[u8],
-        buf: &mut Vec<Vec<u8>>,
+        seen: &mut Vec<u32>,
         allowed: impl Fn(u32) -> bool,
     ) -> Option<(u32, u32)> {
-        if self.terms.is_empty() || word.len() < 4 || word.len() > 64 {
+        const MAX: usize = 64;
+        if self.terms.is_empty()
+            || word.len() < 4
+            || word.len() > MAX
+            || word.len() < self.reach.0
+            || word.len() > self.reach.1
+        {
             return None;
         }
-        buf.clear();
-        buf.push(word.to_vec());
-        deletions(word, 2, buf);
+        seen.clear();
         let mut best: Option<(u32, u32)> = None;
-        for v in buf.iter() {
-            let Some(ids) = self.deletes.get(v.as_slice()) else { continue };
+        let mut consider = |variant: &[u8], seen: &mut Vec<u32>| {
+            let Some(ids) = self.deletes.get(variant) else { return };
             for &id in ids {
+                if seen.contains(&id) {
+                    continue;
+                }
+                seen.push(id);
                 let (term, entry, edits) = &self.terms[id as usize];
                 if !allowed(*entry) || word.len().abs_diff(term.len()) > *edits {
                     continue;
@@ -90,6 +103,30 @@ impl Fuzzy {
                 if best.is_none_or(|(_, bd)| (d as u32) < bd) {
                     best = Some((*entry, d as u32));
                 }
+            }
+        };
+        // The word itself, every one-letter deletion and every two-letter
+        // deletion, built in a stack buffer; deleting the second of two equal
+        // letters gives the same string as deleting the first, so it is skipped.
+        consider(word, seen);
+        let n = word.len();
+        let mut buf = [0u8; MAX];
+        for i in 0..n {
+            if i > 0 && word[i] == word[i - 1] {
+                continue;
+            }
+            buf[..i].copy_from_slice(&word[..i]);
+            buf[i..n - 1].copy_from_slice(&word[i + 1..]);
+            consider(&buf[..n - 1], seen);
+            let one = buf;
+            for j in i..n - 1 {
+                if j > i && one[j] == one[j - 1] {
+                    continue;
+                }
+                let mut two = [0u8; MAX];
+                two[..j].copy_from_slice(&one[..j]);
+                two[j..n - 2].copy_from_slice(&one[j + 1..n - 1]);
+                consider(&two[..n - 2], seen);
             }
         }
         best

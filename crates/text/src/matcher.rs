@@ -391,8 +391,15 @@ impl Matcher {
         thread_local! {
             static SCRATCH: RefCell<Normalised> = RefCell::new(Normalised::default());
         }
+        // First without the span map (most texts match nothing); again with
+        // it only when something matched, to report where.
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut n) => {
+                n.run_without_spans(text);
+                let verdict = self.check_normalised(text, &n, surface);
+                if verdict.matches.is_empty() && verdict.truncated == 0 {
+                    return Ok(verdict);
+                }
                 n.run(text);
                 Ok(self.check_normalised(text, &n, surface))
             }
@@ -417,7 +424,8 @@ impl Matcher {
         let mut found = Found::new(self.limits.max_matches);
         let tokens = n.tokens();
         let key = n.key();
-        let mut covered = vec![false; tokens.len()];
+        let fuzzy_surface = matches!(surface, Surface::Search | Surface::Autocomplete);
+        let mut covered = if fuzzy_surface { vec![false; tokens.len()] } else { Vec::new() };
         let mut seg_cache: Vec<(usize, Option<Vec<usize>>)> = Vec::new();
         if let Some(ac) = &self.ac {
             for m in ac.find_overlapping_iter(key) {
@@ -450,8 +458,8 @@ impl Matcher {
                                 Form::Reversed => How::Reversed,
                                 _ => how,
                             };
-                            if let (Some(a), Some(b)) =
-                                (n.token_at(s), n.token_at(e.saturating_sub(1)))
+                            if let (true, Some(a), Some(b)) =
+                                (fuzzy_surface, n.token_at(s), n.token_at(e.saturating_sub(1)))
                             {
                                 covered[a..=b].iter_mut().for_each(|c| *c = true);
                             }
@@ -483,7 +491,7 @@ impl Matcher {
                 }
             }
         }
-        if matches!(surface, Surface::Search | Surface::Autocomplete) {
+        if fuzzy_surface {
             self.near_variants(text, n, bit, &covered, &mut found);
         }
         found.finish(&self.lexicon)
@@ -542,7 +550,7 @@ impl Matcher {
         if at_start && at_end {
             return Some(How::InsideToken);
         }
-        let token = &n.key().as_bytes()[a.start as usize..a.end as usize];
+        let token = &n.key_bytes()[a.start as usize..a.end as usize];
         let (rs, re) = ((s - a.start) as usize, (e - a.start) as usize);
         // A plural of the term.
         if rs == 0 && matches!(&token[re..], b"s" | b"es") {
@@ -633,7 +641,7 @@ impl Matcher {
         found: &mut Found,
     ) {
         let tokens = n.tokens();
-        let key = n.key().as_bytes();
+        let key = n.key_bytes();
         let dict = words::dictionary();
         let limit = tokens.len().min(self.limits.max_fuzzy_tokens);
         let word = |i: usize| tokens[i].kind == TokenKind::Word && !covered[i];
@@ -662,9 +670,9 @@ impl Matcher {
                     continue;
                 }
             }
-            // Two or three tokens that together spell a term exactly, or
-            // nearly when one of them is not an ordinary word ("vor blat",
-            // "vorb latt"; but not "the sell era").
+            // Two or three tokens that together spell a term exactly ("vor
+            // blat"), or nearly when one of them is not an ordinary word
+            // ("drazazle apck"; never "the sell era").
             for len in 2..=3 {
                 let j = i + len - 1;
                 if j >= limit || !(i..=j).all(word) {

@@ -54,7 +54,9 @@ pub struct Token {
 /// A normalised text: the key, its tokens and the map back to the original.
 #[derive(Clone, Default, Debug)]
 pub struct Normalised {
-    key: String,
+    /// The key as UTF-8 bytes (kept as bytes so the hot loop can push them
+    /// directly; it is valid UTF-8 by construction).
+    key: Vec<u8>,
     starts: Vec<u32>,
     ends: Vec<u32>,
     tokens: Vec<Token>,
@@ -66,6 +68,27 @@ pub struct Normalised {
     pending_sep: bool,
     /// Keep repeated letters (for the fuzzy index of terms).
     keep_repeats: bool,
+    /// Whether spans are recorded (see [`Normalised::run_without_spans`]).
+    spans: bool,
+    scratch: Scratch,
+}
+
+/// Buffers `finish` reuses from word to word.
+#[derive(Clone, Default, Debug)]
+struct Scratch {
+    role: Vec<Role>,
+    run_start: Vec<bool>,
+    frag_id: Vec<usize>,
+    frag_len: Vec<u32>,
+}
+
+impl Scratch {
+    fn clear(&mut self) {
+        self.role.clear();
+        self.run_start.clear();
+        self.frag_id.clear();
+        self.frag_len.clear();
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -202,6 +225,27 @@ impl Normalised {
 
     /// Normalises `text` into this value, reusing its buffers.
     pub fn run(&mut self, text: &str) {
+        self.spans = true;
+        self.scan(text);
+    }
+
+    /// Like [`Normalised::run`] but without the span map (about a third
+    /// faster): for a first pass that only asks whether anything matches.
+    /// [`Normalised::span`] returns empty ranges until the next `run`.
+    pub fn run_without_spans(&mut self, text: &str) {
+        self.spans = false;
+        self.scan(text);
+    }
+
+    #[inline]
+    fn span_push(&mut self, start: u32, end: u32) {
+        if self.spans {
+            self.starts.push(start);
+            self.ends.push(end);
+        }
+    }
+
+    fn scan(&mut self, text: &str) {
         self.key.clear();
         self.starts.clear();
         self.ends.clear();
@@ -210,11 +254,25 @@ impl Normalised {
         self.units.clear();
         self.singles.clear();
         self.pending_sep = false;
+        self.key.reserve(text.len());
+        if self.spans {
+            self.starts.reserve(text.len());
+            self.ends.reserve(text.len());
+        }
         let bytes = text.as_bytes();
         let mut i = 0;
         while i < bytes.len() {
             let b = bytes[i];
             if b < 0x80 {
+                // Fast path: a plain ASCII word (letters only, then optional
+                // punctuation, then whitespace or the end) needs none of the
+                // leetspeak or separator rules.
+                if self.units.is_empty() && b.is_ascii_alphabetic() {
+                    if let Some(next) = self.plain_word(bytes, i) {
+                        i = next;
+                        continue;
+                    }
+                }
                 let at = i as u32;
                 match ASCII[b as usize] {
                     Ascii::Lower => self.push_unit(b as char, UnitKind::Letter, false, at, at + 1),
@@ -270,6 +328,71 @@ impl Normalised {
         self.flush_singles();
     }
 
+    /// Emits the plain ASCII word starting at `i` if it is one; returns
+    /// where scanning goes on.
+    #[inline]
+    fn plain_word(&mut self, bytes: &[u8], i: usize) -> Option<usize> {
+        let mut j = i;
+        while j < bytes.len() && bytes[j].is_ascii_alphabetic() {
+            j += 1;
+        }
+        if j - i < 2 {
+            return None;
+        }
+        let mut k = j;
+        while k < bytes.len() && bytes[k] < 0x80 && ASCII[bytes[k] as usize] == Ascii::Sep {
+            k += 1;
+        }
+        if k < bytes.len() && !(bytes[k] < 0x80 && ASCII[bytes[k] as usize] == Ascii::Space) {
+            return None;
+        }
+        self.flush_singles();
+        self.pending_sep = false;
+        let key_start = self.begin_token(i as u32);
+        let mut last = 0u8;
+        let mut prev_upper = true;
+        let word = &bytes[i..j];
+        if !self.spans && !self.keep_repeats {
+            // Key only: lower-case, `l` as `i`, repeats collapsed, case changes noted.
+            for &b in word {
+                let upper = b & 0x20 == 0;
+                let lower = b | 0x20;
+                let c = if lower == b'l' { b'i' } else { lower };
+                if c != last {
+                    if upper && !prev_upper {
+                        self.soft.push(self.key.len() as u32);
+                    }
+                    self.key.push(c);
+                    last = c;
+                }
+                prev_upper = upper;
+            }
+        } else {
+            for (at, &b) in word.iter().enumerate() {
+                let upper = b & 0x20 == 0;
+                let lower = b | 0x20;
+                let c = if lower == b'l' { b'i' } else { lower };
+                let pos = (i + at) as u32;
+                if c == last && !self.keep_repeats {
+                    if let (true, Some(e)) = (self.spans, self.ends.last_mut()) {
+                        *e = pos + 1;
+                    }
+                    prev_upper = upper;
+                    continue;
+                }
+                if upper && !prev_upper {
+                    self.soft.push(self.key.len() as u32);
+                }
+                self.key.push(c);
+                self.span_push(pos, pos + 1);
+                last = c;
+                prev_upper = upper;
+            }
+        }
+        self.end_token(key_start, TokenKind::Word);
+        Some(k)
+    }
+
     #[inline]
     fn push_unit(&mut self, c: char, kind: UnitKind, upper: bool, start: u32, end: u32) {
         let sep_before = self.pending_sep && !self.units.is_empty();
@@ -320,10 +443,9 @@ impl Normalised {
         for c in seq.chars().filter(|c| !emoji_noise(*c)) {
             let mut buf = [0u8; 4];
             for _ in 0..c.encode_utf8(&mut buf).len() {
-                self.starts.push(start);
-                self.ends.push(end);
+                self.span_push(start, end);
             }
-            self.key.push(c);
+            push_char(&mut self.key, c);
         }
         self.end_token(key_start, TokenKind::Emoji);
     }
@@ -332,9 +454,8 @@ impl Normalised {
     fn begin_token(&mut self, start: u32) -> u32 {
         if !self.key.is_empty() {
             let prev = self.ends.last().copied().unwrap_or(0);
-            self.key.push(' ');
-            self.starts.push(prev);
-            self.ends.push(start.max(prev));
+            self.key.push(b' ');
+            self.span_push(prev, start.max(prev));
         }
         self.key.len() as u32
     }
@@ -345,8 +466,10 @@ impl Normalised {
             // Nothing was written: take the separator back.
             if key_start > 0 {
                 self.key.pop();
-                self.starts.pop();
-                self.ends.pop();
+                if self.spans {
+                    self.starts.pop();
+                    self.ends.pop();
+                }
             }
             return;
         }
@@ -359,9 +482,8 @@ impl Normalised {
         if !has_letter {
             let key_start = self.begin_token(units[0].start);
             for u in units.iter().filter(|u| u.kind == UnitKind::Digit) {
-                self.key.push(u.c);
-                self.starts.push(u.start);
-                self.ends.push(u.end);
+                push_char(&mut self.key, u.c);
+                self.span_push(u.start, u.end);
             }
             self.end_token(key_start, TokenKind::Number);
             return;
@@ -370,8 +492,10 @@ impl Normalised {
         // `role[i]`: Some(letter), or None for a digit kept as a number; symbols
         // that are not letters are dropped (and act as separators).
         let n = units.len();
-        let mut role: Vec<Role> = Vec::with_capacity(n);
-        let mut run_start = vec![false; n];
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let Scratch { role, run_start, frag_id, frag_len } = &mut scratch;
+        run_start.resize(n + 1, false);
         let mut i = 0;
         while i < n {
             match units[i].kind {
@@ -432,8 +556,7 @@ impl Normalised {
             }
         }
         // Fragment lengths between separators, for soft boundaries.
-        let mut frag_id = Vec::with_capacity(n);
-        let mut frag_len: Vec<u32> = vec![0];
+        frag_len.push(0);
         for (k, u) in units.iter().enumerate() {
             let sep = u.sep_before || (k > 0 && role[k - 1] == Role::Sep);
             if sep && *frag_len.last().unwrap_or(&0) > 0 {
@@ -484,7 +607,7 @@ impl Normalised {
                 }
                 if last_key == Some(c) && !self.keep_repeats {
                     // Collapse a repeated letter into the one before.
-                    if let Some(e) = self.ends.last_mut() {
+                    if let (true, Some(e)) = (self.spans, self.ends.last_mut()) {
                         *e = u.end.max(*e);
                     }
                     prev_unit = Some(k);
@@ -493,20 +616,25 @@ impl Normalised {
             }
             let mut buf = [0u8; 4];
             for _ in 0..c.encode_utf8(&mut buf).len() {
-                self.starts.push(u.start);
-                self.ends.push(u.end);
+                self.span_push(u.start, u.end);
             }
-            self.key.push(c);
+            push_char(&mut self.key, c);
             last_key = Some(c);
             prev_unit = Some(k);
         }
         if let Some((s, kd)) = current {
             self.end_token(s, kd);
         }
+        self.scratch = scratch;
     }
 
     /// The matching key: tokens separated by single spaces.
     pub fn key(&self) -> &str {
+        std::str::from_utf8(&self.key).unwrap_or_default()
+    }
+
+    /// The matching key as bytes.
+    pub fn key_bytes(&self) -> &[u8] {
         &self.key
     }
 
@@ -551,9 +679,15 @@ enum Role {
     Sep,
 }
 
+#[inline]
+fn push_char(key: &mut Vec<u8>, c: char) {
+    let mut buf = [0u8; 4];
+    key.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+}
+
 /// Normalises `text` and returns just the key (for lexicon entries and tests).
 pub fn key(text: &str) -> String {
-    Normalised::new(text).key
+    Normalised::new(text).key().to_owned()
 }
 
 /// The key without collapsing repeated letters (`drazzle` stays `drazzie`):
@@ -562,7 +696,7 @@ pub fn key(text: &str) -> String {
 pub fn key_with_repeats(text: &str) -> String {
     let mut n = Normalised { keep_repeats: true, ..Normalised::default() };
     n.run(text);
-    n.key
+    n.key().to_owned()
 }
 
 #[cfg(test)]

@@ -1,0 +1,271 @@
+//! `cargo run --release` from bench/text-compare (or bench/text.sh).
+//!
+//! Prints, for guardrail-text and for rustrict 0.7 on the same labelled set
+//! (eval/text/test-lexicon.jsonl) and the same machine, one thread each:
+//! - recall and false positives per group;
+//! - short checks per second (hashtags, search queries, autocomplete: 5-40 bytes);
+//! - MB/s on bios, captions and comments;
+//! and guardrail's figures again with a lexicon of over 10,000 entries.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use guardrail_core::{Entry, EntryKind, Expect, Lexicon, Severity, Surface, TextCase};
+use guardrail_text::{Level, Matcher};
+use rustrict::{Censor, Trie, Type};
+
+const SET: &str = "../../eval/text/test-lexicon.jsonl";
+const LEXICON: &str = include_str!("../../../lexicons/test.toml");
+
+fn big_lexicon(base: &Lexicon, extra: usize) -> Lexicon {
+    // Invented pseudo-words from syllables, none of them English words.
+    const SYL: [&str; 24] = [
+        "ka", "lo", "vri", "zen", "mu", "tor", "pla", "gri", "dou", "sne", "wa", "qui", "fro", "bel", "nix", "ry",
+        "sto", "lum", "cha", "dre", "ob", "ut", "yve", "hax",
+    ];
+    let mut lex = base.clone();
+    let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+    let mut next = || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let mut seen = std::collections::HashSet::new();
+    while lex.entries.len() < base.entries.len() + extra {
+        let n = 2 + (next() % 3) as usize;
+        let word: String = (0..n).map(|_| SYL[(next() % SYL.len() as u64) as usize]).collect();
+        if word.len() < 5 || guardrail_text::words::is_word(&word) || !seen.insert(word.clone()) {
+            continue;
+        }
+        let mut e = Entry::block_term(&word);
+        e.category = "synthetic".into();
+        e.kind = EntryKind::Term;
+        e.severity = [Severity::Block, Severity::Strong, Severity::Weak][(next() % 3) as usize];
+        lex.entries.push(e);
+    }
+    lex
+}
+
+fn read_set() -> Vec<TextCase> {
+    std::fs::read_to_string(SET)
+        .expect("eval set (run from bench/text-compare)")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("case"))
+        .collect()
+}
+
+#[derive(Default)]
+struct T {
+    pos: usize,
+    caught: usize,
+    neg: usize,
+    fp: usize,
+}
+
+fn score(cases: &[TextCase], flag: impl Fn(&TextCase) -> (bool, bool)) -> BTreeMap<String, T> {
+    let mut out: BTreeMap<String, T> = BTreeMap::new();
+    for c in cases {
+        let (caught, flagged) = flag(c);
+        for key in [c.group.clone(), "TOTAL".to_string()] {
+            let t = out.entry(key).or_default();
+            if c.expect == Expect::Allow {
+                t.neg += 1;
+                t.fp += usize::from(flagged);
+            } else {
+                t.pos += 1;
+                t.caught += usize::from(caught);
+            }
+        }
+    }
+    out
+}
+
+fn pct(a: usize, b: usize) -> String {
+    if b == 0 {
+        "-".into()
+    } else {
+        format!("{:.2}%", 100.0 * a as f64 / b as f64)
+    }
+}
+
+fn time<F: FnMut() -> usize>(mut f: F) -> (f64, usize) {
+    // Five rounds of at least half a second each; returns the median round
+    // as (seconds, units done), since these machines are noisy.
+    let mut rounds: Vec<(f64, usize)> = (0..5)
+        .map(|_| {
+            let start = Instant::now();
+            let mut done = 0;
+            while start.elapsed().as_secs_f64() < 0.5 {
+                done += f();
+            }
+            (start.elapsed().as_secs_f64(), done)
+        })
+        .collect();
+    rounds.sort_by(|a, b| (a.1 as f64 / a.0).total_cmp(&(b.1 as f64 / b.0)));
+    rounds[2]
+}
+
+fn main() {
+    let lexicon = Lexicon::from_toml(LEXICON).expect("test lexicon");
+    let cases = read_set();
+    let guard = Matcher::new(lexicon.clone()).expect("matcher");
+    let built = Instant::now();
+    let big = big_lexicon(&lexicon, 10_000);
+    let big_entries = big.entries.len();
+    let guard_big = Matcher::new(big).expect("big matcher");
+    let build_secs = built.elapsed().as_secs_f64();
+
+    // rustrict with the test lexicon's terms and phrases added (its safe API).
+    let mut trie = Trie::default();
+    for e in &lexicon.entries {
+        if matches!(e.kind, EntryKind::Term | EntryKind::Phrase | EntryKind::Emoji) {
+            trie.set(&e.text, Type::SEXUAL & Type::SEVERE);
+            trie.set(&e.text.replace(' ', ""), Type::SEXUAL & Type::SEVERE);
+        }
+    }
+    let trie: &'static Trie = Box::leak(Box::new(trie));
+    let rr = |text: &str| Censor::from_str(text).with_trie(trie).analyze();
+
+    let level = |e: Expect| match e {
+        Expect::Allow => Level::Allow,
+        Expect::Weak => Level::Weak,
+        Expect::Strong => Level::Strong,
+        Expect::Block => Level::Block,
+    };
+    let g = score(&cases, |c| {
+        let l = guard.check(&c.text, c.surface).map(|v| v.level).unwrap_or(Level::Allow);
+        (l >= level(c.expect), l >= Level::Strong)
+    });
+    let gb = score(&cases, |c| {
+        let l = guard_big.check(&c.text, c.surface).map(|v| v.level).unwrap_or(Level::Allow);
+        (l >= level(c.expect), l >= Level::Strong)
+    });
+    let r = score(&cases, |c| {
+        let flagged = rr(&c.text).is(Type::SEVERE);
+        (flagged, flagged)
+    });
+    println!("quality on {SET} ({} cases); caught = verdict at least as expected (rustrict: flagged severe)", cases.len());
+    println!("{:<16} {:>10} {:>10} {:>10} | {:>10} {:>10} {:>10}", "group", "guardrail", "+10k lex", "rustrict", "FP guard", "+10k lex", "FP rustr.");
+    for (k, t) in &g {
+        let (b, rt) = (&gb[k], &r[k]);
+        println!(
+            "{k:<16} {:>10} {:>10} {:>10} | {:>10} {:>10} {:>10}",
+            pct(t.caught, t.pos),
+            pct(b.caught, b.pos),
+            pct(rt.caught, rt.pos),
+            pct(t.fp, t.neg),
+            pct(b.fp, b.neg),
+            pct(rt.fp, rt.neg)
+        );
+    }
+
+    // Throughput on ordinary traffic (the negatives: what platforms mostly see).
+    let short: Vec<&TextCase> = cases
+        .iter()
+        .filter(|c| c.expect == Expect::Allow)
+        .filter(|c| matches!(c.surface, Surface::Hashtag | Surface::Search | Surface::Autocomplete))
+        .filter(|c| (5..=40).contains(&c.text.len()))
+        .collect();
+    let long: Vec<&TextCase> = cases
+        .iter()
+        .filter(|c| c.expect == Expect::Allow)
+        .filter(|c| matches!(c.surface, Surface::Bio | Surface::Caption | Surface::Comment))
+        .collect();
+    let long_bytes: usize = long.iter().map(|c| c.text.len()).sum();
+    // Bios and captions as posted: several sentences each (about 300 bytes).
+    let mut paragraphs = Vec::new();
+    for chunk in long.chunks(6) {
+        paragraphs.push(chunk.iter().map(|c| c.text.as_str()).collect::<Vec<_>>().join(". "));
+    }
+    let para_bytes: usize = paragraphs.iter().map(String::len).sum();
+    println!(
+        "\nspeed, one thread, ordinary texts: {} short texts (mean {:.1} bytes); {} long texts of {:.0} bytes on average",
+        short.len(),
+        short.iter().map(|c| c.text.len()).sum::<usize>() as f64 / short.len() as f64,
+        paragraphs.len(),
+        para_bytes as f64 / paragraphs.len() as f64
+    );
+    let _ = long_bytes;
+    if std::env::var("PARTS").is_ok() {
+        let mut n = guardrail_text::Normalised::default();
+        let (s1, b1) = time(|| {
+            for p in &paragraphs {
+                n.run_without_spans(p);
+                std::hint::black_box(n.key_bytes().len());
+            }
+            para_bytes
+        });
+        let (s2, b2) = time(|| {
+            for p in &paragraphs {
+                n.run(p);
+                std::hint::black_box(n.key_bytes().len());
+            }
+            para_bytes
+        });
+        let empty = Matcher::new(Lexicon::parse("e", "zzzzqqqq").expect("lexicon")).expect("m");
+        let (s3, b3) = time(|| {
+            for p in &paragraphs {
+                std::hint::black_box(empty.check(p, Surface::Caption).ok());
+            }
+            para_bytes
+        });
+        println!(
+            "normalise without spans {:.1} MB/s, with spans {:.1} MB/s, check with a 1-entry lexicon {:.1} MB/s",
+            b1 as f64 / s1 / 1e6,
+            b2 as f64 / s2 / 1e6,
+            b3 as f64 / s3 / 1e6
+        );
+    }
+    if let Ok(what) = std::env::var("PROFILE") {
+        // For `perf record`: spend five seconds on one workload only.
+        let start = Instant::now();
+        while start.elapsed().as_secs() < 5 {
+            if what == "norm" {
+                let mut n = guardrail_text::Normalised::default();
+                for p in &paragraphs {
+                    n.run_without_spans(p);
+                    std::hint::black_box(n.key_bytes().len());
+                }
+            } else if what == "short" {
+                for c in &short {
+                    std::hint::black_box(guard_big.check(&c.text, c.surface).ok());
+                }
+            } else {
+                for p in &paragraphs {
+                    std::hint::black_box(guard_big.check(p, Surface::Caption).ok());
+                }
+            }
+        }
+        return;
+    }
+    for (name, m) in [("guardrail, test lexicon", &guard), ("guardrail, lexicon of 10k+", &guard_big)] {
+        let (s, n) = time(|| {
+            for c in &short {
+                std::hint::black_box(m.check(&c.text, c.surface).ok());
+            }
+            short.len()
+        });
+        let (s2, b) = time(|| {
+            for p in &paragraphs {
+                std::hint::black_box(m.check(p, Surface::Caption).ok());
+            }
+            para_bytes
+        });
+        println!("{name:<28} {:>12.0} short checks/s {:>10.1} MB/s long", n as f64 / s, b as f64 / s2 / 1e6);
+    }
+    let (s, n) = time(|| {
+        for c in &short {
+            std::hint::black_box(rr(&c.text));
+        }
+        short.len()
+    });
+    let (s2, b) = time(|| {
+        for p in &paragraphs {
+            std::hint::black_box(rr(p));
+        }
+        para_bytes
+    });
+    println!("{:<28} {:>12.0} short checks/s {:>10.1} MB/s long", "rustrict 0.7", n as f64 / s, b as f64 / s2 / 1e6);
+    println!("\nlexicon of {big_entries} entries compiled in {build_secs:.2} s (includes the 10k generation)");
+}
