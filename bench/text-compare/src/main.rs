@@ -203,6 +203,19 @@ fn main() {
             }
             para_bytes
         });
+        let plain = "the quick brown fox jumps over the lazy dog and then some more words here ".repeat(5);
+        let (s4, b4) = time(|| {
+            for _ in 0..100 {
+                n.run_without_spans(&plain);
+                std::hint::black_box(n.key_bytes().len());
+            }
+            100 * plain.len()
+        });
+        for (name, m) in [("test", &guard), ("10k", &guard_big)] {
+            let with = paragraphs.iter().filter(|p| m.check(p, Surface::Caption).map(|v| !v.matches.is_empty()).unwrap_or(false)).count();
+            println!("{name}: {with} of {} long texts have a match", paragraphs.len());
+        }
+        println!("normalise plain lower-case ASCII words: {:.1} MB/s", b4 as f64 / s4 / 1e6);
         let empty = Matcher::new(Lexicon::parse("e", "zzzzqqqq").expect("lexicon")).expect("m");
         let (s3, b3) = time(|| {
             for p in &paragraphs {

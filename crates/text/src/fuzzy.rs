@@ -23,6 +23,14 @@ pub(crate) struct Fuzzy {
     terms: Vec<(Box<[u8]>, u32, usize)>,
     /// Shortest and longest word that can be within reach of a term.
     reach: (usize, usize),
+    /// The most edits any indexed term allows.
+    depth: usize,
+    /// Word lengths (up to 63) within reach of some term.
+    lengths: u64,
+    /// First and last bytes of the terms: with one edit, a word keeps one of
+    /// them, which rules most words out without a lookup.
+    firsts: [bool; 256],
+    lasts: [bool; 256],
 }
 
 fn deletions(word: &[u8], depth: usize, out: &mut Vec<Vec<u8>>) {
@@ -63,7 +71,19 @@ impl Fuzzy {
         let reach = list.iter().fold((usize::MAX, 0), |(lo, hi), (t, _, e)| {
             (lo.min(t.len().saturating_sub(*e)), hi.max(t.len() + e))
         });
-        Fuzzy { deletes, terms: list, reach }
+        let depth = list.iter().map(|(_, _, e)| *e).max().unwrap_or(0);
+        let mut lengths = 0u64;
+        let (mut firsts, mut lasts) = ([false; 256], [false; 256]);
+        for (t, _, e) in &list {
+            for len in t.len().saturating_sub(*e)..=t.len() + e {
+                if len < 64 {
+                    lengths |= 1 << len;
+                }
+            }
+            firsts[t[0] as usize] = true;
+            lasts[t[t.len() - 1] as usize] = true;
+        }
+        Fuzzy { deletes, terms: list, reach, depth, lengths, firsts, lasts }
     }
 
     /// The closest indexed term within its allowed edits of `word`, among
@@ -74,12 +94,17 @@ impl Fuzzy {
         seen: &mut Vec<u32>,
         allowed: impl Fn(u32) -> bool,
     ) -> Option<(u32, u32)> {
-        const MAX: usize = 64;
+        const MAX: usize = 63;
         if self.terms.is_empty()
             || word.len() < 4
             || word.len() > MAX
             || word.len() < self.reach.0
             || word.len() > self.reach.1
+            || word.len() >= 64
+            || self.lengths & (1u64 << word.len()) == 0
+            || (self.depth == 1
+                && !self.firsts[word[0] as usize]
+                && !self.lasts[word[word.len() - 1] as usize])
         {
             return None;
         }
@@ -118,6 +143,9 @@ impl Fuzzy {
             buf[..i].copy_from_slice(&word[..i]);
             buf[i..n - 1].copy_from_slice(&word[i + 1..]);
             consider(&buf[..n - 1], seen);
+            if self.depth < 2 {
+                continue;
+            }
             let one = buf;
             for j in i..n - 1 {
                 if j > i && one[j] == one[j - 1] {

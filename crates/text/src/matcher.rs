@@ -174,6 +174,10 @@ pub struct Matcher {
     whole: FxHashMap<Box<[u8]>, Vec<u32>>,
     /// Word keys of the lexicon, known pieces when segmenting.
     vocab: FxHashSet<Box<[u8]>>,
+    /// Words of blocked phrases (a near-variant of a phrase may keep one
+    /// intact, or change it a little).
+    phrase_words: FxHashSet<Box<[u8]>>,
+    phrase_words_near: Fuzzy,
     limits: Limits,
 }
 
@@ -240,6 +244,7 @@ impl Matcher {
         let mut patterns = Vec::new();
         let mut whole: FxHashMap<Box<[u8]>, Vec<u32>> = FxHashMap::default();
         let mut vocab: FxHashSet<Box<[u8]>> = FxHashSet::default();
+        let mut phrase_words: FxHashSet<Box<[u8]>> = FxHashSet::default();
         let mut fuzzy_terms: Vec<(String, u32, usize)> = Vec::new();
         for (i, e) in lexicon.entries.iter().enumerate() {
             let at = |field: &str, why: String| TextError::Entry {
@@ -269,6 +274,9 @@ impl Matcher {
                     add(k.clone(), Target { entry: id, form: Form::Exact });
                     let joined = k.replace(' ', "");
                     let joined = key(&joined);
+                    if n.tokens().len() > 1 && e.severity == Severity::Block {
+                        phrase_words.extend(k.split(' ').map(|w| w.as_bytes().into()));
+                    }
                     if n.tokens().len() > 1 {
                         vocab.insert(joined.as_bytes().into());
                         add(joined.clone(), Target { entry: id, form: Form::Joined });
@@ -374,6 +382,14 @@ impl Matcher {
             patterns,
             whole,
             vocab,
+            phrase_words_near: Fuzzy::new(
+                &phrase_words
+                    .iter()
+                    .filter_map(|w| std::str::from_utf8(w).ok())
+                    .map(|w| (w.to_owned(), 0, 1))
+                    .collect::<Vec<_>>(),
+            ),
+            phrase_words,
             limits,
         })
     }
@@ -393,18 +409,26 @@ impl Matcher {
         }
         // First without the span map (most texts match nothing); again with
         // it only when something matched, to report where.
-        SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        let mut found = SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut n) => {
                 n.run_without_spans(text);
-                let verdict = self.check_normalised(text, &n, surface);
-                if verdict.matches.is_empty() && verdict.truncated == 0 {
-                    return Ok(verdict);
+                let mut found = self.check_normalised(text, &n, surface);
+                if !found.matches.is_empty() {
+                    // The key is the same with or without spans.
+                    n.run(text);
+                    found.locate(text, &n);
                 }
-                n.run(text);
-                Ok(self.check_normalised(text, &n, surface))
+                found
             }
-            Err(_) => Ok(self.check_normalised(text, &Normalised::new(text), surface)),
-        })
+            Err(_) => {
+                let n = Normalised::new(text);
+                let mut found = self.check_normalised(text, &n, surface);
+                found.locate(text, &n);
+                found
+            }
+        });
+        found.sort();
+        Ok(found.finish(&self.lexicon))
     }
 
     /// Given candidate autocomplete suggestions, returns whether each may be
@@ -419,11 +443,11 @@ impl Matcher {
             .collect()
     }
 
-    fn check_normalised(&self, text: &str, n: &Normalised, surface: Surface) -> Verdict {
+    fn check_normalised(&self, text: &str, n: &Normalised, surface: Surface) -> Found {
         let bit = surface_bit(surface);
         let mut found = Found::new(self.limits.max_matches);
         let tokens = n.tokens();
-        let key = n.key();
+        let key = n.key_bytes();
         let fuzzy_surface = matches!(surface, Surface::Search | Surface::Autocomplete);
         let mut covered = if fuzzy_surface { vec![false; tokens.len()] } else { Vec::new() };
         let mut seg_cache: Vec<(usize, Option<Vec<usize>>)> = Vec::new();
@@ -443,7 +467,7 @@ impl Matcher {
                                 found.push(self.make(
                                     entry,
                                     text,
-                                    n.span(range.start, range.end),
+                                    Loc::Key(range.start as u32, range.end as u32),
                                     How::AgeCode,
                                     None,
                                     Some(age),
@@ -463,14 +487,7 @@ impl Matcher {
                             {
                                 covered[a..=b].iter_mut().for_each(|c| *c = true);
                             }
-                            found.push(self.make(
-                                entry,
-                                text,
-                                n.span(s as usize, e as usize),
-                                how,
-                                None,
-                                None,
-                            ));
+                            found.push(self.make(entry, text, Loc::Key(s, e), how, None, None));
                         }
                     }
                 }
@@ -486,7 +503,7 @@ impl Matcher {
                     if m.start() == m.end() {
                         continue;
                     }
-                    let span = plain.span(m.start(), m.end());
+                    let span = Loc::Text(plain.span(m.start(), m.end()));
                     found.push(self.make(*entry as usize, text, span, How::Pattern, None, None));
                 }
             }
@@ -494,20 +511,25 @@ impl Matcher {
         if fuzzy_surface {
             self.near_variants(text, n, bit, &covered, &mut found);
         }
-        found.finish(&self.lexicon)
+        found
     }
 
     fn make(
         &self,
         entry: usize,
         text: &str,
-        span: Range<usize>,
+        loc: Loc,
         how: How,
         distance: Option<u32>,
         age: Option<u32>,
-    ) -> Match {
+    ) -> (Match, Loc) {
         let e = &self.lexicon.entries[entry];
-        Match {
+        // Key locations get their span once the span map is built (see `check`).
+        let span = match &loc {
+            Loc::Text(span) => span.clone(),
+            Loc::Key(..) => 0..0,
+        };
+        let m = Match {
             entry,
             kind: e.kind,
             term: e.text.clone(),
@@ -519,7 +541,8 @@ impl Matcher {
             how,
             distance,
             age,
-        }
+        };
+        (m, loc)
     }
 
     /// Whether key match `s..e` sits on word boundaries, and how.
@@ -591,7 +614,7 @@ impl Matcher {
         if s != tokens[ti].start || e != tokens[tj].end {
             return None;
         }
-        let key = n.key();
+        let key = n.key_bytes();
         let (num, start, mut end) = match form {
             Form::AgePrefix(_) => {
                 let num = *tokens.get(tj + 1)?;
@@ -609,26 +632,25 @@ impl Matcher {
         if digits.len() > 3 {
             return None;
         }
-        let age: u32 = if code.reversed {
-            digits.chars().rev().collect::<String>().parse().ok()?
-        } else {
-            digits.parse().ok()?
-        };
+        let value =
+            |ds: &mut dyn Iterator<Item = &u8>| ds.fold(0u32, |v, d| v * 10 + u32::from(d - b'0'));
+        let age =
+            if code.reversed { value(&mut digits.iter().rev()) } else { value(&mut digits.iter()) };
         if age == 0 || age >= code.below {
             return None;
         }
         if let Some(suffix) = &code.suffix_after_prefix {
             let rest = &key[num.end as usize..];
-            let rest = rest.strip_prefix(' ')?;
-            if !(rest.starts_with(suffix.as_str())
-                && matches!(rest.as_bytes().get(suffix.len()), None | Some(b' ')))
+            let rest = rest.strip_prefix(b" ")?;
+            if !(rest.starts_with(suffix.as_bytes())
+                && matches!(rest.get(suffix.len()), None | Some(b' ')))
             {
                 return None;
             }
             end = num.end + 1 + suffix.len() as u32;
         }
         let _ = code.entry;
-        Some((n.span(start as usize, end as usize), age))
+        Some((start as usize..end as usize, age))
     }
 
     /// Near-variants and split forms of terms, on search and autocomplete.
@@ -647,6 +669,7 @@ impl Matcher {
         let word = |i: usize| tokens[i].kind == TokenKind::Word && !covered[i];
         let known = |t: &[u8]| dict.contains(t) || self.vocab.contains(t);
         let mut buf = Vec::new();
+        let mut buf2 = Vec::new();
         for i in 0..limit {
             if !word(i) {
                 continue;
@@ -658,7 +681,7 @@ impl Matcher {
                 if let Some((entry, d)) =
                     self.fuzzy.best(tk, &mut buf, |e| self.surfaces[e as usize] & bit != 0)
                 {
-                    let span = n.span(t.start as usize, t.end as usize);
+                    let span = Loc::Key(t.start, t.end);
                     found.push(self.make(
                         entry as usize,
                         text,
@@ -671,15 +694,22 @@ impl Matcher {
                 }
             }
             // Two or three tokens that together spell a term exactly ("vor
-            // blat"), or nearly when one of them is not an ordinary word
-            // ("drazazle apck"; never "the sell era").
+            // blat"), or nearly ("drazazle apck"; never "the sell era").
             for len in 2..=3 {
                 let j = i + len - 1;
                 if j >= limit || !(i..=j).all(word) {
                     break;
                 }
-                let all_ordinary = (i..=j)
-                    .all(|x| dict.contains(&key[tokens[x].start as usize..tokens[x].end as usize]));
+                let piece = |x: usize| &key[tokens[x].start as usize..tokens[x].end as usize];
+                // Worth a fuzzy look: no piece is a known word, or one is
+                // (nearly) a word of a blocked phrase ("drazzlxe pack",
+                // "dazzle pakc").
+                let scratch = &mut buf2;
+                let fuzzy_worth = (i..=j).all(|x| !known(piece(x)))
+                    || (i..=j).any(|x| {
+                        self.phrase_words.contains(piece(x))
+                            || self.phrase_words_near.best(piece(x), scratch, |_| true).is_some()
+                    });
                 let mut joined = Vec::new();
                 for x in i..=j {
                     for &b in &key[tokens[x].start as usize..tokens[x].end as usize] {
@@ -688,7 +718,7 @@ impl Matcher {
                         }
                     }
                 }
-                let span = n.span(t.start as usize, tokens[j].end as usize);
+                let span = Loc::Key(t.start, tokens[j].end);
                 let exact = self.whole.get(joined.as_slice()).and_then(|ids| {
                     ids.iter().copied().find(|e| self.surfaces[*e as usize] & bit != 0)
                 });
@@ -696,7 +726,7 @@ impl Matcher {
                     found.push(self.make(entry as usize, text, span, How::Split, None, None));
                     break;
                 }
-                if all_ordinary {
+                if !fuzzy_worth {
                     continue;
                 }
                 if let Some((entry, d)) =
@@ -741,16 +771,30 @@ struct Found {
     matches: Vec<Match>,
     max: usize,
     truncated: usize,
-    seen: FxHashSet<(usize, usize, usize)>,
+    locs: Vec<Loc>,
+    seen: FxHashSet<(usize, Loc)>,
+}
+
+/// Where a match is: in the key (span looked up later) or in the original.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+enum Loc {
+    Key(u32, u32),
+    Text(Range<usize>),
 }
 
 impl Found {
     fn new(max: usize) -> Found {
-        Found { matches: Vec::new(), max, truncated: 0, seen: FxHashSet::default() }
+        Found {
+            matches: Vec::new(),
+            locs: Vec::new(),
+            max,
+            truncated: 0,
+            seen: FxHashSet::default(),
+        }
     }
 
-    fn push(&mut self, m: Match) {
-        if !self.seen.insert((m.entry, m.start, m.end)) {
+    fn push(&mut self, (m, loc): (Match, Loc)) {
+        if !self.seen.insert((m.entry, loc.clone())) {
             return;
         }
         if self.matches.len() >= self.max {
@@ -758,6 +802,18 @@ impl Found {
             return;
         }
         self.matches.push(m);
+        self.locs.push(loc);
+    }
+
+    /// Gives key-located matches their span in the original.
+    fn locate(&mut self, text: &str, n: &Normalised) {
+        for (m, loc) in self.matches.iter_mut().zip(&self.locs) {
+            if let Loc::Key(s, e) = loc {
+                let span = n.span(*s as usize, *e as usize);
+                m.matched = text.get(span.clone()).unwrap_or("").to_owned();
+                (m.start, m.end) = (span.start, span.end);
+            }
+        }
     }
 
     /// Combines the matches into a verdict.
@@ -767,8 +823,11 @@ impl Found {
     /// - two `strong` entries, or one `strong` and two `weak`: block;
     /// - one `strong` entry, or three `weak` ones: strong;
     /// - one or two `weak` entries: weak.
-    fn finish(mut self, lexicon: &Lexicon) -> Verdict {
+    fn sort(&mut self) {
         self.matches.sort_by_key(|m| (m.start, m.end, m.entry));
+    }
+
+    fn finish(self, lexicon: &Lexicon) -> Verdict {
         let mut block = Vec::new();
         let mut strong = Vec::new();
         let mut weak = Vec::new();

@@ -332,6 +332,9 @@ impl Normalised {
     /// where scanning goes on.
     #[inline]
     fn plain_word(&mut self, bytes: &[u8], i: usize) -> Option<usize> {
+        if !self.spans && !self.keep_repeats && self.singles.is_empty() {
+            return self.plain_word_key_only(bytes, i);
+        }
         let mut j = i;
         while j < bytes.len() && bytes[j].is_ascii_alphabetic() {
             j += 1;
@@ -339,58 +342,84 @@ impl Normalised {
         if j - i < 2 {
             return None;
         }
-        let mut k = j;
-        while k < bytes.len() && bytes[k] < 0x80 && ASCII[bytes[k] as usize] == Ascii::Sep {
-            k += 1;
-        }
-        if k < bytes.len() && !(bytes[k] < 0x80 && ASCII[bytes[k] as usize] == Ascii::Space) {
-            return None;
-        }
+        let k = plain_word_end(bytes, j)?;
         self.flush_singles();
         self.pending_sep = false;
         let key_start = self.begin_token(i as u32);
         let mut last = 0u8;
         let mut prev_upper = true;
-        let word = &bytes[i..j];
-        if !self.spans && !self.keep_repeats {
-            // Key only: lower-case, `l` as `i`, repeats collapsed, case changes noted.
-            for &b in word {
-                let upper = b & 0x20 == 0;
-                let lower = b | 0x20;
-                let c = if lower == b'l' { b'i' } else { lower };
-                if c != last {
-                    if upper && !prev_upper {
-                        self.soft.push(self.key.len() as u32);
-                    }
-                    self.key.push(c);
-                    last = c;
+        for (at, &b) in bytes[i..j].iter().enumerate() {
+            let upper = b & 0x20 == 0;
+            let lower = b | 0x20;
+            let c = if lower == b'l' { b'i' } else { lower };
+            let pos = (i + at) as u32;
+            if c == last && !self.keep_repeats {
+                if let (true, Some(e)) = (self.spans, self.ends.last_mut()) {
+                    *e = pos + 1;
                 }
                 prev_upper = upper;
+                continue;
             }
-        } else {
-            for (at, &b) in word.iter().enumerate() {
-                let upper = b & 0x20 == 0;
-                let lower = b | 0x20;
-                let c = if lower == b'l' { b'i' } else { lower };
-                let pos = (i + at) as u32;
-                if c == last && !self.keep_repeats {
-                    if let (true, Some(e)) = (self.spans, self.ends.last_mut()) {
-                        *e = pos + 1;
-                    }
-                    prev_upper = upper;
-                    continue;
-                }
-                if upper && !prev_upper {
-                    self.soft.push(self.key.len() as u32);
-                }
-                self.key.push(c);
-                self.span_push(pos, pos + 1);
-                last = c;
-                prev_upper = upper;
+            if upper && !prev_upper {
+                self.soft.push(self.key.len() as u32);
             }
+            self.key.push(c);
+            self.span_push(pos, pos + 1);
+            last = c;
+            prev_upper = upper;
         }
         self.end_token(key_start, TokenKind::Word);
         Some(k)
+    }
+
+    /// The hot loop of the first pass (no spans): transforms while scanning,
+    /// and undoes its output if the word turns out not to be plain.
+    #[inline]
+    fn plain_word_key_only(&mut self, bytes: &[u8], i: usize) -> Option<usize> {
+        let key = &mut self.key;
+        let soft = &mut self.soft;
+        let (key_len, soft_len) = (key.len(), soft.len());
+        if key_len > 0 {
+            key.push(b' ');
+        }
+        let key_start = key.len() as u32;
+        let mut last = 0u8;
+        let mut prev_upper = true;
+        let mut j = i;
+        while let Some(&b) = bytes.get(j) {
+            if !b.is_ascii_alphabetic() {
+                break;
+            }
+            let upper = b & 0x20 == 0;
+            let lower = b | 0x20;
+            let c = if lower == b'l' { b'i' } else { lower };
+            if c != last {
+                if upper && !prev_upper {
+                    soft.push(key.len() as u32);
+                }
+                key.push(c);
+                last = c;
+            }
+            prev_upper = upper;
+            j += 1;
+        }
+        let end = if j - i >= 2 { plain_word_end(bytes, j) } else { None };
+        match end {
+            Some(k) => {
+                self.pending_sep = false;
+                self.tokens.push(Token {
+                    start: key_start,
+                    end: key.len() as u32,
+                    kind: TokenKind::Word,
+                });
+                Some(k)
+            }
+            None => {
+                key.truncate(key_len);
+                soft.truncate(soft_len);
+                None
+            }
+        }
     }
 
     #[inline]
@@ -677,6 +706,22 @@ enum Role {
     Letter(char),
     Number,
     Sep,
+}
+
+/// Where a plain word ending at `j` stops: past trailing punctuation and
+/// whitespace, if whitespace or the end follows the punctuation.
+#[inline]
+fn plain_word_end(bytes: &[u8], j: usize) -> Option<usize> {
+    let mut k = j;
+    while k < bytes.len() && bytes[k] < 0x80 && ASCII[bytes[k] as usize] == Ascii::Sep {
+        k += 1;
+    }
+    let mut spaced = false;
+    while k < bytes.len() && bytes[k] < 0x80 && ASCII[bytes[k] as usize] == Ascii::Space {
+        k += 1;
+        spaced = true;
+    }
+    (spaced || k == bytes.len()).then_some(k)
 }
 
 #[inline]
