@@ -3,6 +3,7 @@
 
 mod ingest;
 mod synth;
+mod text;
 
 use std::path::Path;
 use std::process::{Command, Output};

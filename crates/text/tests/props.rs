@@ -1,0 +1,134 @@
+//! Property tests of the normaliser and matcher: idempotence, spans inside
+//! the original, the span-free first pass agreeing with the full one, and no
+//! panic on any input.
+
+use guardrail_core::{Lexicon, Surface};
+use guardrail_text::{key, Matcher, Normalised};
+use proptest::prelude::*;
+
+/// Text built from the characters evasions use, so that the interesting
+/// paths (leet runs, separators, single letters, emoji sequences, invisible
+/// and combining characters, look-alikes) are hit often.
+fn evasive() -> impl Strategy<Value = String> {
+    let pieces = prop::sample::select(vec![
+        "v",
+        "o",
+        "r",
+        "b",
+        "l",
+        "a",
+        "t",
+        "S",
+        "E",
+        "L",
+        "0",
+        "1",
+        "3",
+        "4",
+        "5",
+        "7",
+        "99",
+        "2024",
+        "@",
+        "$",
+        "+",
+        "|",
+        "!",
+        ".",
+        "-",
+        "_",
+        "*",
+        " ",
+        "  ",
+        "\u{200B}",
+        "\u{200D}",
+        "\u{202E}",
+        "\u{0301}",
+        "\u{FE0F}",
+        "а",
+        "ο",
+        "ｖ",
+        "𝐯",
+        "ß",
+        "ﬁ",
+        "🦩",
+        "🧁",
+        "👍🏽",
+        "👨‍👩‍👧",
+        "🇫🇷",
+        "⬅️",
+        "語",
+        "ж",
+        "vorblat",
+        "the",
+        "sell",
+        "era",
+        "level",
+        "#",
+        "\t",
+        "\n",
+        "ǆ",
+        "Ⅻ",
+        "①",
+    ]);
+    prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+}
+
+fn matcher() -> Matcher {
+    Matcher::new(Lexicon::from_toml(include_str!("../../../lexicons/test.toml")).unwrap()).unwrap()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn normalising_twice_equals_once(text in evasive()) {
+        let once = key(&text);
+        prop_assert_eq!(key(&once), once);
+    }
+
+    #[test]
+    fn normalising_any_unicode_twice_equals_once(text in "\\PC{0,40}") {
+        let once = key(&text);
+        prop_assert_eq!(key(&once), once);
+    }
+
+    #[test]
+    fn spans_map_inside_the_original(text in evasive()) {
+        let n = Normalised::new(&text);
+        for t in n.tokens() {
+            let span = n.span(t.start as usize, t.end as usize);
+            prop_assert!(span.end <= text.len() && text.get(span.clone()).is_some(), "{span:?} in {text:?}");
+            prop_assert!(!span.is_empty());
+        }
+    }
+
+    #[test]
+    fn first_pass_agrees_with_full_pass(text in evasive()) {
+        let full = Normalised::new(&text);
+        let mut quick = Normalised::default();
+        quick.run_without_spans(&text);
+        prop_assert_eq!(quick.key(), full.key());
+        prop_assert_eq!(quick.tokens(), full.tokens());
+        let ends = full.key_bytes().len() as u32;
+        prop_assert_eq!(quick.soft_boundaries(0, ends), full.soft_boundaries(0, ends));
+    }
+
+    #[test]
+    fn checks_never_panic_and_matches_point_into_the_text(text in evasive(), s in 0usize..7) {
+        let m = matcher();
+        let v = m.check(&text, Surface::ALL[s]).unwrap();
+        for x in &v.matches {
+            prop_assert_eq!(text.get(x.start..x.end), Some(x.matched.as_str()));
+        }
+    }
+
+    #[test]
+    fn any_unicode_is_checked_without_panic(text in "\\PC{0,60}", s in 0usize..7) {
+        let m = matcher();
+        let v = m.check(&text, Surface::ALL[s]).unwrap();
+        for x in &v.matches {
+            prop_assert!(text.get(x.start..x.end).is_some());
+        }
+    }
+}
