@@ -326,6 +326,94 @@ impl Normalised {
         }
         self.end_word();
         self.flush_singles();
+        self.merge_single_letters();
+    }
+
+    /// Joins runs of three or more one-letter words left in the key (a word
+    /// like `A4` becomes the one letter `a`), so that the key of a key is
+    /// itself: the joining of stage 2 then holds on the output too.
+    fn merge_single_letters(&mut self) {
+        let single = |t: &Token, key: &[u8]| {
+            t.kind != TokenKind::Emoji
+                && std::str::from_utf8(&key[t.start as usize..t.end as usize])
+                    .is_ok_and(|w| w.chars().count() == 1)
+        };
+        // Runs of three or more one-character tokens with a letter among them.
+        let joinable = |tokens: &[Token], key: &[u8], i: usize| -> usize {
+            let mut j = i;
+            while j < tokens.len() && single(&tokens[j], key) {
+                j += 1;
+            }
+            let letter = tokens[i..j].iter().any(|t| t.kind == TokenKind::Word);
+            if j - i >= 3 && letter {
+                j - i
+            } else {
+                0
+            }
+        };
+        let found = (0..self.tokens.len()).any(|i| joinable(&self.tokens, &self.key, i) > 0);
+        if !found {
+            return;
+        }
+        let old = std::mem::take(self);
+        let Normalised { key, starts, ends, tokens, soft, spans, keep_repeats, .. } = old;
+        self.spans = spans;
+        self.keep_repeats = keep_repeats;
+        let mut i = 0;
+        while i < tokens.len() {
+            let run = joinable(&tokens, &key, i);
+            let group = if run > 0 { &tokens[i..i + run] } else { &tokens[i..=i] };
+            let first = group[0];
+            let key_start = if self.key.is_empty() {
+                0
+            } else {
+                let prev = self.ends.last().copied().unwrap_or(0);
+                self.key.push(b' ');
+                if spans {
+                    self.starts.push(prev);
+                    self.ends
+                        .push(starts.get(first.start as usize).copied().unwrap_or(prev).max(prev));
+                }
+                self.key.len() as u32
+            };
+            let mut last: Vec<u8> = Vec::new();
+            for t in group {
+                let (a, b) = (t.start as usize, t.end as usize);
+                let mut bytes = &key[a..b];
+                let leet;
+                if group.len() > 1 && t.kind == TokenKind::Number {
+                    // A lone digit joined to letters reads as a letter.
+                    leet = leet_letter(bytes[0] as char).map(|c| key_letter(c) as u8);
+                    if let Some(l) = &leet {
+                        bytes = std::slice::from_ref(l);
+                    }
+                }
+                if group.len() > 1 && last == bytes && !keep_repeats {
+                    if let (true, Some(e)) = (spans, self.ends.last_mut()) {
+                        *e = ends.get(b - 1).copied().unwrap_or(*e).max(*e);
+                    }
+                    continue;
+                }
+                if group.len() == 1 {
+                    let base = self.key.len() as u32;
+                    self.soft.extend(
+                        soft.iter()
+                            .filter(|&&x| x > t.start && x < t.end)
+                            .map(|x| x - t.start + base),
+                    );
+                }
+                self.key.extend_from_slice(bytes);
+                if spans {
+                    self.starts.extend_from_slice(&starts[a..b]);
+                    self.ends.extend_from_slice(&ends[a..b]);
+                }
+                last.clear();
+                last.extend_from_slice(bytes);
+            }
+            let kind = if group.len() > 1 { TokenKind::Word } else { first.kind };
+            self.tokens.push(Token { start: key_start, end: self.key.len() as u32, kind });
+            i += group.len();
+        }
     }
 
     /// Emits the plain ASCII word starting at `i` if it is one; returns
@@ -846,6 +934,19 @@ mod tests {
         let n = Normalised::new(text);
         let t = n.tokens()[1];
         assert_eq!(&text[n.span(t.start as usize, t.end as usize)], "vorrrblat");
+    }
+
+    /// Found by cargo-fuzz (fuzz/artifacts/text_check/crash-f2881abe...): a
+    /// word that collapses to one letter next to single letters.
+    #[test]
+    fn regression_single_letter_words_are_joined_idempotently() {
+        let once = key("]F\nA4\n]A");
+        assert_eq!(once, "fa");
+        assert_eq!(key(&once), once);
+        let n = Normalised::new("xy F A4 A yz");
+        assert_eq!(n.key(), "xy fa yz");
+        let t = n.tokens()[1];
+        assert_eq!(n.span(t.start as usize, t.end as usize), 3..9);
     }
 
     #[test]
