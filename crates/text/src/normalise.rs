@@ -70,6 +70,9 @@ pub struct Normalised {
     keep_repeats: bool,
     /// Whether spans are recorded (see [`Normalised::run_without_spans`]).
     spans: bool,
+    /// One-character tokens in a row so far, and whether three were seen.
+    single_run: u32,
+    merge_needed: bool,
     scratch: Scratch,
 }
 
@@ -254,6 +257,8 @@ impl Normalised {
         self.units.clear();
         self.singles.clear();
         self.pending_sep = false;
+        self.single_run = 0;
+        self.merge_needed = false;
         self.key.reserve(text.len());
         if self.spans {
             self.starts.reserve(text.len());
@@ -351,6 +356,9 @@ impl Normalised {
                 0
             }
         };
+        if !self.merge_needed {
+            return;
+        }
         let found = (0..self.tokens.len()).any(|i| joinable(&self.tokens, &self.key, i) > 0);
         if !found {
             return;
@@ -590,7 +598,26 @@ impl Normalised {
             }
             return;
         }
+        self.note_token(key_start, end, kind);
         self.tokens.push(Token { start: key_start, end, kind });
+    }
+
+    /// Tracks runs of one-character tokens (see `merge_single_letters`).
+    #[inline]
+    fn note_token(&mut self, start: u32, end: u32, kind: TokenKind) {
+        let len = (end - start) as usize;
+        let first = self.key[start as usize];
+        let one_char = kind != TokenKind::Emoji
+            && (len == 1
+                || (len == 2 && first >= 0xC0 && first < 0xE0)
+                || (len == 3 && (0xE0..0xF0).contains(&first))
+                || (len == 4 && first >= 0xF0));
+        if one_char {
+            self.single_run += 1;
+            self.merge_needed |= self.single_run >= 3;
+        } else {
+            self.single_run = 0;
+        }
     }
 
     /// Turns a finished word's units into one or more tokens (stages 3 and 4).
