@@ -609,7 +609,7 @@ impl Normalised {
         let first = self.key[start as usize];
         let one_char = kind != TokenKind::Emoji
             && (len == 1
-                || (len == 2 && first >= 0xC0 && first < 0xE0)
+                || (len == 2 && (0xC0..0xE0).contains(&first))
                 || (len == 3 && (0xE0..0xF0).contains(&first))
                 || (len == 4 && first >= 0xF0));
         if one_char {
