@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::fuzzy::{self, Fuzzy};
 use crate::normalise::{key, key_with_repeats, Normalised, TokenKind};
 use crate::plain::Plain;
-use crate::words::{self, MAX_SEGMENTED};
+use crate::words::{self, WordSet, MAX_SEGMENTED};
 use crate::TextError;
 
 /// Bounds on one check, so that no input can take unbounded time or memory.
@@ -173,7 +173,7 @@ pub struct Matcher {
     /// Keys of single-word terms and joined phrases, for split forms.
     whole: FxHashMap<Box<[u8]>, Vec<u32>>,
     /// Word keys of the lexicon, known pieces when segmenting.
-    vocab: FxHashSet<Box<[u8]>>,
+    vocab: WordSet,
     /// Words of blocked phrases (a near-variant of a phrase may keep one
     /// intact, or change it a little).
     phrase_words: FxHashSet<Box<[u8]>>,
@@ -243,7 +243,7 @@ impl Matcher {
         let mut ages = Vec::new();
         let mut patterns = Vec::new();
         let mut whole: FxHashMap<Box<[u8]>, Vec<u32>> = FxHashMap::default();
-        let mut vocab: FxHashSet<Box<[u8]>> = FxHashSet::default();
+        let mut vocab = WordSet::default();
         let mut phrase_words: FxHashSet<Box<[u8]>> = FxHashSet::default();
         let mut fuzzy_terms: Vec<(String, u32, usize)> = Vec::new();
         for (i, e) in lexicon.entries.iter().enumerate() {
@@ -269,7 +269,7 @@ impl Matcher {
                         return Err(at("text", "holds emoji; use kind = \"emoji\"".into()));
                     }
                     for w in k.split(' ') {
-                        vocab.insert(w.as_bytes().into());
+                        vocab.insert(w.as_bytes());
                     }
                     add(k.clone(), Target { entry: id, form: Form::Exact });
                     let joined = k.replace(' ', "");
@@ -278,7 +278,7 @@ impl Matcher {
                         phrase_words.extend(k.split(' ').map(|w| w.as_bytes().into()));
                     }
                     if n.tokens().len() > 1 {
-                        vocab.insert(joined.as_bytes().into());
+                        vocab.insert(joined.as_bytes());
                         add(joined.clone(), Target { entry: id, form: Form::Joined });
                     }
                     whole.entry(joined.as_bytes().into()).or_default().push(id);
@@ -302,10 +302,10 @@ impl Matcher {
                             continue;
                         }
                         for w in v.split(' ') {
-                            vocab.insert(w.as_bytes().into());
+                            vocab.insert(w.as_bytes());
                         }
                         if v.contains(' ') {
-                            vocab.insert(v_joined.as_bytes().into());
+                            vocab.insert(v_joined.as_bytes());
                             add(v_joined, Target { entry: id, form });
                         }
                         add(v, Target { entry: id, form });
@@ -392,6 +392,11 @@ impl Matcher {
             phrase_words,
             limits,
         })
+    }
+
+    /// Size of the compiled automaton: `(patterns, bytes of heap)`.
+    pub fn automaton_size(&self) -> (usize, usize) {
+        self.ac.as_ref().map_or((0, 0), |ac| (ac.patterns_len(), ac.memory_usage()))
     }
 
     /// The lexicon this matcher was compiled from.
@@ -585,7 +590,7 @@ impl Matcher {
                 let soft: Vec<u32> =
                     n.soft_boundaries(a.start, a.end).iter().map(|x| x - a.start).collect();
                 let cuts = if token.len() <= MAX_SEGMENTED {
-                    words::segment(token, &soft, |p| self.vocab.contains(p))
+                    words::segment(token, &soft, &self.vocab)
                 } else {
                     None
                 };

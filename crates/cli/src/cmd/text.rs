@@ -301,8 +301,14 @@ pub(crate) fn lexicon(args: LexiconArgs) -> anyhow::Result<ExitCode> {
                 count(EntryKind::Emoji),
                 count(EntryKind::AgeCode),
             );
-            Matcher::new(lexicon).with_context(|| format!("in {}", file.display()))?;
-            println!("{}: ok, {summary}", file.display());
+            let matcher =
+                Matcher::new(lexicon).with_context(|| format!("in {}", file.display()))?;
+            let (patterns, bytes) = matcher.automaton_size();
+            println!(
+                "{}: ok, {summary}; automaton of {patterns} keys, {:.1} MiB",
+                file.display(),
+                bytes as f64 / (1 << 20) as f64
+            );
             Ok(ExitCode::SUCCESS)
         }
     }
