@@ -19,7 +19,9 @@ pub(crate) fn max_edits(len: usize) -> usize {
 }
 
 pub(crate) struct Fuzzy {
-    deletes: FxHashMap<Box<[u8]>, Vec<u32>>,
+    /// Deletion variant (by 64-bit FNV-1a hash; a collision only adds a
+    /// candidate that the distance check then rejects) -> terms.
+    deletes: FxHashMap<u64, Vec<u32>>,
     terms: Vec<(Box<[u8]>, u32, usize)>,
     /// Shortest and longest word that can be within reach of a term.
     reach: (usize, usize),
@@ -50,7 +52,7 @@ fn deletions(word: &[u8], depth: usize, out: &mut Vec<Vec<u8>>) {
 impl Fuzzy {
     /// Indexes `(key, entry, allowed edits)` triples.
     pub(crate) fn new(terms: &[(String, u32, usize)]) -> Fuzzy {
-        let mut deletes: FxHashMap<Box<[u8]>, Vec<u32>> = FxHashMap::default();
+        let mut deletes: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
         let mut list = Vec::new();
         for (key, entry, edits) in terms {
             let (bytes, edits) = (key.as_bytes(), *edits);
@@ -62,7 +64,7 @@ impl Fuzzy {
             let mut variants = vec![bytes.to_vec()];
             deletions(bytes, edits, &mut variants);
             for v in variants {
-                let ids = deletes.entry(v.into_boxed_slice()).or_default();
+                let ids = deletes.entry(hash(&v)).or_default();
                 if !ids.contains(&id) {
                     ids.push(id);
                 }
@@ -111,7 +113,7 @@ impl Fuzzy {
         seen.clear();
         let mut best: Option<(u32, u32)> = None;
         let mut consider = |variant: &[u8], seen: &mut Vec<u32>| {
-            let Some(ids) = self.deletes.get(variant) else { return };
+            let Some(ids) = self.deletes.get(&hash(variant)) else { return };
             for &id in ids {
                 if seen.contains(&id) {
                     continue;
@@ -159,6 +161,13 @@ impl Fuzzy {
         }
         best
     }
+}
+
+#[inline]
+fn hash(bytes: &[u8]) -> u64 {
+    bytes
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// Optimal string alignment distance (Levenshtein plus adjacent swaps).

@@ -418,8 +418,9 @@ impl Matcher {
             Ok(mut n) => {
                 n.run_without_spans(text);
                 let mut found = self.check_normalised(text, &n, surface);
-                if !found.matches.is_empty() {
-                    // The key is the same with or without spans.
+                if !found.matches.is_empty() && !found.locate_by_tokens(text, &n) {
+                    // A match inside a token: build the full span map (the
+                    // key is the same with or without it).
                     n.run(text);
                     found.locate(text, &n);
                 }
@@ -808,6 +809,36 @@ impl Found {
         }
         self.matches.push(m);
         self.locs.push(loc);
+    }
+
+    /// Gives key-located matches their span from the token spans of the
+    /// first pass, when every one of them covers whole tokens; returns false
+    /// (changing nothing) otherwise.
+    fn locate_by_tokens(&mut self, text: &str, n: &Normalised) -> bool {
+        let tokens = n.tokens();
+        let mut spans = Vec::with_capacity(self.locs.len());
+        for loc in &self.locs {
+            spans.push(match loc {
+                Loc::Text(_) => None,
+                Loc::Key(s, e) => {
+                    let (Some(a), Some(b)) = (n.token_at(*s), n.token_at(e.saturating_sub(1)))
+                    else {
+                        return false;
+                    };
+                    if tokens[a].start != *s || tokens[b].end != *e {
+                        return false;
+                    }
+                    Some(n.token_span(a).start..n.token_span(b).end)
+                }
+            });
+        }
+        for (m, span) in self.matches.iter_mut().zip(spans) {
+            if let Some(span) = span {
+                m.matched = text.get(span.clone()).unwrap_or("").to_owned();
+                (m.start, m.end) = (span.start, span.end);
+            }
+        }
+        true
     }
 
     /// Gives key-located matches their span in the original.

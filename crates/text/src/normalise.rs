@@ -70,6 +70,10 @@ pub struct Normalised {
     keep_repeats: bool,
     /// Whether spans are recorded (see [`Normalised::run_without_spans`]).
     spans: bool,
+    /// Original span of each token (kept in both passes).
+    src: Vec<(u32, u32)>,
+    /// Original span of the token being written.
+    cur: (u32, u32),
     /// One-character tokens in a row so far, and whether three were seen.
     single_run: u32,
     merge_needed: bool,
@@ -259,6 +263,7 @@ impl Normalised {
         self.pending_sep = false;
         self.single_run = 0;
         self.merge_needed = false;
+        self.src.clear();
         self.key.reserve(text.len());
         if self.spans {
             self.starts.reserve(text.len());
@@ -364,7 +369,7 @@ impl Normalised {
             return;
         }
         let old = std::mem::take(self);
-        let Normalised { key, starts, ends, tokens, soft, spans, keep_repeats, .. } = old;
+        let Normalised { key, starts, ends, tokens, soft, spans, keep_repeats, src, .. } = old;
         self.spans = spans;
         self.keep_repeats = keep_repeats;
         let mut i = 0;
@@ -420,6 +425,7 @@ impl Normalised {
             }
             let kind = if group.len() > 1 { TokenKind::Word } else { first.kind };
             self.tokens.push(Token { start: key_start, end: self.key.len() as u32, kind });
+            self.src.push((src[i].0, src[i + group.len() - 1].1));
             i += group.len();
         }
     }
@@ -464,6 +470,7 @@ impl Normalised {
             last = c;
             prev_upper = upper;
         }
+        self.cur.1 = j as u32;
         self.end_token(key_start, TokenKind::Word);
         Some(k)
     }
@@ -503,11 +510,10 @@ impl Normalised {
         match end {
             Some(k) => {
                 self.pending_sep = false;
-                self.tokens.push(Token {
-                    start: key_start,
-                    end: key.len() as u32,
-                    kind: TokenKind::Word,
-                });
+                let end = key.len() as u32;
+                self.note_token(key_start, end, TokenKind::Word);
+                self.tokens.push(Token { start: key_start, end, kind: TokenKind::Word });
+                self.src.push((i as u32, j as u32));
                 Some(k)
             }
             None => {
@@ -572,6 +578,7 @@ impl Normalised {
             }
             push_char(&mut self.key, c);
         }
+        self.cur.1 = end;
         self.end_token(key_start, TokenKind::Emoji);
     }
 
@@ -582,6 +589,7 @@ impl Normalised {
             self.key.push(b' ');
             self.span_push(prev, start.max(prev));
         }
+        self.cur = (start, start);
         self.key.len() as u32
     }
 
@@ -600,6 +608,7 @@ impl Normalised {
         }
         self.note_token(key_start, end, kind);
         self.tokens.push(Token { start: key_start, end, kind });
+        self.src.push(self.cur);
     }
 
     /// Tracks runs of one-character tokens (see `merge_single_letters`).
@@ -624,10 +633,12 @@ impl Normalised {
     fn finish(&mut self, units: &[Unit]) {
         let has_letter = units.iter().any(|u| u.kind == UnitKind::Letter);
         if !has_letter {
-            let key_start = self.begin_token(units[0].start);
+            let Some(first) = units.iter().find(|u| u.kind == UnitKind::Digit) else { return };
+            let key_start = self.begin_token(first.start);
             for u in units.iter().filter(|u| u.kind == UnitKind::Digit) {
                 push_char(&mut self.key, u.c);
                 self.span_push(u.start, u.end);
+                self.cur.1 = self.cur.1.max(u.end);
             }
             self.end_token(key_start, TokenKind::Number);
             return;
@@ -732,6 +743,7 @@ impl Normalised {
                 last_key = None;
                 prev_unit = None;
             }
+            self.cur.1 = self.cur.1.max(u.end);
             let c = match role[k] {
                 Role::Letter(c) => key_letter(c),
                 _ => u.c,
@@ -807,6 +819,12 @@ impl Normalised {
         let s = self.starts[start] as usize;
         let e = self.ends[start..end].iter().copied().max().unwrap_or(0) as usize;
         s..e.max(s)
+    }
+
+    /// The span of the original that token `index` came from (available in
+    /// both passes, unlike [`Normalised::span`]).
+    pub fn token_span(&self, index: usize) -> std::ops::Range<usize> {
+        self.src.get(index).map_or(0..0, |&(s, e)| s as usize..e as usize)
     }
 
     /// The index of the token containing key offset `at`.

@@ -132,3 +132,19 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Token spans recorded in the first pass equal the spans of the full map.
+    #[test]
+    fn token_spans_agree_with_the_span_map(text in evasive()) {
+        let full = Normalised::new(&text);
+        let mut quick = Normalised::default();
+        quick.run_without_spans(&text);
+        for (i, t) in full.tokens().iter().enumerate() {
+            prop_assert_eq!(full.token_span(i), full.span(t.start as usize, t.end as usize), "token {} of {:?}", i, text);
+            prop_assert_eq!(quick.token_span(i), full.token_span(i));
+        }
+    }
+}
