@@ -670,7 +670,13 @@ impl Normalised {
                     let letter_after = j < n;
                     let has_sym = run.iter().any(|u| u.kind == UnitKind::Sym);
                     let only_bangs = run.iter().all(|u| u.c == '!');
-                    let number_like = letter_before != letter_after && !has_sym && len >= 2;
+                    // Runs that may not be letters at all: a leading or
+                    // trailing number ("13yo", "pack99"), or a leading symbol
+                    // run such as a mention's "@". Read as letters, they
+                    // leave a soft boundary next to the real letters.
+                    let number_like = letter_before != letter_after
+                        && ((!has_sym && len >= 2)
+                            || (!letter_before && run.iter().all(|u| u.kind == UnitKind::Sym)));
                     let leet = if only_bangs {
                         // "hello!" is punctuation; "h!gh" is a letter.
                         letter_before && letter_after
@@ -938,6 +944,9 @@ mod tests {
         assert_eq!(key("+a55!v0re"), "tasivore");
         assert_eq!(key("room 231"), "rom 231");
         assert_eq!(key("53ll3r"), "seier");
+        let n = Normalised::new("@quimzel_xx");
+        assert_eq!(n.key(), "aquimzeix");
+        assert!(n.is_soft_boundary(1));
         assert_eq!(key("13yo"), "ieyo");
         assert!(Normalised::new("13yo").is_soft_boundary(2));
         assert_eq!(key("20245summer"), "20245 sumer");

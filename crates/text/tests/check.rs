@@ -39,6 +39,7 @@ fn disguised_terms_are_caught_everywhere() {
         "🦩 🧁",
         "vrblt",
         "talbrov",
+        "backup: @vorblat_xxh0yil2",
     ] {
         for s in [Surface::Bio, Surface::Hashtag, Surface::Caption] {
             assert_eq!(level(&m, text, s), Level::Block, "{text:?} on {s:?}");

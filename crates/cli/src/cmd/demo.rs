@@ -91,9 +91,86 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         };
         println!("  from {} to {}", show(first), show(last));
     }
+    text_pass(&world)?;
     println!(
-        "\nNext steps (later issues): media matching against world/bank.txt, term detection, \
+        "\nNext steps (later issues): media matching against world/bank.txt, \
          network mapping from the enforcement seeds, and discovery guardrails."
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Step 4: every handle, bio, caption, hashtag, comment and search of the
+/// world through the text engine, with the lexicon the world was planted
+/// from; flagged shares split by what truth.json says about the author.
+fn text_pass(world: &std::path::Path) -> anyhow::Result<()> {
+    use guardrail_core::{EventKind, EventReader, Lexicon, Surface, Truth};
+    use guardrail_text::{Level, Matcher};
+
+    println!("\n4. text engine over the world's texts (test lexicon, the one the world was planted from)");
+    let truth_path = world.join("truth.json");
+    let truth = Truth::from_json(
+        &std::fs::read_to_string(&truth_path)
+            .with_context(|| format!("reading {}", truth_path.display()))?,
+    )
+    .with_context(|| format!("in {}", truth_path.display()))?;
+    let matcher = Matcher::new(Lexicon::from_toml(guardrail_synth::TEST_LEXICON)?)?;
+    // Per surface: [network texts, network flagged, other texts, other flagged].
+    let mut tally: std::collections::BTreeMap<&str, [u64; 4]> = Default::default();
+    let mut bytes = 0usize;
+    let started = std::time::Instant::now();
+    let events = world.join("events.jsonl");
+    let file =
+        std::fs::File::open(&events).with_context(|| format!("opening {}", events.display()))?;
+    let mut check = |surface: Surface, who: &str, text: &str| {
+        bytes += text.len();
+        let flagged = matcher.check(text, surface).is_ok_and(|v| v.level >= Level::Strong);
+        let row = tally.entry(surface.as_str()).or_default();
+        let base = if truth.network.contains_key(who) { 0 } else { 2 };
+        row[base] += 1;
+        row[base + 1] += u64::from(flagged);
+    };
+    for event in EventReader::new(std::io::BufReader::with_capacity(1 << 20, file)) {
+        match event.with_context(|| format!("reading {}", events.display()))?.kind {
+            EventKind::Account(a) => {
+                check(Surface::Handle, a.account.as_str(), &a.handle);
+                if let Some(bio) = &a.bio {
+                    check(Surface::Bio, a.account.as_str(), bio);
+                }
+            }
+            EventKind::Post(p) => {
+                if let Some(caption) = &p.caption {
+                    check(Surface::Caption, p.author.as_str(), caption);
+                }
+                for tag in &p.hashtags {
+                    check(Surface::Hashtag, p.author.as_str(), tag);
+                }
+            }
+            EventKind::Comment(c) => check(Surface::Comment, c.actor.as_str(), &c.text),
+            EventKind::Search(q) => check(Surface::Search, q.actor.as_str(), &q.query),
+            _ => {}
+        }
+    }
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    let pct = |a: u64, b: u64| {
+        if b == 0 {
+            "-".to_owned()
+        } else {
+            format!("{:.1}%", 100.0 * a as f64 / b as f64)
+        }
+    };
+    println!("  {:<10} {:>22} {:>22}", "surface", "network: flagged", "others: flagged");
+    for (surface, [nt, nf, ot, of]) in &tally {
+        println!(
+            "  {surface:<10} {:>22} {:>22}",
+            format!("{nf} of {nt} ({})", pct(*nf, *nt)),
+            format!("{of} of {ot} ({})", pct(*of, *ot))
+        );
+    }
+    println!(
+        "  {:.1} MB of text checked in {:.2} s, reading and parsing included (flagged = strong or block; \
+         network texts also include ordinary ones, so their share is below 100%)",
+        bytes as f64 / 1e6,
+        secs
+    );
+    Ok(())
 }
