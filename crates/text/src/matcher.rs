@@ -174,6 +174,9 @@ pub struct Matcher {
     whole: FxHashMap<Box<[u8]>, Vec<u32>>,
     /// Word keys of the lexicon, known pieces when segmenting.
     vocab: WordSet,
+    /// Emoji codes by key (emoji tokens separated by spaces), and the longest.
+    emoji: FxHashMap<Box<[u8]>, Vec<u32>>,
+    emoji_len: usize,
     /// Words of blocked phrases (a near-variant of a phrase may keep one
     /// intact, or change it a little).
     phrase_words: FxHashSet<Box<[u8]>>,
@@ -245,6 +248,8 @@ impl Matcher {
         let mut whole: FxHashMap<Box<[u8]>, Vec<u32>> = FxHashMap::default();
         let mut vocab = WordSet::default();
         let mut phrase_words: FxHashSet<Box<[u8]>> = FxHashSet::default();
+        let mut emoji: FxHashMap<Box<[u8]>, Vec<u32>> = FxHashMap::default();
+        let mut emoji_len = 0usize;
         let mut fuzzy_terms: Vec<(String, u32, usize)> = Vec::new();
         for (i, e) in lexicon.entries.iter().enumerate() {
             let at = |field: &str, why: String| TextError::Entry {
@@ -319,7 +324,14 @@ impl Matcher {
                     {
                         return Err(at("text", format!("{:?} is not a sequence of emoji", e.text)));
                     }
-                    add(n.key().to_owned(), Target { entry: id, form: Form::Exact });
+                    // Emoji codes are looked up token by token rather than
+                    // put in the automaton: their UTF-8 bytes would double
+                    // its alphabet, and so its size, for every other entry.
+                    let ids = emoji.entry(n.key_bytes().into()).or_default();
+                    if !ids.contains(&id) {
+                        ids.push(id);
+                    }
+                    emoji_len = emoji_len.max(n.tokens().len());
                 }
                 EntryKind::AgeCode => {
                     let (before, after) = e
@@ -390,6 +402,8 @@ impl Matcher {
                     .collect::<Vec<_>>(),
             ),
             phrase_words,
+            emoji,
+            emoji_len,
             limits,
         })
     }
@@ -494,6 +508,36 @@ impl Matcher {
                                 covered[a..=b].iter_mut().for_each(|c| *c = true);
                             }
                             found.push(self.make(entry, text, Loc::Key(s, e), how, None, None));
+                        }
+                    }
+                }
+            }
+        }
+        if !self.emoji.is_empty() {
+            for (i, t) in tokens.iter().enumerate() {
+                if t.kind != TokenKind::Emoji {
+                    continue;
+                }
+                for k in 0..self.emoji_len {
+                    let Some(last) = tokens.get(i + k).filter(|x| x.kind == TokenKind::Emoji)
+                    else {
+                        break;
+                    };
+                    let Some(ids) = self.emoji.get(&key[t.start as usize..last.end as usize])
+                    else {
+                        continue;
+                    };
+                    for &entry in ids {
+                        if self.surfaces[entry as usize] & bit != 0 {
+                            let loc = Loc::Key(t.start, last.end);
+                            found.push(self.make(
+                                entry as usize,
+                                text,
+                                loc,
+                                How::Words,
+                                None,
+                                None,
+                            ));
                         }
                     }
                 }
