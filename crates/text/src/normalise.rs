@@ -283,6 +283,12 @@ impl Normalised {
                         continue;
                     }
                 }
+                if self.units.is_empty() && b.is_ascii_digit() {
+                    if let Some(next) = self.plain_number(bytes, i) {
+                        i = next;
+                        continue;
+                    }
+                }
                 let at = i as u32;
                 match ASCII[b as usize] {
                     Ascii::Lower => self.push_unit(b as char, UnitKind::Letter, false, at, at + 1),
@@ -472,6 +478,30 @@ impl Normalised {
         }
         self.cur.1 = j as u32;
         self.end_token(key_start, TokenKind::Word);
+        Some(k)
+    }
+
+    /// Emits a plain number (two or more ASCII digits, then optional
+    /// punctuation, then whitespace or the end) if one starts at `i`.
+    #[inline]
+    fn plain_number(&mut self, bytes: &[u8], i: usize) -> Option<usize> {
+        let mut j = i;
+        while j < bytes.len() && bytes[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j - i < 2 {
+            return None;
+        }
+        let k = plain_word_end(bytes, j)?;
+        self.flush_singles();
+        self.pending_sep = false;
+        let key_start = self.begin_token(i as u32);
+        for at in i..j {
+            self.key.push(bytes[at]);
+            self.span_push(at as u32, at as u32 + 1);
+        }
+        self.cur.1 = j as u32;
+        self.end_token(key_start, TokenKind::Number);
         Some(k)
     }
 
