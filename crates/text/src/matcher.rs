@@ -717,9 +717,20 @@ impl Matcher {
         let dict = words::dictionary();
         let limit = tokens.len().min(self.limits.max_fuzzy_tokens);
         let word = |i: usize| tokens[i].kind == TokenKind::Word && !covered[i];
-        let known = |t: &[u8]| dict.contains(t) || self.vocab.contains(t);
+        let known_word = |t: &[u8]| dict.contains(t) || self.vocab.contains(t);
+        let piece = |x: usize| &key[tokens[x].start as usize..tokens[x].end as usize];
+        // Per token, computed once: is it a known word, is it (nearly) a
+        // word of a blocked phrase.
         let mut buf = Vec::new();
         let mut buf2 = Vec::new();
+        let known: Vec<bool> = (0..limit).map(|x| word(x) && known_word(piece(x))).collect();
+        let mut phrase_like: Vec<Option<bool>> = vec![None; limit];
+        let mut is_phrase_like = |x: usize, buf2: &mut Vec<u32>| -> bool {
+            *phrase_like[x].get_or_insert_with(|| {
+                self.phrase_words.contains(piece(x))
+                    || self.phrase_words_near.best(piece(x), buf2, |_| true).is_some()
+            })
+        };
         for i in 0..limit {
             if !word(i) {
                 continue;
@@ -727,7 +738,7 @@ impl Matcher {
             let t = tokens[i];
             let tk = &key[t.start as usize..t.end as usize];
             // One token close to a blocked term.
-            if !known(tk) {
+            if !known[i] {
                 if let Some((entry, d)) =
                     self.fuzzy.best(tk, &mut buf, |e| self.surfaces[e as usize] & bit != 0)
                 {
@@ -750,16 +761,11 @@ impl Matcher {
                 if j >= limit || !(i..=j).all(word) {
                     break;
                 }
-                let piece = |x: usize| &key[tokens[x].start as usize..tokens[x].end as usize];
                 // Worth a fuzzy look: no piece is a known word, or one is
                 // (nearly) a word of a blocked phrase ("drazzlxe pack",
                 // "dazzle pakc").
-                let scratch = &mut buf2;
-                let fuzzy_worth = (i..=j).all(|x| !known(piece(x)))
-                    || (i..=j).any(|x| {
-                        self.phrase_words.contains(piece(x))
-                            || self.phrase_words_near.best(piece(x), scratch, |_| true).is_some()
-                    });
+                let fuzzy_worth = (i..=j).all(|x| !known[x])
+                    || (i..=j).any(|x| is_phrase_like(x, &mut buf2));
                 let mut joined = Vec::new();
                 for x in i..=j {
                     for &b in &key[tokens[x].start as usize..tokens[x].end as usize] {

@@ -496,9 +496,10 @@ impl Normalised {
         self.flush_singles();
         self.pending_sep = false;
         let key_start = self.begin_token(i as u32);
-        for at in i..j {
-            self.key.push(bytes[at]);
-            self.span_push(at as u32, at as u32 + 1);
+        for (at, &digit) in bytes[i..j].iter().enumerate() {
+            let at = (i + at) as u32;
+            self.key.push(digit);
+            self.span_push(at, at + 1);
         }
         self.cur.1 = j as u32;
         self.end_token(key_start, TokenKind::Number);
