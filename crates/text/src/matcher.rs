@@ -15,6 +15,9 @@ use crate::plain::Plain;
 use crate::words::{self, WordSet, MAX_SEGMENTED};
 use crate::TextError;
 
+/// Most leading tokens of a query ever tried for near-variants.
+const MAX_FUZZY_TOKENS: usize = 64;
+
 /// Bounds on one check, so that no input can take unbounded time or memory.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -24,7 +27,7 @@ pub struct Limits {
     /// counted in [`Verdict::truncated`] but not listed.
     pub max_matches: usize,
     /// On the search and autocomplete surfaces, how many leading tokens are
-    /// tried for near-variants and split forms (default 16).
+    /// tried for near-variants and split forms (default 16, at most 64).
     pub max_fuzzy_tokens: usize,
 }
 
@@ -469,7 +472,8 @@ impl Matcher {
         let tokens = n.tokens();
         let key = n.key_bytes();
         let fuzzy_surface = matches!(surface, Surface::Search | Surface::Autocomplete);
-        let mut covered = if fuzzy_surface { vec![false; tokens.len()] } else { Vec::new() };
+        // Tokens (of the first 64) already inside a match: near-variants skip them.
+        let mut covered = 0u64;
         let mut seg_cache: Vec<(usize, Option<Vec<usize>>)> = Vec::new();
         if let Some(ac) = &self.ac {
             for m in ac.find_overlapping_iter(key) {
@@ -505,7 +509,9 @@ impl Matcher {
                             if let (true, Some(a), Some(b)) =
                                 (fuzzy_surface, n.token_at(s), n.token_at(e.saturating_sub(1)))
                             {
-                                covered[a..=b].iter_mut().for_each(|c| *c = true);
+                                for c in a..=b.min(63) {
+                                    covered |= 1 << c;
+                                }
                             }
                             found.push(self.make(entry, text, Loc::Key(s, e), how, None, None));
                         }
@@ -559,7 +565,7 @@ impl Matcher {
             }
         }
         if fuzzy_surface {
-            self.near_variants(text, n, bit, &covered, &mut found);
+            self.near_variants(text, n, bit, covered, &mut found);
         }
         found
     }
@@ -709,22 +715,25 @@ impl Matcher {
         text: &str,
         n: &Normalised,
         bit: u8,
-        covered: &[bool],
+        covered: u64,
         found: &mut Found,
     ) {
         let tokens = n.tokens();
         let key = n.key_bytes();
         let dict = words::dictionary();
-        let limit = tokens.len().min(self.limits.max_fuzzy_tokens);
-        let word = |i: usize| tokens[i].kind == TokenKind::Word && !covered[i];
+        let limit = tokens.len().min(self.limits.max_fuzzy_tokens).min(MAX_FUZZY_TOKENS);
+        let word = |i: usize| tokens[i].kind == TokenKind::Word && covered & (1 << i) == 0;
         let known_word = |t: &[u8]| dict.contains(t) || self.vocab.contains(t);
         let piece = |x: usize| &key[tokens[x].start as usize..tokens[x].end as usize];
         // Per token, computed once: is it a known word, is it (nearly) a
         // word of a blocked phrase.
         let mut buf = Vec::new();
         let mut buf2 = Vec::new();
-        let known: Vec<bool> = (0..limit).map(|x| word(x) && known_word(piece(x))).collect();
-        let mut phrase_like: Vec<Option<bool>> = vec![None; limit];
+        let mut known = [false; MAX_FUZZY_TOKENS];
+        for (x, k) in known.iter_mut().enumerate().take(limit) {
+            *k = word(x) && known_word(piece(x));
+        }
+        let mut phrase_like: [Option<bool>; MAX_FUZZY_TOKENS] = [None; MAX_FUZZY_TOKENS];
         let mut is_phrase_like = |x: usize, buf2: &mut Vec<u32>| -> bool {
             *phrase_like[x].get_or_insert_with(|| {
                 self.phrase_words.contains(piece(x))
