@@ -20,8 +20,8 @@ const LEXICON: &str = include_str!("../../../lexicons/test.toml");
 fn big_lexicon(base: &Lexicon, extra: usize) -> Lexicon {
     // Invented pseudo-words from syllables, none of them English words.
     const SYL: [&str; 24] = [
-        "ka", "lo", "vri", "zen", "mu", "tor", "pla", "gri", "dou", "sne", "wa", "qui", "fro", "bel", "nix", "ry",
-        "sto", "lum", "cha", "dre", "ob", "ut", "yve", "hax",
+        "ka", "lo", "vri", "zen", "mu", "tor", "pla", "gri", "dou", "sne", "wa", "qui", "fro",
+        "bel", "nix", "ry", "sto", "lum", "cha", "dre", "ob", "ut", "yve", "hax",
     ];
     let mut lex = base.clone();
     let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -157,7 +157,10 @@ fn main() {
         (flagged, flagged)
     });
     println!("quality on {SET} ({} cases); caught = verdict at least as expected (rustrict: flagged severe)", cases.len());
-    println!("{:<16} {:>10} {:>10} {:>10} | {:>10} {:>10} {:>10}", "group", "guardrail", "+10k lex", "rustrict", "FP guard", "+10k lex", "FP rustr.");
+    println!(
+        "{:<16} {:>10} {:>10} {:>10} | {:>10} {:>10} {:>10}",
+        "group", "guardrail", "+10k lex", "rustrict", "FP guard", "+10k lex", "FP rustr."
+    );
     for (k, t) in &g {
         let (b, rt) = (&gb[k], &r[k]);
         println!(
@@ -214,7 +217,8 @@ fn main() {
             }
             para_bytes
         });
-        let plain = "the quick brown fox jumps over the lazy dog and then some more words here ".repeat(5);
+        let plain =
+            "the quick brown fox jumps over the lazy dog and then some more words here ".repeat(5);
         let (r4, _) = rates(|| {
             for _ in 0..100 {
                 n.run_without_spans(&plain);
@@ -223,7 +227,12 @@ fn main() {
             100 * plain.len()
         });
         for (name, m) in [("test", &guard), ("10k", &guard_big)] {
-            let with = paragraphs.iter().filter(|p| m.check(p, Surface::Caption).map(|v| !v.matches.is_empty()).unwrap_or(false)).count();
+            let with = paragraphs
+                .iter()
+                .filter(|p| {
+                    m.check(p, Surface::Caption).map(|v| !v.matches.is_empty()).unwrap_or(false)
+                })
+                .count();
             println!("{name}: {with} of {} long texts have a match", paragraphs.len());
         }
         println!("normalise plain lower-case ASCII words: {:.1} MB/s", r4 / 1e6);
@@ -244,7 +253,8 @@ fn main() {
     if let Ok(what) = std::env::var("PROFILE") {
         // For `perf record`: spend five seconds on one workload only.
         let start = Instant::now();
-        let iters: u32 = std::env::var("ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(u32::MAX);
+        let iters: u32 =
+            std::env::var("ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(u32::MAX);
         let mut done = 0;
         while start.elapsed().as_secs() < 5 && done < iters {
             done += 1;
@@ -266,7 +276,9 @@ fn main() {
         }
         return;
     }
-    for (name, m) in [("guardrail, test lexicon", &guard), ("guardrail, lexicon of 10k+", &guard_big)] {
+    for (name, m) in
+        [("guardrail, test lexicon", &guard), ("guardrail, lexicon of 10k+", &guard_big)]
+    {
         let short_rate = rates(|| {
             for c in &short {
                 std::hint::black_box(m.check(&c.text, c.surface).ok());

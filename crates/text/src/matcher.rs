@@ -710,14 +710,7 @@ impl Matcher {
     }
 
     /// Near-variants and split forms of terms, on search and autocomplete.
-    fn near_variants(
-        &self,
-        text: &str,
-        n: &Normalised,
-        bit: u8,
-        covered: u64,
-        found: &mut Found,
-    ) {
+    fn near_variants(&self, text: &str, n: &Normalised, bit: u8, covered: u64, found: &mut Found) {
         let tokens = n.tokens();
         let key = n.key_bytes();
         let dict = words::dictionary();
@@ -773,8 +766,8 @@ impl Matcher {
                 // Worth a fuzzy look: no piece is a known word, or one is
                 // (nearly) a word of a blocked phrase ("drazzlxe pack",
                 // "dazzle pakc").
-                let fuzzy_worth = (i..=j).all(|x| !known[x])
-                    || (i..=j).any(|x| is_phrase_like(x, &mut buf2));
+                let fuzzy_worth =
+                    (i..=j).all(|x| !known[x]) || (i..=j).any(|x| is_phrase_like(x, &mut buf2));
                 let mut joined = Vec::new();
                 for x in i..=j {
                     for &b in &key[tokens[x].start as usize..tokens[x].end as usize] {
