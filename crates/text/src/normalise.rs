@@ -510,49 +510,40 @@ impl Normalised {
     /// and undoes its output if the word turns out not to be plain.
     #[inline]
     fn plain_word_key_only(&mut self, bytes: &[u8], i: usize) -> Option<usize> {
+        let rest = &bytes[i..];
+        let len = rest.iter().position(|b| !b.is_ascii_alphabetic()).unwrap_or(rest.len());
+        if len < 2 {
+            return None;
+        }
+        let j = i + len;
+        let k = plain_word_end(bytes, j)?;
         let key = &mut self.key;
-        let soft = &mut self.soft;
-        let (key_len, soft_len) = (key.len(), soft.len());
-        if key_len > 0 {
+        if !key.is_empty() {
             key.push(b' ');
         }
         let key_start = key.len() as u32;
+        key.reserve(len);
         let mut last = 0u8;
         let mut prev_upper = true;
-        let mut j = i;
-        while let Some(&b) = bytes.get(j) {
-            if !b.is_ascii_alphabetic() {
-                break;
-            }
+        for &b in &rest[..len] {
             let upper = b & 0x20 == 0;
             let lower = b | 0x20;
             let c = if lower == b'l' { b'i' } else { lower };
             if c != last {
                 if upper && !prev_upper {
-                    soft.push(key.len() as u32);
+                    self.soft.push(key.len() as u32);
                 }
                 key.push(c);
                 last = c;
             }
             prev_upper = upper;
-            j += 1;
         }
-        let end = if j - i >= 2 { plain_word_end(bytes, j) } else { None };
-        match end {
-            Some(k) => {
-                self.pending_sep = false;
-                let end = key.len() as u32;
-                self.note_token(key_start, end, TokenKind::Word);
-                self.tokens.push(Token { start: key_start, end, kind: TokenKind::Word });
-                self.src.push((i as u32, j as u32));
-                Some(k)
-            }
-            None => {
-                key.truncate(key_len);
-                soft.truncate(soft_len);
-                None
-            }
-        }
+        self.pending_sep = false;
+        let end = key.len() as u32;
+        self.note_token(key_start, end, TokenKind::Word);
+        self.tokens.push(Token { start: key_start, end, kind: TokenKind::Word });
+        self.src.push((i as u32, j as u32));
+        Some(k)
     }
 
     #[inline]
