@@ -274,17 +274,13 @@ impl Normalised {
         while i < bytes.len() {
             let b = bytes[i];
             if b < 0x80 {
-                // Fast path: a plain ASCII word (letters only, then optional
-                // punctuation, then whitespace or the end) needs none of the
-                // leetspeak or separator rules.
-                if self.units.is_empty() && b.is_ascii_alphabetic() {
-                    if let Some(next) = self.plain_word(bytes, i) {
-                        i = next;
-                        continue;
-                    }
-                }
-                if self.units.is_empty() && b.is_ascii_digit() {
-                    if let Some(next) = self.plain_number(bytes, i) {
+                if self.units.is_empty() && !self.spans && !self.keep_repeats {
+                    let next = match b {
+                        b'a'..=b'z' | b'A'..=b'Z' => self.plain_word(bytes, i),
+                        b'0'..=b'9' => self.plain_number(bytes, i),
+                        _ => None,
+                    };
+                    if let Some(next) = next {
                         i = next;
                         continue;
                     }
@@ -436,99 +432,24 @@ impl Normalised {
         }
     }
 
-    /// Emits the plain ASCII word starting at `i` if it is one; returns
-    /// where scanning goes on.
+    /// The first pass's shortcut for a plain ASCII word (letters only, then
+    /// optional punctuation, then whitespace or the end): it needs none of
+    /// the leetspeak or separator rules, so its key is written directly.
+    /// Everything else, and the pass with spans, takes the general path; the
+    /// property test `first_pass_agrees_with_full_pass` holds the two to the
+    /// same output. Returns where scanning goes on.
     #[inline]
     fn plain_word(&mut self, bytes: &[u8], i: usize) -> Option<usize> {
-        if !self.spans && !self.keep_repeats && self.singles.is_empty() {
-            return self.plain_word_key_only(bytes, i);
-        }
-        let mut j = i;
-        while j < bytes.len() && bytes[j].is_ascii_alphabetic() {
-            j += 1;
-        }
-        if j - i < 2 {
-            return None;
-        }
-        let k = plain_word_end(bytes, j)?;
+        let (j, k) = plain_run(bytes, i, u8::is_ascii_alphabetic)?;
         self.flush_singles();
         self.pending_sep = false;
         let key_start = self.begin_token(i as u32);
-        let mut last = 0u8;
-        let mut prev_upper = true;
-        for (at, &b) in bytes[i..j].iter().enumerate() {
-            let upper = b & 0x20 == 0;
-            let lower = b | 0x20;
-            let c = if lower == b'l' { b'i' } else { lower };
-            let pos = (i + at) as u32;
-            if c == last && !self.keep_repeats {
-                if let (true, Some(e)) = (self.spans, self.ends.last_mut()) {
-                    *e = pos + 1;
-                }
-                prev_upper = upper;
-                continue;
-            }
-            if upper && !prev_upper {
-                self.soft.push(self.key.len() as u32);
-            }
-            self.key.push(c);
-            self.span_push(pos, pos + 1);
-            last = c;
-            prev_upper = upper;
-        }
-        self.cur.1 = j as u32;
-        self.end_token(key_start, TokenKind::Word);
-        Some(k)
-    }
-
-    /// Emits a plain number (two or more ASCII digits, then optional
-    /// punctuation, then whitespace or the end) if one starts at `i`.
-    #[inline]
-    fn plain_number(&mut self, bytes: &[u8], i: usize) -> Option<usize> {
-        let mut j = i;
-        while j < bytes.len() && bytes[j].is_ascii_digit() {
-            j += 1;
-        }
-        if j - i < 2 {
-            return None;
-        }
-        let k = plain_word_end(bytes, j)?;
-        self.flush_singles();
-        self.pending_sep = false;
-        let key_start = self.begin_token(i as u32);
-        for (at, &digit) in bytes[i..j].iter().enumerate() {
-            let at = (i + at) as u32;
-            self.key.push(digit);
-            self.span_push(at, at + 1);
-        }
-        self.cur.1 = j as u32;
-        self.end_token(key_start, TokenKind::Number);
-        Some(k)
-    }
-
-    /// The hot loop of the first pass (no spans): transforms while scanning,
-    /// and undoes its output if the word turns out not to be plain.
-    #[inline]
-    fn plain_word_key_only(&mut self, bytes: &[u8], i: usize) -> Option<usize> {
-        let rest = &bytes[i..];
-        let len = rest.iter().position(|b| !b.is_ascii_alphabetic()).unwrap_or(rest.len());
-        if len < 2 {
-            return None;
-        }
-        let j = i + len;
-        let k = plain_word_end(bytes, j)?;
         let key = &mut self.key;
-        if !key.is_empty() {
-            key.push(b' ');
-        }
-        let key_start = key.len() as u32;
-        key.reserve(len);
         let mut last = 0u8;
         let mut prev_upper = true;
-        for &b in &rest[..len] {
-            let upper = b & 0x20 == 0;
-            let lower = b | 0x20;
-            let c = if lower == b'l' { b'i' } else { lower };
+        for &b in &bytes[i..j] {
+            let upper = b.is_ascii_uppercase();
+            let c = key_letter(b.to_ascii_lowercase() as char) as u8;
             if c != last {
                 if upper && !prev_upper {
                     self.soft.push(key.len() as u32);
@@ -538,11 +459,21 @@ impl Normalised {
             }
             prev_upper = upper;
         }
+        self.cur.1 = j as u32;
+        self.end_token(key_start, TokenKind::Word);
+        Some(k)
+    }
+
+    /// The same shortcut for a plain number (two or more ASCII digits).
+    #[inline]
+    fn plain_number(&mut self, bytes: &[u8], i: usize) -> Option<usize> {
+        let (j, k) = plain_run(bytes, i, u8::is_ascii_digit)?;
+        self.flush_singles();
         self.pending_sep = false;
-        let end = key.len() as u32;
-        self.note_token(key_start, end, TokenKind::Word);
-        self.tokens.push(Token { start: key_start, end, kind: TokenKind::Word });
-        self.src.push((i as u32, j as u32));
+        let key_start = self.begin_token(i as u32);
+        self.key.extend_from_slice(&bytes[i..j]);
+        self.cur.1 = j as u32;
+        self.end_token(key_start, TokenKind::Number);
         Some(k)
     }
 
@@ -869,6 +800,17 @@ enum Role {
     Sep,
 }
 
+/// A run of at least two bytes of one class from `i`, ending a word:
+/// `(end of the run, where scanning goes on)`.
+#[inline]
+fn plain_run(bytes: &[u8], i: usize, class: fn(&u8) -> bool) -> Option<(usize, usize)> {
+    let len = bytes[i..].iter().position(|b| !class(b)).unwrap_or(bytes.len() - i);
+    if len < 2 {
+        return None;
+    }
+    Some((i + len, plain_word_end(bytes, i + len)?))
+}
+
 /// Where a plain word ending at `j` stops: past trailing punctuation and
 /// whitespace, if whitespace or the end follows the punctuation.
 #[inline]
@@ -893,7 +835,9 @@ fn push_char(key: &mut Vec<u8>, c: char) {
 
 /// Normalises `text` and returns just the key (for lexicon entries and tests).
 pub fn key(text: &str) -> String {
-    Normalised::new(text).key().to_owned()
+    let mut n = Normalised::default();
+    n.run_without_spans(text);
+    n.key().to_owned()
 }
 
 /// The key without collapsing repeated letters (`drazzle` stays `drazzie`):
