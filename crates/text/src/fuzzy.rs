@@ -4,10 +4,13 @@
 //! A term of 5 to 7 letters (as written in the lexicon) allows 1 edit, 8 or
 //! more allow 2; shorter terms only match exactly (one edit on a four-letter
 //! word reaches too many ordinary words). Distances are measured between
-//! keys, where repeats are already collapsed. Written here because the crates for this either index
-//! a single edit distance for everything or allocate per query.
+//! keys, where repeats are already collapsed. Written here because the crates
+//! for this either index a single edit distance for everything or allocate
+//! per query.
 
 use rustc_hash::FxHashMap;
+
+use crate::words;
 
 /// The edits allowed for a term of `len` letters.
 pub(crate) fn max_edits(len: usize) -> usize {
@@ -23,8 +26,6 @@ pub(crate) struct Fuzzy {
     /// candidate that the distance check then rejects) -> terms.
     deletes: FxHashMap<u64, Vec<u32>>,
     terms: Vec<(Box<[u8]>, u32, usize)>,
-    /// Shortest and longest word that can be within reach of a term.
-    reach: (usize, usize),
     /// The most edits any indexed term allows.
     depth: usize,
     /// Word lengths (up to 63) within reach of some term.
@@ -35,16 +36,38 @@ pub(crate) struct Fuzzy {
     lasts: [bool; 256],
 }
 
-fn deletions(word: &[u8], depth: usize, out: &mut Vec<Vec<u8>>) {
-    if depth == 0 || word.len() <= 1 {
+/// Longest word looked up (a u64 bitmask holds the lengths in reach).
+const MAX: usize = 63;
+
+/// Calls `f` with `word` and every string made by deleting one, and (with
+/// `depth` 2) two, of its bytes. Deleting the second of two equal letters
+/// gives the same string as deleting the first, so it is skipped; the strings
+/// are built in stack buffers. Both the index and the lookups use it.
+fn each_deletion(word: &[u8], depth: usize, mut f: impl FnMut(&[u8])) {
+    let n = word.len();
+    f(word);
+    if depth == 0 || n > MAX {
         return;
     }
-    for i in 0..word.len() {
-        let mut shorter = word.to_vec();
-        shorter.remove(i);
-        if !out.contains(&shorter) {
-            deletions(&shorter, depth - 1, out);
-            out.push(shorter);
+    let mut one = [0u8; MAX];
+    for i in 0..n {
+        if i > 0 && word[i] == word[i - 1] {
+            continue;
+        }
+        one[..i].copy_from_slice(&word[..i]);
+        one[i..n - 1].copy_from_slice(&word[i + 1..]);
+        f(&one[..n - 1]);
+        if depth < 2 {
+            continue;
+        }
+        let mut two = [0u8; MAX];
+        for j in i..n - 1 {
+            if j > i && one[j] == one[j - 1] {
+                continue;
+            }
+            two[..j].copy_from_slice(&one[..j]);
+            two[j..n - 2].copy_from_slice(&one[j + 1..n - 1]);
+            f(&two[..n - 2]);
         }
     }
 }
@@ -56,23 +79,18 @@ impl Fuzzy {
         let mut list = Vec::new();
         for (key, entry, edits) in terms {
             let (bytes, edits) = (key.as_bytes(), *edits);
-            if edits == 0 || bytes.len() < 4 {
+            if edits == 0 || bytes.len() < 4 || bytes.len() > MAX {
                 continue;
             }
             let id = list.len() as u32;
             list.push((Box::<[u8]>::from(bytes), *entry, edits));
-            let mut variants = vec![bytes.to_vec()];
-            deletions(bytes, edits, &mut variants);
-            for v in variants {
-                let ids = deletes.entry(hash(&v)).or_default();
+            each_deletion(bytes, edits, |v| {
+                let ids = deletes.entry(words::hash(v)).or_default();
                 if !ids.contains(&id) {
                     ids.push(id);
                 }
-            }
+            });
         }
-        let reach = list.iter().fold((usize::MAX, 0), |(lo, hi), (t, _, e)| {
-            (lo.min(t.len().saturating_sub(*e)), hi.max(t.len() + e))
-        });
         let depth = list.iter().map(|(_, _, e)| *e).max().unwrap_or(0);
         let mut lengths = 0u64;
         let (mut firsts, mut lasts) = ([false; 256], [false; 256]);
@@ -85,7 +103,7 @@ impl Fuzzy {
             firsts[t[0] as usize] = true;
             lasts[t[t.len() - 1] as usize] = true;
         }
-        Fuzzy { deletes, terms: list, reach, depth, lengths, firsts, lasts }
+        Fuzzy { deletes, terms: list, depth, lengths, firsts, lasts }
     }
 
     /// The closest indexed term within its allowed edits of `word`, among
@@ -96,13 +114,9 @@ impl Fuzzy {
         seen: &mut Vec<u32>,
         allowed: impl Fn(u32) -> bool,
     ) -> Option<(u32, u32)> {
-        const MAX: usize = 63;
         if self.terms.is_empty()
             || word.len() < 4
             || word.len() > MAX
-            || word.len() < self.reach.0
-            || word.len() > self.reach.1
-            || word.len() >= 64
             || self.lengths & (1u64 << word.len()) == 0
             || (self.depth == 1
                 && !self.firsts[word[0] as usize]
@@ -112,8 +126,8 @@ impl Fuzzy {
         }
         seen.clear();
         let mut best: Option<(u32, u32)> = None;
-        let mut consider = |variant: &[u8], seen: &mut Vec<u32>| {
-            let Some(ids) = self.deletes.get(&hash(variant)) else { return };
+        each_deletion(word, self.depth, |variant| {
+            let Some(ids) = self.deletes.get(&words::hash(variant)) else { return };
             for &id in ids {
                 if seen.contains(&id) {
                     continue;
@@ -131,43 +145,9 @@ impl Fuzzy {
                     best = Some((*entry, d as u32));
                 }
             }
-        };
-        // The word itself, every one-letter deletion and every two-letter
-        // deletion, built in a stack buffer; deleting the second of two equal
-        // letters gives the same string as deleting the first, so it is skipped.
-        consider(word, seen);
-        let n = word.len();
-        let mut buf = [0u8; MAX];
-        for i in 0..n {
-            if i > 0 && word[i] == word[i - 1] {
-                continue;
-            }
-            buf[..i].copy_from_slice(&word[..i]);
-            buf[i..n - 1].copy_from_slice(&word[i + 1..]);
-            consider(&buf[..n - 1], seen);
-            if self.depth < 2 {
-                continue;
-            }
-            let one = buf;
-            for j in i..n - 1 {
-                if j > i && one[j] == one[j - 1] {
-                    continue;
-                }
-                let mut two = [0u8; MAX];
-                two[..j].copy_from_slice(&one[..j]);
-                two[j..n - 2].copy_from_slice(&one[j + 1..n - 1]);
-                consider(&two[..n - 2], seen);
-            }
-        }
+        });
         best
     }
-}
-
-#[inline]
-fn hash(bytes: &[u8]) -> u64 {
-    bytes
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3))
 }
 
 /// Optimal string alignment distance (Levenshtein plus adjacent swaps).
@@ -226,6 +206,25 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn deletions_are_all_and_only_the_deletions(word in "[abc]{0,8}", depth in 0usize..3) {
+            let mut got = std::collections::BTreeSet::new();
+            each_deletion(word.as_bytes(), depth, |v| { got.insert(v.to_vec()); });
+            let mut want = std::collections::BTreeSet::from([word.as_bytes().to_vec()]);
+            for _ in 0..depth {
+                let mut next = want.clone();
+                for w in &want {
+                    for i in 0..w.len() {
+                        let mut v = w.clone();
+                        v.remove(i);
+                        next.insert(v);
+                    }
+                }
+                want = next;
+            }
+            prop_assert_eq!(got, want);
+        }
+
         #[test]
         fn osa_is_at_most_levenshtein(a in "[abc]{0,7}", b in "[abc]{0,7}") {
             let d = osa(a.as_bytes(), b.as_bytes());

@@ -47,8 +47,9 @@ fn step(h: u64, b: u8) -> u64 {
     (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
+/// 64-bit FNV-1a: the hash of word sets and of the near-variant index.
 #[inline]
-fn hash(bytes: &[u8]) -> u64 {
+pub(crate) fn hash(bytes: &[u8]) -> u64 {
     bytes.iter().fold(SEED, |h, b| step(h, *b))
 }
 
@@ -98,7 +99,7 @@ pub(crate) fn dictionary() -> &'static Dictionary {
         let mut seen = FxHashSet::default();
         let mut n = Normalised::default();
         for line in WORDS.lines() {
-            n.run(line);
+            n.run_without_spans(line);
             if n.tokens().len() == 1 {
                 let k = n.key_bytes();
                 if seen.insert(k.to_vec()) {
