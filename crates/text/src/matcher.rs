@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::fuzzy::{self, Fuzzy};
 use crate::normalise::{key, key_with_repeats, Normalised, TokenKind};
 use crate::plain::Plain;
-use crate::words::{self, WordSet, MAX_SEGMENTED};
+use crate::words::{self, WordSet};
 use crate::TextError;
 
 /// Most leading tokens of a query ever tried for near-variants.
@@ -117,6 +117,14 @@ pub struct Match {
     /// The age read, for age codes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub age: Option<u32>,
+}
+
+impl Match {
+    /// Sets the span and the original text it covers.
+    fn place(&mut self, text: &str, span: Range<usize>) {
+        self.matched = text.get(span.clone()).unwrap_or("").to_owned();
+        (self.start, self.end) = (span.start, span.end);
+    }
 }
 
 /// The result of [`Matcher::check`].
@@ -480,7 +488,7 @@ impl Matcher {
                 let (s, e) = (m.start() as u32, m.end() as u32);
                 for t in &self.targets[m.pattern().as_usize()] {
                     let entry = t.entry as usize;
-                    if self.surfaces[entry] & bit == 0 {
+                    if !self.on(entry, bit) {
                         continue;
                     }
                     match t.form {
@@ -534,7 +542,7 @@ impl Matcher {
                         continue;
                     };
                     for &entry in ids {
-                        if self.surfaces[entry as usize] & bit != 0 {
+                        if self.on(entry as usize, bit) {
                             let loc = Loc::Key(t.start, last.end);
                             found.push(self.make(
                                 entry as usize,
@@ -549,10 +557,10 @@ impl Matcher {
                 }
             }
         }
-        if self.patterns.iter().any(|(e, _)| self.surfaces[*e as usize] & bit != 0) {
+        if self.patterns.iter().any(|(e, _)| self.on(*e as usize, bit)) {
             let plain = Plain::new(text);
             for (entry, re) in &self.patterns {
-                if self.surfaces[*entry as usize] & bit == 0 {
+                if !self.on(*entry as usize, bit) {
                     continue;
                 }
                 for m in re.find_iter(plain.text()) {
@@ -585,20 +593,27 @@ impl Matcher {
             Loc::Text(span) => span.clone(),
             Loc::Key(..) => 0..0,
         };
-        let m = Match {
+        let mut m = Match {
             entry,
             kind: e.kind,
             term: e.text.clone(),
             category: e.category.clone(),
             severity: e.severity,
-            matched: text.get(span.clone()).unwrap_or("").to_owned(),
-            start: span.start,
-            end: span.end,
+            start: 0,
+            end: 0,
+            matched: String::new(),
             how,
             distance,
             age,
         };
+        m.place(text, span);
         (m, loc)
+    }
+
+    /// Whether entry `entry` applies on the surface with bit `bit`.
+    #[inline]
+    fn on(&self, entry: usize, bit: u8) -> bool {
+        self.surfaces[entry] & bit != 0
     }
 
     /// Whether key match `s..e` sits on word boundaries, and how.
@@ -635,21 +650,16 @@ impl Matcher {
         if rs == 0 && matches!(&token[re..], b"s" | b"es") {
             return Some(How::Words);
         }
-        let cuts = match seg_cache.iter().find(|(t, _)| *t == ti) {
-            Some((_, cuts)) => cuts.clone(),
+        let cached = match seg_cache.iter().position(|(t, _)| *t == ti) {
+            Some(at) => at,
             None => {
                 let soft: Vec<u32> =
                     n.soft_boundaries(a.start, a.end).iter().map(|x| x - a.start).collect();
-                let cuts = if token.len() <= MAX_SEGMENTED {
-                    words::segment(token, &soft, &self.vocab)
-                } else {
-                    None
-                };
-                seg_cache.push((ti, cuts.clone()));
-                cuts
+                seg_cache.push((ti, words::segment(token, &soft, &self.vocab)));
+                seg_cache.len() - 1
             }
         };
-        match cuts {
+        match &seg_cache[cached].1 {
             Some(cuts) => (cuts.contains(&rs) && cuts.contains(&re)).then_some(How::InsideToken),
             // The token does not read as words: accept a term of four or more
             // letters at its start or end (`vorblatxq`, `xqvorblat`).
@@ -742,7 +752,7 @@ impl Matcher {
             // One token close to a blocked term.
             if !known[i] {
                 if let Some((entry, d)) =
-                    self.fuzzy.best(tk, &mut buf, |e| self.surfaces[e as usize] & bit != 0)
+                    self.fuzzy.best(tk, &mut buf, |e| self.on(e as usize, bit))
                 {
                     let span = Loc::Key(t.start, t.end);
                     found.push(self.make(
@@ -777,9 +787,10 @@ impl Matcher {
                     }
                 }
                 let span = Loc::Key(t.start, tokens[j].end);
-                let exact = self.whole.get(joined.as_slice()).and_then(|ids| {
-                    ids.iter().copied().find(|e| self.surfaces[*e as usize] & bit != 0)
-                });
+                let exact = self
+                    .whole
+                    .get(joined.as_slice())
+                    .and_then(|ids| ids.iter().copied().find(|e| self.on(*e as usize, bit)));
                 if let Some(entry) = exact {
                     found.push(self.make(entry as usize, text, span, How::Split, None, None));
                     break;
@@ -788,7 +799,7 @@ impl Matcher {
                     continue;
                 }
                 if let Some((entry, d)) =
-                    self.fuzzy.best(&joined, &mut buf, |e| self.surfaces[e as usize] & bit != 0)
+                    self.fuzzy.best(&joined, &mut buf, |e| self.on(e as usize, bit))
                 {
                     found.push(self.make(entry as usize, text, span, How::Split, Some(d), None));
                     break;
@@ -886,8 +897,7 @@ impl Found {
         }
         for (m, span) in self.matches.iter_mut().zip(spans) {
             if let Some(span) = span {
-                m.matched = text.get(span.clone()).unwrap_or("").to_owned();
-                (m.start, m.end) = (span.start, span.end);
+                m.place(text, span);
             }
         }
         true
@@ -897,9 +907,7 @@ impl Found {
     fn locate(&mut self, text: &str, n: &Normalised) {
         for (m, loc) in self.matches.iter_mut().zip(&self.locs) {
             if let Loc::Key(s, e) = loc {
-                let span = n.span(*s as usize, *e as usize);
-                m.matched = text.get(span.clone()).unwrap_or("").to_owned();
-                (m.start, m.end) = (span.start, span.end);
+                m.place(text, n.span(*s as usize, *e as usize));
             }
         }
     }
