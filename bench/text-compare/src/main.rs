@@ -7,10 +7,10 @@
 //! - MB/s on bios, captions and comments;
 //! and guardrail's figures again with a lexicon of over 10,000 entries.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use guardrail_core::{Entry, EntryKind, Expect, Lexicon, Severity, Surface, TextCase};
+use guardrail_text::eval::{evaluate, evaluate_with};
 use guardrail_text::{Level, Matcher};
 use rustrict::{Censor, Trie, Type};
 
@@ -53,32 +53,6 @@ fn read_set() -> Vec<TextCase> {
         .lines()
         .map(|l| serde_json::from_str(l).expect("case"))
         .collect()
-}
-
-#[derive(Default)]
-struct T {
-    pos: usize,
-    caught: usize,
-    neg: usize,
-    fp: usize,
-}
-
-fn score(cases: &[TextCase], flag: impl Fn(&TextCase) -> (bool, bool)) -> BTreeMap<String, T> {
-    let mut out: BTreeMap<String, T> = BTreeMap::new();
-    for c in cases {
-        let (caught, flagged) = flag(c);
-        for key in [c.group.clone(), "TOTAL".to_string()] {
-            let t = out.entry(key).or_default();
-            if c.expect == Expect::Allow {
-                t.neg += 1;
-                t.fp += usize::from(flagged);
-            } else {
-                t.pos += 1;
-                t.caught += usize::from(caught);
-            }
-        }
-    }
-    out
 }
 
 fn pct(a: usize, b: usize) -> String {
@@ -138,39 +112,28 @@ fn main() {
     let trie: &'static Trie = Box::leak(Box::new(trie));
     let rr = |text: &str| Censor::from_str(text).with_trie(trie).analyze();
 
-    let level = |e: Expect| match e {
-        Expect::Allow => Level::Allow,
-        Expect::Weak => Level::Weak,
-        Expect::Strong => Level::Strong,
-        Expect::Block => Level::Block,
-    };
-    let g = score(&cases, |c| {
-        let l = guard.check(&c.text, c.surface).map(|v| v.level).unwrap_or(Level::Allow);
-        (l >= level(c.expect), l >= Level::Strong)
-    });
-    let gb = score(&cases, |c| {
-        let l = guard_big.check(&c.text, c.surface).map(|v| v.level).unwrap_or(Level::Allow);
-        (l >= level(c.expect), l >= Level::Strong)
-    });
-    let r = score(&cases, |c| {
-        let flagged = rr(&c.text).is(Type::SEVERE);
-        (flagged, flagged)
+    // The same scorer as `guardrail eval-text`; rustrict's flag counts as block.
+    let g = evaluate(&guard, &cases, 0);
+    let gb = evaluate(&guard_big, &cases, 0);
+    let r = evaluate_with(&cases, 0, |c| {
+        Some(if rr(&c.text).is(Type::SEVERE) { Level::Block } else { Level::Allow })
     });
     println!("quality on {SET} ({} cases); caught = verdict at least as expected (rustrict: flagged severe)", cases.len());
     println!(
         "{:<16} {:>10} {:>10} {:>10} | {:>10} {:>10} {:>10}",
         "group", "guardrail", "+10k lex", "rustrict", "FP guard", "+10k lex", "FP rustr."
     );
-    for (k, t) in &g {
-        let (b, rt) = (&gb[k], &r[k]);
+    let rows = std::iter::once(("TOTAL", &g.total, &gb.total, &r.total))
+        .chain(g.groups.iter().map(|(k, t)| (k.as_str(), t, &gb.groups[k], &r.groups[k])));
+    for (k, t, b, rt) in rows {
         println!(
             "{k:<16} {:>10} {:>10} {:>10} | {:>10} {:>10} {:>10}",
-            pct(t.caught, t.pos),
-            pct(b.caught, b.pos),
-            pct(rt.caught, rt.pos),
-            pct(t.fp, t.neg),
-            pct(b.fp, b.neg),
-            pct(rt.fp, rt.neg)
+            pct(t.caught, t.positives),
+            pct(b.caught, b.positives),
+            pct(rt.caught, rt.positives),
+            pct(t.false_positives, t.negatives),
+            pct(b.false_positives, b.negatives),
+            pct(rt.false_positives, rt.negatives)
         );
     }
 

@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 
-use guardrail_core::{Expect, Surface, TextCase};
+use guardrail_core::{Expect, TextCase};
 use serde::Serialize;
 
 use crate::{Level, Matcher};
@@ -88,14 +88,25 @@ pub struct Report {
     pub misses: Vec<Miss>,
 }
 
-/// Scores `cases`, keeping up to `keep_misses` wrong cases.
+/// Scores `cases` with `matcher`, keeping up to `keep_misses` wrong cases.
 pub fn evaluate(matcher: &Matcher, cases: &[TextCase], keep_misses: usize) -> Report {
+    evaluate_with(cases, keep_misses, |case| matcher.check(&case.text, case.surface).ok().map(|v| v.level))
+}
+
+/// Scores `cases` with any classifier: `verdict` gives the level of a case,
+/// or `None` when it refused it (counted as an error). Peers are scored this
+/// way too (`bench/text-compare` maps rustrict's flag to `block`).
+pub fn evaluate_with(
+    cases: &[TextCase],
+    keep_misses: usize,
+    mut verdict: impl FnMut(&TextCase) -> Option<Level>,
+) -> Report {
     let mut report = Report::default();
     for case in cases {
-        let level = matcher.check(&case.text, case.surface).ok().map(|v| v.level);
+        let level = verdict(case);
         report.total.add(case, level);
         report.groups.entry(case.group.clone()).or_default().add(case, level);
-        report.surfaces.entry(surface_name(case.surface).into()).or_default().add(case, level);
+        report.surfaces.entry(case.surface.as_str().into()).or_default().add(case, level);
         if let Some(got) = level {
             let wrong = if case.expect == Expect::Allow {
                 got >= Level::Strong
@@ -110,14 +121,10 @@ pub fn evaluate(matcher: &Matcher, cases: &[TextCase], keep_misses: usize) -> Re
     report
 }
 
-fn surface_name(s: Surface) -> &'static str {
-    s.as_str()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use guardrail_core::Lexicon;
+    use guardrail_core::{Lexicon, Surface};
 
     #[test]
     fn counts_catches_and_false_positives() {
