@@ -90,7 +90,9 @@ pub struct Report {
 
 /// Scores `cases` with `matcher`, keeping up to `keep_misses` wrong cases.
 pub fn evaluate(matcher: &Matcher, cases: &[TextCase], keep_misses: usize) -> Report {
-    evaluate_with(cases, keep_misses, |case| matcher.check(&case.text, case.surface).ok().map(|v| v.level))
+    evaluate_with(cases, keep_misses, |case| {
+        matcher.check(&case.text, case.surface).ok().map(|v| v.level)
+    })
 }
 
 /// Scores `cases` with any classifier: `verdict` gives the level of a case,

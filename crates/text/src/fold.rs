@@ -210,35 +210,25 @@ fn fold_slow(c: char) -> SlowFold {
 
 /// The Latin letters or digits a non-ASCII letter imitates, if any.
 fn lookalike(c: char) -> Option<String> {
-    let accept = |s: &str| -> Option<String> {
-        let s = s.to_ascii_lowercase();
-        (!s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(s)
-    };
-    let from_decancer = match decancer::cure_char(c, decancer::Options::default()) {
-        decancer::Translation::Character(t) => accept(&t.to_string()),
-        decancer::Translation::String(t) => accept(&t),
-        decancer::Translation::None => None,
-    };
-    from_decancer.or_else(|| {
-        let skeleton: String = unicode_security::skeleton(&c.to_string()).collect();
-        accept(&skeleton)
-    })
+    from_decancer(c).or_else(|| from_skeleton(c))
 }
 
-/// Which source folds a character to Latin, for the measurement in the docs:
-/// `(decancer, skeleton)`.
-#[cfg(test)]
-fn sources(c: char) -> (bool, bool) {
-    let latin =
-        |s: String| s.len() <= 2 && !s.is_empty() && s.bytes().all(|b| b.is_ascii_alphanumeric());
-    let d = match decancer::cure_char(c, decancer::Options::default()) {
-        decancer::Translation::Character(t) => latin(t.to_string().to_ascii_lowercase()),
-        decancer::Translation::String(t) => latin(t.to_ascii_lowercase()),
-        decancer::Translation::None => false,
-    };
-    let s =
-        latin(unicode_security::skeleton(&c.to_string()).collect::<String>().to_ascii_lowercase());
-    (d, s)
+/// One or two ASCII letters or digits, lower-cased: the only results taken.
+fn latin(s: &str) -> Option<String> {
+    let s = s.to_ascii_lowercase();
+    (!s.is_empty() && s.len() <= 2 && s.bytes().all(|b| b.is_ascii_alphanumeric())).then_some(s)
+}
+
+fn from_decancer(c: char) -> Option<String> {
+    match decancer::cure_char(c, decancer::Options::default()) {
+        decancer::Translation::Character(t) => latin(&t.to_string()),
+        decancer::Translation::String(t) => latin(&t),
+        decancer::Translation::None => None,
+    }
+}
+
+fn from_skeleton(c: char) -> Option<String> {
+    latin(&unicode_security::skeleton(&c.to_string()).collect::<String>())
 }
 
 #[cfg(test)]
@@ -312,7 +302,7 @@ mod tests {
             if !c.is_alphanumeric() {
                 continue;
             }
-            match sources(c) {
+            match (from_decancer(c).is_some(), from_skeleton(c).is_some()) {
                 (true, true) => both += 1,
                 (true, false) => only_d += 1,
                 (false, true) => only_s += 1,
