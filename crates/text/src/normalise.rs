@@ -803,7 +803,7 @@ enum Role {
 /// A run of at least two bytes of one class from `i`, ending a word:
 /// `(end of the run, where scanning goes on)`.
 #[inline]
-fn plain_run(bytes: &[u8], i: usize, class: fn(&u8) -> bool) -> Option<(usize, usize)> {
+fn plain_run(bytes: &[u8], i: usize, class: impl Fn(&u8) -> bool) -> Option<(usize, usize)> {
     let len = bytes[i..].iter().position(|b| !class(b)).unwrap_or(bytes.len() - i);
     if len < 2 {
         return None;
