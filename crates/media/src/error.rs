@@ -1,0 +1,79 @@
+use std::path::PathBuf;
+
+/// Everything the media engine can refuse or fail at.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    /// A file could not be read.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What the OS said.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The bytes are not an image format the engine decodes.
+    #[error("not a supported image (JPEG, PNG, GIF, WebP, BMP): {why}")]
+    UnsupportedFormat {
+        /// What was found instead.
+        why: String,
+    },
+    /// The file is larger than the configured limit.
+    #[error("file is {bytes} bytes, over the limit of {limit}")]
+    FileTooLarge {
+        /// Size of the input.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The image's declared dimensions are over a limit (a decompression
+    /// bomb, or simply too big); nothing was decoded.
+    #[error("image is {width}x{height}, over the limit ({why})")]
+    TooLarge {
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+        /// Which limit.
+        why: String,
+    },
+    /// The image declares zero width or height.
+    #[error("image has zero size ({width}x{height})")]
+    Empty {
+        /// Declared width.
+        width: u32,
+        /// Declared height.
+        height: u32,
+    },
+    /// The decoder rejected the data: truncated, corrupt or malformed.
+    #[error("corrupt or truncated {format} image: {why}")]
+    Corrupt {
+        /// The detected format.
+        format: &'static str,
+        /// The decoder's message.
+        why: String,
+    },
+    /// ffmpeg could not be run or failed on a video.
+    #[error("video: {why}")]
+    Video {
+        /// What went wrong, with ffmpeg's own message where there is one.
+        why: String,
+    },
+    /// A hash bank line could not be parsed.
+    #[error("{source_name}: line {line}: {why}")]
+    BankLine {
+        /// The file or stream being imported.
+        source_name: String,
+        /// 1-based line number.
+        line: usize,
+        /// What is wrong with it.
+        why: String,
+    },
+    /// A bank operation was invalid (unknown bank, bad name...).
+    #[error("bank: {0}")]
+    Bank(String),
+    /// An index parameter was out of range.
+    #[error("index: {0}")]
+    Index(String),
+}
