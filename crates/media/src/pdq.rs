@@ -315,7 +315,7 @@ fn finish(dct: Option<Dct>, variant: Dihedral) -> PdqOutput {
 
 /// The reference's `computeJaroszFilterWindowSize(dimension, 64)`.
 fn jarosz_window(dimension: usize) -> usize {
-    (dimension + 2 * 64 - 1) / (2 * 64)
+    dimension.div_ceil(2 * 64)
 }
 
 /// The reference's phases of one box filter over a vector, as index plans:
@@ -444,14 +444,14 @@ fn decimate(input: &[f32], width: usize, height: usize, out: &mut [[f32; 64]; 64
 fn quality(a: &[[f32; 64]; 64]) -> u8 {
     let step = |u: f32, v: f32| (((u - v) * 100.0) / 255.0) as i32;
     let mut sum: i32 = 0;
-    for i in 0..63 {
-        for j in 0..64 {
-            sum += step(a[i][j], a[i + 1][j]).abs();
+    for pair in a.windows(2) {
+        for (&u, &v) in pair[0].iter().zip(&pair[1]) {
+            sum += step(u, v).abs();
         }
     }
     for row in a {
-        for j in 0..63 {
-            sum += step(row[j], row[j + 1]).abs();
+        for pair in row.windows(2) {
+            sum += step(pair[0], pair[1]).abs();
         }
     }
     (sum / 90).min(100) as u8
