@@ -591,7 +591,8 @@ mod tests {
         let variants = hasher.hash_rgb8_dihedral(&original, w, h);
         // Pixel-space transforms named as in the reference's test images:
         // rotate 90 (counter-clockwise), flip X (about the horizontal axis)...
-        let cases: [(Dihedral, usize, usize, Box<dyn Fn(usize, usize) -> (usize, usize)>); 7] = [
+        type Map = Box<dyn Fn(usize, usize) -> (usize, usize)>;
+        let cases: [(Dihedral, usize, usize, Map); 7] = [
             (Dihedral::Rotate90, h, w, Box::new(move |x, y| (w - 1 - y, x))),
             (Dihedral::Rotate180, w, h, Box::new(move |x, y| (w - 1 - x, h - 1 - y))),
             (Dihedral::Rotate270, h, w, Box::new(move |x, y| (y, h - 1 - x))),
