@@ -11,7 +11,7 @@ use std::process::Command;
 use anyhow::Context;
 
 /// Debian packages the test suite needs, with a binary that shows each is present.
-const APT_PACKAGES: &[(&str, &str)] = &[];
+const APT_PACKAGES: &[(&str, &str)] = &[("ffmpeg", "ffmpeg")];
 
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     ensure_apt_packages().context("installing test dependencies")?;

@@ -6,9 +6,12 @@
 //! - [`decode`]: bounded decoding of JPEG, PNG, GIF, WebP and BMP to RGB.
 #![deny(missing_docs)]
 
+mod buf;
 pub mod decode;
 mod error;
+pub mod index;
 pub mod pdq;
 
 pub use crate::error::MediaError;
+pub use crate::index::{EntryId, HashIndex, Hit, DEFAULT_RADIUS};
 pub use crate::pdq::{Dihedral, Hasher, Luma, PdqHash, PdqOutput, MIN_RELIABLE_QUALITY};

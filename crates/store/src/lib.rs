@@ -34,8 +34,8 @@ pub use crate::error::StoreError;
 pub use crate::ingest::{ingest, IngestError, IngestOptions, IngestReport};
 pub use crate::migrations::SCHEMA_VERSION;
 pub use crate::model::{
-    AccountColumns, AppendOutcome, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent,
-    Summary,
+    AccountColumns, AppendOutcome, Bank, BankAddOutcome, BankHash, IngestRun, NewEvent,
+    RunProgress, RunStatus, StoredEvent, Summary,
 };
 pub use crate::postgres_store::PostgresStore;
 pub use crate::sqlite_store::SqliteStore;
@@ -90,6 +90,33 @@ pub trait Store: Send {
 
     /// Every recorded ingest run, oldest first.
     fn runs(&mut self) -> Result<Vec<IngestRun>, StoreError>;
+
+    /// Creates a bank, or updates the action and tags of an existing one.
+    fn put_bank(&mut self, name: &str, action: &str, tags: &[String]) -> Result<(), StoreError>;
+
+    /// Every bank with its hash count, by name.
+    fn banks(&mut self) -> Result<Vec<Bank>, StoreError>;
+
+    /// Adds hashes to an existing bank in one transaction: all or nothing.
+    fn add_bank_hashes(
+        &mut self,
+        bank: &str,
+        hashes: &[BankHash],
+    ) -> Result<BankAddOutcome, StoreError>;
+
+    /// Removes hashes (by kind and hex) from a bank in one transaction;
+    /// returns how many were there.
+    fn remove_bank_hashes(
+        &mut self,
+        bank: &str,
+        hashes: &[(String, String)],
+    ) -> Result<u64, StoreError>;
+
+    /// Deletes a bank and its hashes; returns whether it existed.
+    fn delete_bank(&mut self, bank: &str) -> Result<bool, StoreError>;
+
+    /// The hashes of one bank, or of every bank, as `(bank, hash)` pairs.
+    fn bank_hashes(&mut self, bank: Option<&str>) -> Result<Vec<(String, BankHash)>, StoreError>;
 }
 
 /// Where the embedded default database lives when none is given.

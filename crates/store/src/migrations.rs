@@ -14,12 +14,13 @@ pub(crate) struct Migration {
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "event log, accounts, ingest runs",
-    sqlite: "
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "event log, accounts, ingest runs",
+        sqlite: "
         CREATE TABLE events (
             seq  INTEGER PRIMARY KEY AUTOINCREMENT,
             id   TEXT NOT NULL UNIQUE,
@@ -48,7 +49,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             error       TEXT
         );
     ",
-    postgres: "
+        postgres: "
         CREATE TABLE events (
             seq  BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
             id   TEXT NOT NULL UNIQUE,
@@ -77,7 +78,44 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             error       TEXT
         );
     ",
-}];
+    },
+    Migration {
+        version: 2,
+        name: "hash banks",
+        sqlite: "
+        CREATE TABLE banks (
+            name       TEXT PRIMARY KEY,
+            action     TEXT NOT NULL,
+            tags       TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE bank_hashes (
+            bank     TEXT NOT NULL REFERENCES banks (name) ON DELETE CASCADE,
+            kind     TEXT NOT NULL,
+            hash     TEXT NOT NULL,
+            tags     TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (bank, kind, hash)
+        );
+    ",
+        postgres: "
+        CREATE TABLE banks (
+            name       TEXT PRIMARY KEY,
+            action     TEXT NOT NULL,
+            tags       TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE bank_hashes (
+            bank     TEXT NOT NULL REFERENCES banks (name) ON DELETE CASCADE,
+            kind     TEXT NOT NULL,
+            hash     TEXT NOT NULL,
+            tags     TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (bank, kind, hash)
+        );
+    ",
+    },
+];
 
 /// The SQL that creates the bookkeeping table (same on both backends).
 pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "

@@ -179,3 +179,65 @@ impl Summary {
         self.events_by_type.iter().find(|(k, _)| *k == kind).map_or(0, |(_, n)| *n)
     }
 }
+
+/// A hash bank: a named list of known hashes with what to do on a match.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bank {
+    /// Unique name.
+    pub name: String,
+    /// The action a match calls for (e.g. `review`, `block`, `report`).
+    pub action: String,
+    /// Free-form labels (no commas).
+    pub tags: Vec<String>,
+    /// When the bank was created (RFC 3339).
+    pub created_at: String,
+    /// Number of hashes it holds.
+    pub hashes: u64,
+}
+
+/// One hash in a bank. `kind` is `pdq`, `md5` or `sha256`; `hash` is
+/// lowercase hex. The store checks neither: the media engine validates.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BankHash {
+    /// Hash kind.
+    pub kind: String,
+    /// Lowercase hex digits.
+    pub hash: String,
+    /// Labels of this hash (no commas).
+    pub tags: Vec<String>,
+}
+
+/// What an import into a bank did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BankAddOutcome {
+    /// Hashes newly stored.
+    pub added: u64,
+    /// Hashes the bank already held (their tags are left as they were).
+    pub duplicates: u64,
+}
+
+pub(crate) fn join_tags(tags: &[String]) -> Result<String, crate::StoreError> {
+    if let Some(bad) = tags.iter().find(|t| t.contains(',') || t.trim().is_empty()) {
+        return Err(crate::StoreError::Invalid(format!(
+            "tag {bad:?}: tags must be non-empty and contain no comma"
+        )));
+    }
+    Ok(tags.join(","))
+}
+
+pub(crate) fn split_tags(text: &str) -> Vec<String> {
+    text.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect()
+}
+
+pub(crate) fn check_bank_name(name: &str) -> Result<(), crate::StoreError> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if ok {
+        Ok(())
+    } else {
+        Err(crate::StoreError::Invalid(format!(
+            "bank name {name:?}: use 1 to 128 characters among letters, digits, '-', '_', '.'"
+        )))
+    }
+}

@@ -8,7 +8,8 @@ use postgres::{Client, NoTls};
 
 use crate::migrations::{CREATE_MIGRATIONS_TABLE, MIGRATIONS, SCHEMA_VERSION};
 use crate::model::{
-    AppendOutcome, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
+    check_bank_name, join_tags, split_tags, AppendOutcome, Bank, BankAddOutcome, BankHash,
+    IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
 };
 use crate::sqlite_store::{run_row, stored};
 use crate::{Backend, Store, StoreError};
@@ -292,6 +293,93 @@ impl Store for PostgresStore {
                 )
             })
             .collect()
+    }
+
+    fn put_bank(&mut self, name: &str, action: &str, tags: &[String]) -> Result<(), StoreError> {
+        check_bank_name(name)?;
+        let tags = join_tags(tags)?;
+        self.client.execute(
+            "INSERT INTO banks (name, action, tags, created_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (name) DO UPDATE SET action = excluded.action, tags = excluded.tags",
+            &[&name, &action, &tags, &crate::now_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    fn banks(&mut self) -> Result<Vec<Bank>, StoreError> {
+        let rows = self.client.query(
+            "SELECT b.name, b.action, b.tags, b.created_at,
+                    (SELECT COUNT(*) FROM bank_hashes h WHERE h.bank = b.name)
+             FROM banks b ORDER BY b.name",
+            &[],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| Bank {
+                name: r.get(0),
+                action: r.get(1),
+                tags: split_tags(r.get(2)),
+                created_at: r.get(3),
+                hashes: r.get::<_, i64>(4) as u64,
+            })
+            .collect())
+    }
+
+    fn add_bank_hashes(
+        &mut self,
+        bank: &str,
+        hashes: &[BankHash],
+    ) -> Result<BankAddOutcome, StoreError> {
+        let tags: Vec<String> =
+            hashes.iter().map(|h| join_tags(&h.tags)).collect::<Result<_, _>>()?;
+        let kinds: Vec<&str> = hashes.iter().map(|h| h.kind.as_str()).collect();
+        let hexes: Vec<&str> = hashes.iter().map(|h| h.hash.as_str()).collect();
+        let mut tx = self.client.transaction()?;
+        if tx.query_opt("SELECT 1 FROM banks WHERE name = $1 FOR UPDATE", &[&bank])?.is_none() {
+            return Err(StoreError::Invalid(format!("no bank named {bank:?}")));
+        }
+        let added = tx.execute(
+            "INSERT INTO bank_hashes (bank, kind, hash, tags, added_at)
+             SELECT $1, kind, hash, tags, $5
+             FROM UNNEST($2::text[], $3::text[], $4::text[]) AS b(kind, hash, tags)
+             ON CONFLICT DO NOTHING",
+            &[&bank, &kinds, &hexes, &tags, &crate::now_rfc3339()],
+        )?;
+        tx.commit()?;
+        Ok(BankAddOutcome { added, duplicates: hashes.len() as u64 - added })
+    }
+
+    fn remove_bank_hashes(
+        &mut self,
+        bank: &str,
+        hashes: &[(String, String)],
+    ) -> Result<u64, StoreError> {
+        let kinds: Vec<&str> = hashes.iter().map(|h| h.0.as_str()).collect();
+        let hexes: Vec<&str> = hashes.iter().map(|h| h.1.as_str()).collect();
+        let removed = self.client.execute(
+            "DELETE FROM bank_hashes h USING UNNEST($2::text[], $3::text[]) AS d(kind, hash)
+             WHERE h.bank = $1 AND h.kind = d.kind AND h.hash = d.hash",
+            &[&bank, &kinds, &hexes],
+        )?;
+        Ok(removed)
+    }
+
+    fn delete_bank(&mut self, bank: &str) -> Result<bool, StoreError> {
+        Ok(self.client.execute("DELETE FROM banks WHERE name = $1", &[&bank])? == 1)
+    }
+
+    fn bank_hashes(&mut self, bank: Option<&str>) -> Result<Vec<(String, BankHash)>, StoreError> {
+        let rows = self.client.query(
+            "SELECT bank, kind, hash, tags FROM bank_hashes
+             WHERE $1::text IS NULL OR bank = $1 ORDER BY bank, kind, hash",
+            &[&bank],
+        )?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (r.get(0), BankHash { kind: r.get(1), hash: r.get(2), tags: split_tags(r.get(3)) })
+            })
+            .collect())
     }
 }
 

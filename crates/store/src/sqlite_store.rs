@@ -7,7 +7,8 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 
 use crate::migrations::{CREATE_MIGRATIONS_TABLE, MIGRATIONS, SCHEMA_VERSION};
 use crate::model::{
-    AppendOutcome, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
+    check_bank_name, join_tags, split_tags, AppendOutcome, Bank, BankAddOutcome, BankHash,
+    IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
 };
 use crate::{Backend, Store, StoreError};
 
@@ -258,6 +259,108 @@ impl Store for SqliteStore {
             out.push(run_row(id, source, started_at, finished_at, &status, n, error)?);
         }
         Ok(out)
+    }
+
+    fn put_bank(&mut self, name: &str, action: &str, tags: &[String]) -> Result<(), StoreError> {
+        check_bank_name(name)?;
+        let tags = join_tags(tags)?;
+        self.conn.execute(
+            "INSERT INTO banks (name, action, tags, created_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (name) DO UPDATE SET action = excluded.action, tags = excluded.tags",
+            params![name, action, tags, crate::now_rfc3339()],
+        )?;
+        Ok(())
+    }
+
+    fn banks(&mut self) -> Result<Vec<Bank>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT b.name, b.action, b.tags, b.created_at,
+                    (SELECT COUNT(*) FROM bank_hashes h WHERE h.bank = b.name)
+             FROM banks b ORDER BY b.name",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(Bank {
+                name: r.get(0)?,
+                action: r.get(1)?,
+                tags: split_tags(&r.get::<_, String>(2)?),
+                created_at: r.get(3)?,
+                hashes: r.get::<_, i64>(4)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn add_bank_hashes(
+        &mut self,
+        bank: &str,
+        hashes: &[BankHash],
+    ) -> Result<BankAddOutcome, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists: Option<i64> = tx
+            .query_row("SELECT 1 FROM banks WHERE name = ?1", params![bank], |r| r.get(0))
+            .optional()?;
+        if exists.is_none() {
+            return Err(StoreError::Invalid(format!("no bank named {bank:?}")));
+        }
+        let mut outcome = BankAddOutcome::default();
+        {
+            let now = crate::now_rfc3339();
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO bank_hashes (bank, kind, hash, tags, added_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?;
+            for h in hashes {
+                let tags = join_tags(&h.tags)?;
+                if insert.execute(params![bank, h.kind, h.hash, tags, now])? == 1 {
+                    outcome.added += 1;
+                } else {
+                    outcome.duplicates += 1;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(outcome)
+    }
+
+    fn remove_bank_hashes(
+        &mut self,
+        bank: &str,
+        hashes: &[(String, String)],
+    ) -> Result<u64, StoreError> {
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut removed = 0;
+        {
+            let mut delete = tx.prepare_cached(
+                "DELETE FROM bank_hashes WHERE bank = ?1 AND kind = ?2 AND hash = ?3",
+            )?;
+            for (kind, hash) in hashes {
+                removed += delete.execute(params![bank, kind, hash])? as u64;
+            }
+        }
+        tx.commit()?;
+        Ok(removed)
+    }
+
+    fn delete_bank(&mut self, bank: &str) -> Result<bool, StoreError> {
+        Ok(self.conn.execute("DELETE FROM banks WHERE name = ?1", params![bank])? == 1)
+    }
+
+    fn bank_hashes(&mut self, bank: Option<&str>) -> Result<Vec<(String, BankHash)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT bank, kind, hash, tags FROM bank_hashes
+             WHERE ?1 IS NULL OR bank = ?1 ORDER BY bank, kind, hash",
+        )?;
+        let rows = stmt.query_map(params![bank], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                BankHash {
+                    kind: r.get(1)?,
+                    hash: r.get(2)?,
+                    tags: split_tags(&r.get::<_, String>(3)?),
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 }
 

@@ -1,0 +1,528 @@
+//! Exact Hamming range search over 256-bit PDQ hashes.
+//!
+//! Multi-index hashing (Norouzi, Punjani and Fleet, 2012), laid out for
+//! one-query-at-a-time service use:
+//!
+//! - The 256 bits are cut into 8 chunks of 32. If two hashes are within
+//!   distance `r`, then by the pigeonhole principle some chunk `i` is within
+//!   `t_i`, where the thresholds satisfy `Σ (t_i + 1) = r + 1` (for the
+//!   default radius 31, `t_i = 3` for every chunk).
+//! - Each chunk has a table: the stored hashes sorted by that chunk's top 16
+//!   bits (a directory of 65,536 offsets), each entry holding the chunk's low
+//!   16 bits and the entry id. A query visits the buckets whose top bits are
+//!   within `k ≤ t_i` flips of its own (697 buckets for `t_i = 3`) and scans
+//!   each bucket's low halves for those within `t_i - k`: contiguous 16-bit
+//!   compares instead of thousands of random probes.
+//! - Survivors are verified against the full hash. A hash that qualifies in
+//!   several chunks is reported only from the first, which is decided from
+//!   its own chunk distances, so no set of seen ids is needed.
+//!
+//! The answer is exactly brute force's (the property tests check it).
+//!
+//! Updates without a rebuild: additions go to a small buffer that queries
+//! scan linearly, removals set a tombstone bit, and [`HashIndex::compact`]
+//! (run automatically when the buffer passes [`HashIndex::buffer_limit`])
+//! rebuilds the tables over the live entries. Entry ids are stable for the
+//! life of the index; removed entries' hashes stay in memory until the index
+//! is rebuilt from its source (the store) at the next start.
+//!
+//! Memory per hash: 32 bytes of hash, 4 of payload, 8 × (2 + 4) in the
+//! tables, plus a bit of tombstone: about 84 bytes (bench/README.md has the
+//! measured figure and why an exact index of this speed cannot be much
+//! smaller).
+
+use crate::buf::Buf;
+use crate::pdq::PdqHash;
+use crate::MediaError;
+
+/// Number of chunks (and tables).
+pub const CHUNKS: usize = 8;
+const DIR_BITS: u32 = 18;
+const LOW_BITS: u32 = 32 - DIR_BITS;
+const BUCKETS: usize = 1 << DIR_BITS;
+/// Entries of padding after the last bucket's low bits (one scan block).
+const PAD: usize = 16;
+
+/// The default search radius: ThreatExchange's PDQ match threshold.
+pub const DEFAULT_RADIUS: u32 = 31;
+
+/// Largest radius a query may ask for (beyond it nearly everything matches
+/// and the tables no longer help).
+pub const MAX_RADIUS: u32 = 96;
+
+/// An entry's id: its insertion order, stable for the life of the index.
+pub type EntryId = u32;
+
+/// One stored hash within the radius of a query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Hit {
+    /// Distance in bits.
+    pub distance: u32,
+    /// The entry.
+    pub id: EntryId,
+}
+
+struct Table {
+    /// `offsets[b]..offsets[b + 1]` is bucket `b`'s range.
+    offsets: Buf<u32>,
+    /// The chunk's low bits, per entry.
+    lows: Buf<u16>,
+    /// The entry id, per entry.
+    ids: Buf<u32>,
+}
+
+#[inline]
+fn chunk(h: &PdqHash, i: usize) -> u32 {
+    (h.0[i / 2] >> (32 * (i % 2))) as u32
+}
+
+impl Table {
+    fn build(i: usize, hashes: &[u64], live: impl Iterator<Item = u32> + Clone) -> Table {
+        let mut offsets = Buf::zeroed(BUCKETS + 1);
+        for id in live.clone() {
+            offsets[(chunk(&stored(hashes, id), i) >> LOW_BITS) as usize + 1] += 1;
+        }
+        for b in 0..BUCKETS {
+            offsets[b + 1] += offsets[b];
+        }
+        let n = offsets[BUCKETS] as usize;
+        let mut fill = offsets.to_vec();
+        // Padding lets the scan read whole blocks past the last bucket.
+        let mut lows = Buf::zeroed(n + PAD);
+        let mut ids = Buf::zeroed(n);
+        for id in live {
+            let c = chunk(&stored(hashes, id), i);
+            let slot = &mut fill[(c >> LOW_BITS) as usize];
+            lows[*slot as usize] = (c & ((1 << LOW_BITS) - 1)) as u16;
+            ids[*slot as usize] = id;
+            *slot += 1;
+        }
+        Table { offsets, lows, ids }
+    }
+
+    fn bytes(&self) -> usize {
+        self.offsets.bytes() + self.lows.bytes() + self.ids.bytes()
+    }
+}
+
+/// Hashes are kept as four words each in one flat array.
+#[inline]
+fn stored(words: &[u64], id: u32) -> PdqHash {
+    let at = 4 * id as usize;
+    PdqHash([words[at], words[at + 1], words[at + 2], words[at + 3]])
+}
+
+/// Per-chunk thresholds for radius `r`: `Σ (t_i + 1) = r + 1`; `None` for
+/// chunks that need not be searched (small radii).
+fn thresholds(r: u32) -> [Option<u32>; CHUNKS] {
+    let total = r as usize + 1;
+    std::array::from_fn(|i| {
+        let share = total / CHUNKS + usize::from(i < total % CHUNKS);
+        share.checked_sub(1).map(|t| t as u32)
+    })
+}
+
+/// The exact Hamming range index. See the module documentation.
+pub struct HashIndex {
+    /// Four words per entry.
+    words: Buf<u64>,
+    /// Number of entries (live or removed).
+    count: usize,
+    payloads: Buf<u32>,
+    dead: Vec<u64>,
+    dead_count: usize,
+    tables: Vec<Table>,
+    /// Ids in the tables (the rest are in the buffer).
+    indexed: usize,
+    buffer_limit: usize,
+}
+
+impl Default for HashIndex {
+    fn default() -> HashIndex {
+        HashIndex::new()
+    }
+}
+
+impl HashIndex {
+    /// An empty index.
+    pub fn new() -> HashIndex {
+        HashIndex {
+            words: Buf::new(),
+            count: 0,
+            payloads: Buf::new(),
+            dead: Vec::new(),
+            dead_count: 0,
+            tables: Vec::new(),
+            indexed: 0,
+            buffer_limit: 4096,
+        }
+    }
+
+    /// Builds the tables over `entries` (hash and caller's payload) at once;
+    /// entry ids are their positions in the iterator.
+    pub fn build(entries: impl IntoIterator<Item = (PdqHash, u32)>) -> HashIndex {
+        let mut index = HashIndex::new();
+        for (h, p) in entries {
+            index.push(h, p);
+        }
+        index.dead = vec![0; index.count.div_ceil(64)];
+        index.compact();
+        index
+    }
+
+    fn push(&mut self, h: PdqHash, payload: u32) {
+        for w in h.0 {
+            self.words.push(w);
+        }
+        self.payloads.push(payload);
+        self.count += 1;
+    }
+
+    /// Number of live entries.
+    pub fn len(&self) -> usize {
+        self.count - self.dead_count
+    }
+
+    /// Whether no live entry is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Entries added since the last compaction (scanned linearly by queries).
+    pub fn buffered(&self) -> usize {
+        self.count - self.indexed
+    }
+
+    /// How many buffered entries trigger a compaction: the larger of 4,096
+    /// and 1/64 of the index, so that scanning the buffer stays a small part
+    /// of a query and rebuilds stay rare.
+    pub fn buffer_limit(&self) -> usize {
+        self.buffer_limit.max(self.indexed / 64)
+    }
+
+    /// Sets the minimum buffer size before a compaction (tests use small ones).
+    pub fn set_buffer_limit(&mut self, limit: usize) {
+        self.buffer_limit = limit.max(1);
+    }
+
+    /// Adds a hash; it is searchable at once.
+    pub fn insert(&mut self, hash: PdqHash, payload: u32) -> Result<EntryId, MediaError> {
+        let id = u32::try_from(self.count)
+            .ok()
+            .filter(|&id| id < u32::MAX)
+            .ok_or_else(|| MediaError::Index("the index is full (2^32 - 1 entries)".into()))?;
+        self.push(hash, payload);
+        if self.dead.len() * 64 < self.count {
+            self.dead.push(0);
+        }
+        if self.buffered() >= self.buffer_limit() {
+            self.compact();
+        }
+        Ok(id)
+    }
+
+    /// Removes an entry; returns whether it was live.
+    pub fn remove(&mut self, id: EntryId) -> bool {
+        if !self.is_live(id) {
+            return false;
+        }
+        self.dead[id as usize / 64] |= 1 << (id % 64);
+        self.dead_count += 1;
+        true
+    }
+
+    /// Whether `id` names a live entry.
+    pub fn is_live(&self, id: EntryId) -> bool {
+        (id as usize) < self.count && self.dead[id as usize / 64] >> (id % 64) & 1 == 0
+    }
+
+    /// The hash of an entry (live or removed).
+    pub fn hash(&self, id: EntryId) -> Option<PdqHash> {
+        ((id as usize) < self.count).then(|| stored(&self.words, id))
+    }
+
+    /// The caller's payload of an entry.
+    pub fn payload(&self, id: EntryId) -> Option<u32> {
+        self.payloads.get(id as usize).copied()
+    }
+
+    /// Rebuilds the tables over every live entry and empties the buffer.
+    pub fn compact(&mut self) {
+        let n = self.count as u32;
+        let dead = &self.dead;
+        let live = (0..n).filter(move |&id| dead[id as usize / 64] >> (id % 64) & 1 == 0);
+        let hashes: &[u64] = &self.words;
+        self.tables = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..CHUNKS)
+                .map(|i| {
+                    let live = live.clone();
+                    scope.spawn(move || Table::build(i, hashes, live))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().expect("table build panicked")).collect()
+        });
+        self.indexed = self.count;
+    }
+
+    /// Bytes of memory held (hashes, payloads, tombstones and tables).
+    pub fn memory_bytes(&self) -> usize {
+        self.words.bytes()
+            + self.payloads.bytes()
+            + self.dead.capacity() * 8
+            + self.tables.iter().map(Table::bytes).sum::<usize>()
+    }
+
+    /// Every live entry within `radius` bits of `query`, nearest first (ties
+    /// by id). Exactly the brute-force answer.
+    pub fn query(&self, query: &PdqHash, radius: u32) -> Result<Vec<Hit>, MediaError> {
+        let mut hits = Vec::new();
+        self.query_into(query, radius, &mut hits)?;
+        hits.sort_unstable();
+        Ok(hits)
+    }
+
+    /// Like [`HashIndex::query`] for each of several hashes of one image
+    /// (its dihedral variants): each entry once, at its smallest distance.
+    pub fn query_any(&self, queries: &[PdqHash], radius: u32) -> Result<Vec<Hit>, MediaError> {
+        let mut hits = Vec::new();
+        for q in queries {
+            self.query_into(q, radius, &mut hits)?;
+        }
+        hits.sort_unstable_by_key(|h| (h.id, h.distance));
+        hits.dedup_by_key(|h| h.id);
+        hits.sort_unstable();
+        Ok(hits)
+    }
+
+    /// Appends the hits for one query, unsorted.
+    pub fn query_into(
+        &self,
+        query: &PdqHash,
+        radius: u32,
+        hits: &mut Vec<Hit>,
+    ) -> Result<(), MediaError> {
+        if radius > MAX_RADIUS {
+            return Err(MediaError::Index(format!(
+                "radius {radius} is over the maximum of {MAX_RADIUS}"
+            )));
+        }
+        let t = thresholds(radius);
+        if !self.tables.is_empty() {
+            self.search_tables(query, radius, &t, hits);
+        }
+        for id in self.indexed..self.count {
+            let d = stored(&self.words, id as u32).distance(query);
+            if d <= radius && self.is_live(id as u32) {
+                hits.push(Hit { distance: d, id: id as u32 });
+            }
+        }
+        Ok(())
+    }
+
+    /// Searches every table. Done in passes over all tables' buckets so that
+    /// memory latency overlaps: list a table's buckets, read their bounds
+    /// (independent loads), touch each bucket's first and last cache line
+    /// (independent loads again), and only then scan them. Done bucket by
+    /// bucket, each costs two dependent cache misses; this way the misses of
+    /// hundreds of buckets are in flight together. (Batching all tables at
+    /// once measured slower: the touched lines no longer fit in L2.)
+    fn search_tables(
+        &self,
+        query: &PdqHash,
+        radius: u32,
+        t: &[Option<u32>; CHUNKS],
+        hits: &mut Vec<Hit>,
+    ) {
+        // (table, bucket or start, end, budget)
+        let mut buckets: Vec<(u8, u32, u32, u8)> = Vec::with_capacity(1024);
+        for (i, ti) in t.iter().enumerate() {
+            let Some(ti) = *ti else { continue };
+            buckets.clear();
+            let qtop = chunk(query, i) >> LOW_BITS;
+            for k in 0..=ti.min(DIR_BITS) {
+                for_each_mask(k, DIR_BITS, |mask| {
+                    buckets.push((i as u8, qtop ^ mask, 0, (ti - k) as u8))
+                });
+            }
+            self.scan_buckets(&mut buckets, query, radius, t, hits);
+        }
+    }
+
+    fn scan_buckets(
+        &self,
+        buckets: &mut [(u8, u32, u32, u8)],
+        query: &PdqHash,
+        radius: u32,
+        t: &[Option<u32>; CHUNKS],
+        hits: &mut Vec<Hit>,
+    ) {
+        for b in buckets.iter_mut() {
+            let offsets = &self.tables[b.0 as usize].offsets;
+            let at = b.1 as usize;
+            (b.1, b.2) = (offsets[at], offsets[at + 1]);
+        }
+        let mut touched = 0u16;
+        for &(i, start, end, _) in buckets.iter() {
+            let lows = &self.tables[i as usize].lows;
+            touched ^= lows[start as usize] ^ lows[end as usize];
+        }
+        std::hint::black_box(touched);
+        for &(i, start, end, budget) in buckets.iter() {
+            let i = i as usize;
+            let table = &self.tables[i];
+            let qlow = (chunk(query, i) & ((1 << LOW_BITS) - 1)) as u16;
+            let (start, end) = (start as usize, end as usize);
+            let mut visit = |j: usize| {
+                let id = table.ids[start + j];
+                self.verify(i, id, query, radius, t, hits);
+            };
+            scan(&table.lows[start..end + PAD], end - start, qlow, u32::from(budget), &mut visit);
+        }
+    }
+
+    /// Full check of a candidate found in table `i`: within the radius,
+    /// live, and not already reported from an earlier table.
+    #[inline]
+    fn verify(
+        &self,
+        i: usize,
+        id: u32,
+        query: &PdqHash,
+        radius: u32,
+        t: &[Option<u32>; CHUNKS],
+        hits: &mut Vec<Hit>,
+    ) {
+        let h = &stored(&self.words, id);
+        let d = h.distance(query);
+        if d > radius || !self.is_live(id) {
+            return;
+        }
+        let earlier = (0..i)
+            .any(|j| t[j].is_some_and(|tj| (chunk(h, j) ^ chunk(query, j)).count_ones() <= tj));
+        if !earlier {
+            hits.push(Hit { distance: d, id });
+        }
+    }
+}
+
+/// Calls `visit(j)` for every `j < len` with `lows[j]` within `budget`
+/// bits of `q`; `lows` extends at least [`PAD`] entries past `len`.
+///
+/// Blocks of 16 are turned into a bit mask by loops the compiler vectorises
+/// (the bit test is branch-free: clearing the lowest set bit `budget` times
+/// leaves zero exactly when at most `budget` bits differ), then the rare
+/// set bits are visited. The last block reads into the next bucket (or the
+/// padding) and masks those entries off.
+#[inline]
+fn scan(lows: &[u16], len: usize, q: u16, budget: u32, visit: &mut impl FnMut(usize)) {
+    match budget {
+        0 => scan_with::<0>(lows, len, q, visit),
+        1 => scan_with::<1>(lows, len, q, visit),
+        2 => scan_with::<2>(lows, len, q, visit),
+        3 => scan_with::<3>(lows, len, q, visit),
+        _ => {
+            for (j, &l) in lows[..len].iter().enumerate() {
+                if (l ^ q).count_ones() <= budget {
+                    visit(j);
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn within<const B: u32>(x: u16) -> bool {
+    let mut x = x;
+    for _ in 0..B {
+        x &= x.wrapping_sub(1);
+    }
+    x == 0
+}
+
+#[inline(always)]
+fn scan_with<const B: u32>(lows: &[u16], len: usize, q: u16, visit: &mut impl FnMut(usize)) {
+    let mut base = 0;
+    while base < len {
+        let block: &[u16; 16] = lows[base..base + 16].try_into().expect("padded");
+        let mut mask: u32 = 0;
+        for (k, &l) in block.iter().enumerate() {
+            mask |= u32::from(within::<B>(l ^ q)) << k;
+        }
+        if len - base < 16 {
+            mask &= (1 << (len - base)) - 1;
+        }
+        while mask != 0 {
+            visit(base + mask.trailing_zeros() as usize);
+            mask &= mask - 1;
+        }
+        base += 16;
+    }
+}
+
+/// Calls `f` with every `bits`-bit mask of exactly `k` set bits (Gosper's hack).
+#[inline]
+fn for_each_mask(k: u32, bits: u32, mut f: impl FnMut(u32)) {
+    if k == 0 {
+        f(0);
+        return;
+    }
+    if k > bits {
+        return;
+    }
+    let limit = 1u64 << bits;
+    let mut m: u64 = (1 << k) - 1;
+    while m < limit {
+        f(m as u32);
+        let c = m & m.wrapping_neg();
+        let r = m + c;
+        m = (((r ^ m) >> 2) / c) | r;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_cover_the_radius() {
+        for r in 0..=MAX_RADIUS {
+            let t = thresholds(r);
+            let sum: u32 = t.iter().map(|t| t.map_or(0, |t| t + 1)).sum();
+            assert_eq!(sum, r + 1, "radius {r}");
+        }
+        assert_eq!(thresholds(31), [Some(3); 8]);
+    }
+
+    #[test]
+    fn masks_are_all_combinations() {
+        for k in 0..=4 {
+            let mut seen = Vec::new();
+            for_each_mask(k, 10, |m| seen.push(m));
+            let expected: Vec<u32> = (0..1024u32).filter(|m| m.count_ones() == k).collect();
+            seen.sort_unstable();
+            assert_eq!(seen, expected);
+        }
+    }
+
+    #[test]
+    fn insert_remove_and_compact_keep_answers() {
+        let a = PdqHash([1, 2, 3, 4]);
+        let b = PdqHash([1, 2, 3, 5]);
+        let mut index = HashIndex::build([(a, 10)]);
+        index.set_buffer_limit(2);
+        let id_b = index.insert(b, 11).unwrap();
+        assert_eq!(index.buffered(), 1);
+        let ids =
+            |ix: &HashIndex| ix.query(&a, 31).unwrap().iter().map(|h| h.id).collect::<Vec<_>>();
+        assert_eq!(ids(&index), vec![0, 1]);
+        assert!(index.remove(0));
+        assert!(!index.remove(0));
+        assert_eq!(ids(&index), vec![id_b]);
+        index.compact();
+        assert_eq!(index.buffered(), 0);
+        assert_eq!(ids(&index), vec![id_b]);
+        assert_eq!(index.payload(id_b), Some(11));
+        assert_eq!(index.len(), 1);
+        assert!(index.query(&a, MAX_RADIUS + 1).is_err());
+    }
+}
