@@ -28,6 +28,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     let test_env = [
         ("GUARDRAIL_TEST_POSTGRES_URL", postgres_url.as_str()),
         ("GUARDRAIL_REQUIRE_POSTGRES", "1"),
+        ("GUARDRAIL_REQUIRE_FFMPEG", "1"),
     ];
     step(root, "cargo test", &["test", "--workspace", "--locked", "--no-fail-fast"], &test_env)?;
     println!("ci: all steps passed");

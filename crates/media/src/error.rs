@@ -60,15 +60,13 @@ pub enum MediaError {
         /// What went wrong, with ffmpeg's own message where there is one.
         why: String,
     },
-    /// A hash bank line could not be parsed.
-    #[error("{source_name}: line {line}: {why}")]
-    BankLine {
+    /// Lines of a hash list could not be parsed; nothing was imported.
+    #[error("{source_name}: {} malformed line(s), nothing imported:{}", errors.len(), list_lines(errors))]
+    BankImport {
         /// The file or stream being imported.
         source_name: String,
-        /// 1-based line number.
-        line: usize,
-        /// What is wrong with it.
-        why: String,
+        /// 1-based line numbers with what is wrong with each (the first 20).
+        errors: Vec<(usize, String)>,
     },
     /// A bank operation was invalid (unknown bank, bad name...).
     #[error("bank: {0}")]
@@ -76,4 +74,8 @@ pub enum MediaError {
     /// An index parameter was out of range.
     #[error("index: {0}")]
     Index(String),
+}
+
+fn list_lines(errors: &[(usize, String)]) -> String {
+    errors.iter().map(|(line, why)| format!("\n  line {line}: {why}")).collect()
 }

@@ -1,0 +1,500 @@
+//! Hash banks: named lists of known PDQ, MD5 and SHA-256 hashes, each bank
+//! with the action a match calls for and tags; import from the formats that
+//! hash lists come in; and [`Banks`], the in-memory matcher over all of them.
+//!
+//! Import formats (detected from the first line that is not a comment):
+//!
+//! - **Plain text**: one hash a line; `#` starts a comment; blank lines are
+//!   skipped. 32 hex digits are MD5; 64 are PDQ unless the caller says the
+//!   list is SHA-256 (the two have the same length).
+//! - **CSV or TSV with a header**, as ThreatExchange and Hasher-Matcher-Actioner
+//!   tooling export them. The hash column is the first of `signal_value`,
+//!   `hash_value`, `hash`, `td_raw_indicator`, `indicator`, `pdq`, `md5`,
+//!   `sha256`; the kind comes from `signal_type`, `hash_type`, `type` or
+//!   `td_indicator_type` (`pdq`, `md5`, `sha256`, also `HASH_PDQ`,
+//!   `video_md5`, `photo_md5`...) or from the column's name; tags from
+//!   `tags`, `signal_tags` or `td_tags` (split on spaces, commas, semicolons).
+//!
+//! A list with any malformed line is rejected whole, with every bad line's
+//! number and reason, so a half-imported list never reaches a bank.
+
+use std::collections::HashMap;
+
+use guardrail_core::{Md5, Sha256};
+
+use crate::index::{EntryId, HashIndex};
+use crate::pdq::PdqHash;
+use crate::MediaError;
+
+/// What a bank hash is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HashKind {
+    /// PDQ perceptual hash (matched within a radius).
+    Pdq,
+    /// MD5 of the file bytes (exact).
+    Md5,
+    /// SHA-256 of the file bytes (exact).
+    Sha256,
+}
+
+impl HashKind {
+    /// `pdq`, `md5` or `sha256`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HashKind::Pdq => "pdq",
+            HashKind::Md5 => "md5",
+            HashKind::Sha256 => "sha256",
+        }
+    }
+
+    /// Reads the kind names of guardrail, ThreatExchange and HMA exports.
+    pub fn parse(text: &str) -> Option<HashKind> {
+        let t = text.trim().to_ascii_lowercase();
+        let t = t.strip_prefix("hash_").unwrap_or(&t);
+        Some(match t {
+            "pdq" | "photo_pdq" | "pdq_photo" => HashKind::Pdq,
+            "md5" | "video_md5" | "photo_md5" | "md5_video" | "md5_photo" => HashKind::Md5,
+            "sha256" | "sha-256" | "video_sha256" | "photo_sha256" => HashKind::Sha256,
+            _ => return None,
+        })
+    }
+}
+
+/// A parsed hash of any kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KnownHash {
+    /// PDQ.
+    Pdq(PdqHash),
+    /// MD5.
+    Md5(Md5),
+    /// SHA-256.
+    Sha256(Sha256),
+}
+
+impl KnownHash {
+    /// Parses hex digits as a hash of `kind`.
+    pub fn parse(kind: HashKind, hex: &str) -> Result<KnownHash, String> {
+        let hex = hex.trim();
+        let r = match kind {
+            HashKind::Pdq => PdqHash::from_hex(hex).map(KnownHash::Pdq),
+            HashKind::Md5 => Md5::from_hex(hex).map(KnownHash::Md5),
+            HashKind::Sha256 => Sha256::from_hex(hex).map(KnownHash::Sha256),
+        };
+        r.map_err(|e| format!("{} hash {hex:?}: {e}", kind.as_str()))
+    }
+
+    /// Its kind.
+    pub fn kind(&self) -> HashKind {
+        match self {
+            KnownHash::Pdq(_) => HashKind::Pdq,
+            KnownHash::Md5(_) => HashKind::Md5,
+            KnownHash::Sha256(_) => HashKind::Sha256,
+        }
+    }
+
+    /// Lowercase hex.
+    pub fn to_hex(&self) -> String {
+        match self {
+            KnownHash::Pdq(h) => h.to_hex(),
+            KnownHash::Md5(h) => h.to_hex(),
+            KnownHash::Sha256(h) => h.to_hex(),
+        }
+    }
+}
+
+/// One imported line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportedHash {
+    /// The hash.
+    pub hash: KnownHash,
+    /// Its tags from the list (may be empty).
+    pub tags: Vec<String>,
+}
+
+const MAX_REPORTED: usize = 20;
+
+/// Parses a hash list (see the module documentation for the formats).
+/// `plain_64_kind` says what 64-digit lines of a plain list are (PDQ by
+/// default). `source_name` names the input in errors.
+pub fn parse_list(
+    text: &str,
+    source_name: &str,
+    plain_64_kind: Option<HashKind>,
+) -> Result<Vec<ImportedHash>, MediaError> {
+    let first = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#'));
+    let is_table = first.is_some_and(|l| {
+        l.split(['\t', ',']).count() > 1 && l.split(['\t', ',']).any(|c| hash_column(c).is_some())
+    });
+    let mut errors = Vec::new();
+    let out = if is_table {
+        parse_table(text, &mut errors)
+    } else {
+        parse_plain(text, plain_64_kind.unwrap_or(HashKind::Pdq), &mut errors)
+    };
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        errors.truncate(MAX_REPORTED);
+        Err(MediaError::BankImport { source_name: source_name.to_owned(), errors })
+    }
+}
+
+fn parse_plain(
+    text: &str,
+    kind64: HashKind,
+    errors: &mut Vec<(usize, String)>,
+) -> Vec<ImportedHash> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.split('#').next().unwrap_or("").trim();
+        if line.is_empty() {
+            continue;
+        }
+        let kind = match line.len() {
+            32 => HashKind::Md5,
+            64 => kind64,
+            len => {
+                errors.push((
+                    n + 1,
+                    format!("{len} characters: a hash is 32 (MD5) or 64 (PDQ, SHA-256) hex digits"),
+                ));
+                continue;
+            }
+        };
+        match KnownHash::parse(kind, line) {
+            Ok(hash) => out.push(ImportedHash { hash, tags: Vec::new() }),
+            Err(why) => errors.push((n + 1, why)),
+        }
+    }
+    out
+}
+
+/// Which kind a hash column's name implies, if it is one.
+fn hash_column(name: &str) -> Option<Option<HashKind>> {
+    match name.trim().to_ascii_lowercase().as_str() {
+        "signal_value" | "hash_value" | "hash" | "td_raw_indicator" | "indicator" => Some(None),
+        "pdq" => Some(Some(HashKind::Pdq)),
+        "md5" => Some(Some(HashKind::Md5)),
+        "sha256" => Some(Some(HashKind::Sha256)),
+        _ => None,
+    }
+}
+
+fn parse_table(text: &str, errors: &mut Vec<(usize, String)>) -> Vec<ImportedHash> {
+    // Skip leading comment lines; remember how many for line numbers.
+    let skipped =
+        text.lines().take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#')).count();
+    let body: String = text.lines().skip(skipped).collect::<Vec<_>>().join("\n");
+    let header_line = body.lines().next().unwrap_or("");
+    let delimiter = if header_line.contains('\t') { b'\t' } else { b',' };
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(false)
+        .trim(csv::Trim::All)
+        .from_reader(body.as_bytes());
+    let Ok(headers) = reader.headers().cloned() else {
+        errors.push((skipped + 1, "unreadable header".into()));
+        return Vec::new();
+    };
+    let find = |names: &[&str]| {
+        names.iter().find_map(|n| headers.iter().position(|h| h.eq_ignore_ascii_case(n)))
+    };
+    let hash_col = headers.iter().position(|h| hash_column(h).is_some());
+    let Some(hash_col) = hash_col else {
+        errors.push((skipped + 1, "no hash column in the header".into()));
+        return Vec::new();
+    };
+    let implied = hash_column(&headers[hash_col]).flatten();
+    let kind_col = find(&["signal_type", "hash_type", "type", "td_indicator_type"]);
+    let tags_col = find(&["tags", "signal_tags", "td_tags"]);
+    if implied.is_none() && kind_col.is_none() {
+        errors.push((
+            skipped + 1,
+            format!(
+                "column {:?} needs a type column (signal_type, hash_type, type)",
+                &headers[hash_col]
+            ),
+        ));
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for record in reader.records() {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| p.line() as usize) + skipped;
+                errors.push((line, e.to_string()));
+                continue;
+            }
+        };
+        let line = record.position().map_or(0, |p| p.line() as usize) + skipped;
+        if record.iter().all(str::is_empty) {
+            continue;
+        }
+        let kind = match (implied, kind_col) {
+            (Some(k), _) => k,
+            (None, Some(c)) => match HashKind::parse(&record[c]) {
+                Some(k) => k,
+                None => {
+                    errors.push((line, format!("unknown hash type {:?}", &record[c])));
+                    continue;
+                }
+            },
+            (None, None) => unreachable!("checked above"),
+        };
+        let tags = tags_col
+            .map(|c| {
+                record[c]
+                    .split([' ', ',', ';'])
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        match KnownHash::parse(kind, &record[hash_col]) {
+            Ok(hash) => out.push(ImportedHash { hash, tags }),
+            Err(why) => errors.push((line, why)),
+        }
+    }
+    out
+}
+
+/// A bank's description.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankInfo {
+    /// Unique name.
+    pub name: String,
+    /// What a match calls for (`review`, `block`, `report`...).
+    pub action: String,
+    /// Labels.
+    pub tags: Vec<String>,
+}
+
+/// One match of a piece of media against a bank.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BankMatch {
+    /// The bank's name.
+    pub bank: String,
+    /// The bank's action.
+    pub action: String,
+    /// The matched stored hash.
+    pub hash: KnownHash,
+    /// Bits apart (0 for exact kinds).
+    pub distance: u32,
+}
+
+/// Every bank in memory: a [`HashIndex`] over all PDQ hashes (the payload is
+/// the bank number) and hash maps for the exact kinds. Adding and removing
+/// hashes is incremental.
+#[derive(Default)]
+pub struct Banks {
+    banks: Vec<BankInfo>,
+    by_name: HashMap<String, u32>,
+    pdq: HashIndex,
+    pdq_ids: HashMap<(u32, PdqHash), EntryId>,
+    exact: HashMap<KnownHash, Vec<u32>>,
+}
+
+impl Banks {
+    /// No banks.
+    pub fn new() -> Banks {
+        Banks::default()
+    }
+
+    /// Adds (or updates) a bank's description.
+    pub fn put_bank(&mut self, info: BankInfo) {
+        match self.by_name.get(&info.name) {
+            Some(&b) => self.banks[b as usize] = info,
+            None => {
+                self.by_name.insert(info.name.clone(), self.banks.len() as u32);
+                self.banks.push(info);
+            }
+        }
+    }
+
+    /// The banks, in the order they were added.
+    pub fn banks(&self) -> &[BankInfo] {
+        &self.banks
+    }
+
+    fn bank(&self, name: &str) -> Result<u32, MediaError> {
+        self.by_name
+            .get(name)
+            .copied()
+            .ok_or_else(|| MediaError::Bank(format!("no bank named {name:?}")))
+    }
+
+    /// Adds a hash to a bank; returns false if it was already there.
+    pub fn add(&mut self, bank: &str, hash: KnownHash) -> Result<bool, MediaError> {
+        let b = self.bank(bank)?;
+        match hash {
+            KnownHash::Pdq(h) => {
+                if self.pdq_ids.contains_key(&(b, h)) {
+                    return Ok(false);
+                }
+                let id = self.pdq.insert(h, b)?;
+                self.pdq_ids.insert((b, h), id);
+            }
+            other => {
+                let banks = self.exact.entry(other).or_default();
+                if banks.contains(&b) {
+                    return Ok(false);
+                }
+                banks.push(b);
+            }
+        }
+        Ok(true)
+    }
+
+    /// Removes a hash from a bank; returns whether it was there.
+    pub fn remove(&mut self, bank: &str, hash: &KnownHash) -> Result<bool, MediaError> {
+        let b = self.bank(bank)?;
+        Ok(match hash {
+            KnownHash::Pdq(h) => match self.pdq_ids.remove(&(b, *h)) {
+                Some(id) => self.pdq.remove(id),
+                None => false,
+            },
+            other => match self.exact.get_mut(other) {
+                Some(banks) => {
+                    let before = banks.len();
+                    banks.retain(|&x| x != b);
+                    before != banks.len()
+                }
+                None => false,
+            },
+        })
+    }
+
+    /// Rebuilds the PDQ index's tables (after a bulk load).
+    pub fn compact(&mut self) {
+        self.pdq.compact();
+    }
+
+    /// Number of PDQ hashes held.
+    pub fn pdq_len(&self) -> usize {
+        self.pdq.len()
+    }
+
+    fn matched(&self, b: u32, hash: KnownHash, distance: u32) -> BankMatch {
+        let info = &self.banks[b as usize];
+        BankMatch { bank: info.name.clone(), action: info.action.clone(), hash, distance }
+    }
+
+    /// Matches of one image's PDQ hashes (one, or its eight dihedral
+    /// variants) within `radius`, in `only` bank if given; nearest first.
+    pub fn match_pdq(
+        &self,
+        hashes: &[PdqHash],
+        radius: u32,
+        only: Option<&str>,
+    ) -> Result<Vec<BankMatch>, MediaError> {
+        let only = only.map(|name| self.bank(name)).transpose()?;
+        let hits = self.pdq.query_any(hashes, radius)?;
+        Ok(hits
+            .into_iter()
+            .filter_map(|hit| {
+                let b = self.pdq.payload(hit.id)?;
+                if only.is_some_and(|o| o != b) {
+                    return None;
+                }
+                Some(self.matched(b, KnownHash::Pdq(self.pdq.hash(hit.id)?), hit.distance))
+            })
+            .collect())
+    }
+
+    /// Exact matches of file digests, in `only` bank if given.
+    pub fn match_exact(
+        &self,
+        digests: &[KnownHash],
+        only: Option<&str>,
+    ) -> Result<Vec<BankMatch>, MediaError> {
+        let only = only.map(|name| self.bank(name)).transpose()?;
+        let mut out = Vec::new();
+        for d in digests {
+            for &b in self.exact.get(d).map(Vec::as_slice).unwrap_or_default() {
+                if only.is_none_or(|o| o == b) {
+                    out.push(self.matched(b, *d, 0));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// MD5 and SHA-256 of file bytes, for the exact banks.
+pub fn digests(bytes: &[u8]) -> [KnownHash; 2] {
+    use md5::Digest as _;
+    let md5: [u8; 16] = md5::Md5::digest(bytes).into();
+    let sha: [u8; 32] = sha2::Sha256::digest(bytes).into();
+    [KnownHash::Md5(Md5(md5)), KnownHash::Sha256(Sha256(sha))]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P1: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+
+    #[test]
+    fn plain_lists_with_comments_and_kinds() {
+        let text = format!("# a list\n{P1}\n\n0123456789abcdef0123456789abcdef  # md5\n");
+        let got = parse_list(&text, "t", None).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].hash.kind(), HashKind::Pdq);
+        assert_eq!(got[1].hash.kind(), HashKind::Md5);
+        let sha = parse_list(P1, "t", Some(HashKind::Sha256)).unwrap();
+        assert_eq!(sha[0].hash.kind(), HashKind::Sha256);
+    }
+
+    #[test]
+    fn malformed_lines_are_all_reported_with_numbers() {
+        let text = format!("{P1}\nnot-a-hash\n{}\nzz{}\n", &P1[..60], &P1[2..]);
+        let err = parse_list(&text, "list.txt", None).unwrap_err();
+        let MediaError::BankImport { source_name, errors } = &err else { panic!("{err}") };
+        assert_eq!(source_name, "list.txt");
+        let lines: Vec<usize> = errors.iter().map(|e| e.0).collect();
+        assert_eq!(lines, vec![2, 3, 4]);
+        assert!(err.to_string().contains("line 4"), "{err}");
+    }
+
+    #[test]
+    fn threatexchange_and_hma_style_tables() {
+        let te = format!("signal_type,signal_value,tags\npdq,{P1},a b\nvideo_md5,0123456789abcdef0123456789abcdef,\n");
+        let got = parse_list(&te, "te.csv", None).unwrap();
+        assert_eq!(got.len(), 2);
+        assert_eq!(got[0].tags, vec!["a", "b"]);
+        assert_eq!(got[1].hash.kind(), HashKind::Md5);
+        let tsv = format!("td_raw_indicator\ttd_indicator_type\n{P1}\tHASH_PDQ\n");
+        assert_eq!(parse_list(&tsv, "x.tsv", None).unwrap().len(), 1);
+        let pdq_col = format!("pdq,quality\n{P1},100\n");
+        assert_eq!(parse_list(&pdq_col, "y.csv", None).unwrap().len(), 1);
+        let bad = format!("signal_type,signal_value\npdq,{P1}\nphash,{P1}\npdq,{P1},extra\n");
+        let err = parse_list(&bad, "bad.csv", None).unwrap_err();
+        let MediaError::BankImport { errors, .. } = &err else { panic!("{err}") };
+        assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![3, 4], "{err}");
+    }
+
+    #[test]
+    fn banks_match_and_forget() {
+        let mut banks = Banks::new();
+        banks.put_bank(BankInfo { name: "a".into(), action: "review".into(), tags: vec![] });
+        banks.put_bank(BankInfo { name: "b".into(), action: "block".into(), tags: vec![] });
+        let h = PdqHash::from_hex(P1).unwrap();
+        assert!(banks.add("a", KnownHash::Pdq(h)).unwrap());
+        assert!(!banks.add("a", KnownHash::Pdq(h)).unwrap());
+        assert!(banks.add("b", KnownHash::Pdq(h)).unwrap());
+        let mut near = h;
+        near.0[0] ^= 0b111;
+        let m = banks.match_pdq(&[near], 31, None).unwrap();
+        assert_eq!(m.len(), 2);
+        assert!(m.iter().all(|m| m.distance == 3));
+        assert_eq!(banks.match_pdq(&[near], 31, Some("b")).unwrap().len(), 1);
+        assert!(banks.match_pdq(&[near], 31, Some("nope")).is_err());
+        assert!(banks.remove("a", &KnownHash::Pdq(h)).unwrap());
+        assert_eq!(banks.match_pdq(&[near], 31, None).unwrap()[0].bank, "b");
+        let d = digests(b"hello");
+        assert_eq!(d[0].to_hex(), "5d41402abc4b2a76b9719d911017c592");
+        banks.add("a", d[1]).unwrap();
+        assert_eq!(banks.match_exact(&d, None).unwrap().len(), 1);
+    }
+}
