@@ -33,6 +33,12 @@ enum Command {
     EvalText(cmd::text::EvalArgs),
     /// Work with lexicon files.
     Lexicon(cmd::text::LexiconArgs),
+    /// PDQ hashes of images (and video frames): hash, quality, path.
+    Hash(cmd::media::HashArgs),
+    /// Manage hash banks in the store: import, list, remove.
+    Bank(cmd::media::BankArgs),
+    /// Match files against the banks (exit 0 matched, 1 no match, 2 error).
+    Match(cmd::media::MatchArgs),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +50,9 @@ fn main() -> ExitCode {
         Command::CheckText(args) => cmd::text::check(args),
         Command::EvalText(args) => cmd::text::eval(args),
         Command::Lexicon(args) => cmd::text::lexicon(args),
+        Command::Hash(args) => cmd::media::hash(args),
+        Command::Bank(args) => cmd::media::bank(args),
+        Command::Match(args) => cmd::media::matches(args),
     };
     match result {
         Ok(code) => code,

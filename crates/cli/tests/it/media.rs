@@ -1,0 +1,128 @@
+//! `guardrail hash`, `bank` and `match` end to end, on generated images.
+
+use std::path::Path;
+
+use crate::{guardrail, run_ok};
+
+/// A 24-bit BMP written by hand (the CLI crate has no image encoder).
+fn write_bmp(path: &Path, w: u32, h: u32, px: impl Fn(u32, u32) -> [u8; 3]) {
+    let row = (3 * w).div_ceil(4) * 4;
+    let size = 54 + row * h;
+    let mut b = Vec::with_capacity(size as usize);
+    b.extend_from_slice(b"BM");
+    for v in [size, 0, 54, 40] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    b.extend_from_slice(&(w as i32).to_le_bytes());
+    b.extend_from_slice(&(h as i32).to_le_bytes());
+    b.extend_from_slice(&1u16.to_le_bytes());
+    b.extend_from_slice(&24u16.to_le_bytes());
+    for v in [0u32, row * h, 2835, 2835, 0, 0] {
+        b.extend_from_slice(&v.to_le_bytes());
+    }
+    for y in (0..h).rev() {
+        let start = b.len();
+        for x in 0..w {
+            let [r, g, bl] = px(x, y);
+            b.extend_from_slice(&[bl, g, r]);
+        }
+        b.resize(start + row as usize, 0);
+    }
+    std::fs::write(path, b).unwrap();
+}
+
+/// A disc on a gradient with a bright block: strong low-frequency structure,
+/// so a few changed pixels move the hash little.
+fn pattern(x: u32, y: u32) -> [u8; 3] {
+    let (dx, dy) = (x as i64 - 50, y as i64 - 45);
+    let v = if dx * dx + dy * dy < 900 {
+        220
+    } else {
+        30 + x / 2 + if y > 80 && x > 90 { 60 } else { 0 }
+    } as u8;
+    [v, if x > 120 { v.wrapping_mul(3) } else { v }, 255 - v]
+}
+
+#[test]
+fn hash_import_match_and_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = d.join("m.db").display().to_string();
+    write_bmp(&d.join("a.bmp"), 160, 120, pattern);
+    // The same picture with a few pixels changed, and an unrelated one.
+    write_bmp(&d.join("near.bmp"), 160, 120, |x, y| {
+        if x < 4 && y < 4 {
+            [0, 0, 0]
+        } else {
+            pattern(x, y)
+        }
+    });
+    write_bmp(&d.join("other.bmp"), 160, 120, |x, y| {
+        let v = ((x * x + y * 5) % 256) as u8;
+        [v, v, 255 - v]
+    });
+    std::fs::write(d.join("broken.bmp"), b"BM not really").unwrap();
+
+    let out = run_ok(guardrail().args(["hash", "--json"]).arg(d.join("a.bmp")));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let pdq = v["pdq"].as_str().unwrap().to_owned();
+    assert_eq!(pdq.len(), 64);
+    assert!(v["quality"].as_u64().unwrap() >= 50, "{v}");
+
+    // Errors are per file; the others still print.
+    let out = guardrail()
+        .args(["hash", "--json"])
+        .arg(d.join("broken.bmp"))
+        .arg(d.join("a.bmp"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "an unreadable file exits 2, with --json too");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<serde_json::Value> =
+        text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert!(lines[0]["error"].as_str().unwrap().contains("corrupt"), "{text}");
+    assert_eq!(lines[1]["pdq"], pdq.as_str());
+    let plain = guardrail().arg("hash").arg(d.join("broken.bmp")).output().unwrap();
+    assert_eq!(plain.status.code(), Some(2));
+
+    // A malformed list is refused whole, naming the line.
+    std::fs::write(d.join("bad.txt"), format!("{pdq}\nxyz\n")).unwrap();
+    let out = guardrail()
+        .args(["bank", "import", "--bank", "known", "--database", &db])
+        .arg(d.join("bad.txt"))
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let list = run_ok(guardrail().args(["bank", "list", "--database", &db]));
+    assert!(String::from_utf8_lossy(&list.stdout).trim().is_empty(), "nothing imported");
+
+    std::fs::write(d.join("list.txt"), format!("# known\n{pdq}\n")).unwrap();
+    run_ok(
+        guardrail()
+            .args(["bank", "import", "--bank", "known", "--action", "block", "--database", &db])
+            .arg(d.join("list.txt")),
+    );
+    let list = run_ok(guardrail().args(["bank", "list", "--database", &db]));
+    assert!(String::from_utf8_lossy(&list.stdout).contains("known\tblock\t1 hashes"));
+
+    let out =
+        guardrail().args(["match", "--database", &db]).arg(d.join("near.bmp")).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("\tknown\t") && text.contains("\tblock\t"), "{text}");
+    let out =
+        guardrail().args(["match", "--database", &db]).arg(d.join("other.bmp")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "no match: {}", String::from_utf8_lossy(&out.stdout));
+    let out =
+        guardrail().args(["match", "--database", &db]).arg(d.join("broken.bmp")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+
+    run_ok(guardrail().args(["bank", "remove", "known", "--database", &db, "--hash", &pdq]));
+    let out = guardrail().args(["match", "--database", &db]).arg(d.join("a.bmp")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+}
