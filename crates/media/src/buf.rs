@@ -52,7 +52,8 @@ impl<T: Pod> Buf<T> {
         self.capacity() * std::mem::size_of::<T>()
     }
 
-    fn reserve_exact(&mut self, total: usize) {
+    /// Makes room for `total` elements in all.
+    pub(crate) fn reserve_exact(&mut self, total: usize) {
         if total <= self.capacity() {
             return;
         }

@@ -7,12 +7,13 @@
 //!   distance `r`, then by the pigeonhole principle some chunk `i` is within
 //!   `t_i`, where the thresholds satisfy `Σ (t_i + 1) = r + 1` (for the
 //!   default radius 31, `t_i = 3` for every chunk).
-//! - Each chunk has a table: the stored hashes sorted by that chunk's top 16
-//!   bits (a directory of 65,536 offsets), each entry holding the chunk's low
-//!   16 bits and the entry id. A query visits the buckets whose top bits are
-//!   within `k ≤ t_i` flips of its own (697 buckets for `t_i = 3`) and scans
-//!   each bucket's low halves for those within `t_i - k`: contiguous 16-bit
-//!   compares instead of thousands of random probes.
+//! - Each chunk has a table: the stored hashes sorted by that chunk's top 18
+//!   bits (a directory of 262,144 offsets), each entry holding the chunk's
+//!   low 14 bits and the entry id. A query visits the buckets whose top bits
+//!   are within `k ≤ t_i` flips of its own (988 buckets for `t_i = 3`) and
+//!   scans each bucket's low bits for those within `t_i - k`: contiguous
+//!   16-bit compares instead of thousands of random probes. (18 directory
+//!   bits measured faster than 16 or 20 at 10M hashes.)
 //! - Survivors are verified against the full hash. A hash that qualifies in
 //!   several chunks is reported only from the first, which is decided from
 //!   its own chunk distances, so no set of seen ids is needed.
@@ -162,6 +163,10 @@ impl HashIndex {
     /// entry ids are their positions in the iterator.
     pub fn build(entries: impl IntoIterator<Item = (PdqHash, u32)>) -> HashIndex {
         let mut index = HashIndex::new();
+        let entries = entries.into_iter();
+        let expected = entries.size_hint().0;
+        index.words.reserve_exact(4 * expected);
+        index.payloads.reserve_exact(expected);
         for (h, p) in entries {
             index.push(h, p);
         }
