@@ -423,10 +423,26 @@ impl Banks {
 
 /// MD5 and SHA-256 of file bytes, for the exact banks.
 pub fn digests(bytes: &[u8]) -> [KnownHash; 2] {
+    digests_of(bytes).expect("reading a slice cannot fail")
+}
+
+/// MD5 and SHA-256 of a stream (a video file) without holding it in memory.
+pub fn digests_of(mut reader: impl std::io::Read) -> std::io::Result<[KnownHash; 2]> {
     use md5::Digest as _;
-    let md5: [u8; 16] = md5::Md5::digest(bytes).into();
-    let sha: [u8; 32] = sha2::Sha256::digest(bytes).into();
-    [KnownHash::Md5(Md5(md5)), KnownHash::Sha256(Sha256(sha))]
+    let (mut md5, mut sha) = (md5::Md5::new(), sha2::Sha256::new());
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        md5.update(&buf[..n]);
+        sha.update(&buf[..n]);
+    }
+    Ok([
+        KnownHash::Md5(Md5(md5.finalize().into())),
+        KnownHash::Sha256(Sha256(sha.finalize().into())),
+    ])
 }
 
 #[cfg(test)]

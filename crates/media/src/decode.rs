@@ -73,15 +73,20 @@ fn format_name(format: ImageFormat) -> Option<&'static str> {
     })
 }
 
-/// Reads and decodes a file; see [`decode`].
-pub fn decode_file(path: &Path, limits: &Limits) -> Result<RgbImage, MediaError> {
+/// Reads a file whole, refusing it before reading if it is over
+/// `limits.max_file_bytes`.
+pub fn read_limited(path: &Path, limits: &Limits) -> Result<Vec<u8>, MediaError> {
     let io = |source| MediaError::Io { path: path.to_owned(), source };
     let size = std::fs::metadata(path).map_err(io)?.len();
     if size > limits.max_file_bytes {
         return Err(MediaError::FileTooLarge { bytes: size, limit: limits.max_file_bytes });
     }
-    let bytes = std::fs::read(path).map_err(io)?;
-    decode(&bytes, limits)
+    std::fs::read(path).map_err(io)
+}
+
+/// Reads and decodes a file; see [`decode`].
+pub fn decode_file(path: &Path, limits: &Limits) -> Result<RgbImage, MediaError> {
+    decode(&read_limited(path, limits)?, limits)
 }
 
 /// Decodes JPEG, PNG, GIF (first frame), WebP or BMP bytes to RGB, within

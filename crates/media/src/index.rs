@@ -338,50 +338,46 @@ impl HashIndex {
         t: &[Option<u32>; CHUNKS],
         hits: &mut Vec<Hit>,
     ) {
-        // (table, bucket or start, end, budget)
-        let mut buckets: Vec<(u8, u32, u32, u8)> = Vec::with_capacity(1024);
+        // (bucket, then start; end; budget), one table at a time.
+        let mut buckets: Vec<(u32, u32, u32)> = Vec::with_capacity(1024);
         for (i, ti) in t.iter().enumerate() {
             let Some(ti) = *ti else { continue };
             buckets.clear();
             let qtop = chunk(query, i) >> LOW_BITS;
             for k in 0..=ti.min(DIR_BITS) {
-                for_each_mask(k, DIR_BITS, |mask| {
-                    buckets.push((i as u8, qtop ^ mask, 0, (ti - k) as u8))
-                });
+                for_each_mask(k, DIR_BITS, |mask| buckets.push((qtop ^ mask, 0, ti - k)));
             }
-            self.scan_buckets(&mut buckets, query, radius, t, hits);
+            self.scan_buckets(i, &mut buckets, query, radius, t, hits);
         }
     }
 
     fn scan_buckets(
         &self,
-        buckets: &mut [(u8, u32, u32, u8)],
+        i: usize,
+        buckets: &mut [(u32, u32, u32)],
         query: &PdqHash,
         radius: u32,
         t: &[Option<u32>; CHUNKS],
         hits: &mut Vec<Hit>,
     ) {
+        let table = &self.tables[i];
         for b in buckets.iter_mut() {
-            let offsets = &self.tables[b.0 as usize].offsets;
-            let at = b.1 as usize;
-            (b.1, b.2) = (offsets[at], offsets[at + 1]);
+            let at = b.0 as usize;
+            (b.0, b.1) = (table.offsets[at], table.offsets[at + 1]);
         }
         let mut touched = 0u16;
-        for &(i, start, end, _) in buckets.iter() {
-            let lows = &self.tables[i as usize].lows;
-            touched ^= lows[start as usize] ^ lows[end as usize];
+        for &(start, end, _) in buckets.iter() {
+            touched ^= table.lows[start as usize] ^ table.lows[end as usize];
         }
         std::hint::black_box(touched);
-        for &(i, start, end, budget) in buckets.iter() {
-            let i = i as usize;
-            let table = &self.tables[i];
-            let qlow = (chunk(query, i) & ((1 << LOW_BITS) - 1)) as u16;
+        let qlow = (chunk(query, i) & ((1 << LOW_BITS) - 1)) as u16;
+        for &(start, end, budget) in buckets.iter() {
             let (start, end) = (start as usize, end as usize);
             let mut visit = |j: usize| {
                 let id = table.ids[start + j];
                 self.verify(i, id, query, radius, t, hits);
             };
-            scan(&table.lows[start..end + PAD], end - start, qlow, u32::from(budget), &mut visit);
+            scan(&table.lows[start..end + PAD], end - start, qlow, budget, &mut visit);
         }
     }
 

@@ -79,43 +79,26 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         );
     ",
     },
-    Migration {
-        version: 2,
-        name: "hash banks",
-        sqlite: "
-        CREATE TABLE banks (
-            name       TEXT PRIMARY KEY,
-            action     TEXT NOT NULL,
-            tags       TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        );
-        CREATE TABLE bank_hashes (
-            bank     TEXT NOT NULL REFERENCES banks (name) ON DELETE CASCADE,
-            kind     TEXT NOT NULL,
-            hash     TEXT NOT NULL,
-            tags     TEXT NOT NULL,
-            added_at TEXT NOT NULL,
-            PRIMARY KEY (bank, kind, hash)
-        );
-    ",
-        postgres: "
-        CREATE TABLE banks (
-            name       TEXT PRIMARY KEY,
-            action     TEXT NOT NULL,
-            tags       TEXT NOT NULL,
-            created_at TEXT NOT NULL
-        );
-        CREATE TABLE bank_hashes (
-            bank     TEXT NOT NULL REFERENCES banks (name) ON DELETE CASCADE,
-            kind     TEXT NOT NULL,
-            hash     TEXT NOT NULL,
-            tags     TEXT NOT NULL,
-            added_at TEXT NOT NULL,
-            PRIMARY KEY (bank, kind, hash)
-        );
-    ",
-    },
+    Migration { version: 2, name: "hash banks", sqlite: BANKS, postgres: BANKS },
 ];
+
+/// Migration 2, the same SQL on both backends.
+const BANKS: &str = "
+        CREATE TABLE banks (
+            name       TEXT PRIMARY KEY,
+            action     TEXT NOT NULL,
+            tags       TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE bank_hashes (
+            bank     TEXT NOT NULL REFERENCES banks (name) ON DELETE CASCADE,
+            kind     TEXT NOT NULL,
+            hash     TEXT NOT NULL,
+            tags     TEXT NOT NULL,
+            added_at TEXT NOT NULL,
+            PRIMARY KEY (bank, kind, hash)
+        );
+";
 
 /// The SQL that creates the bookkeeping table (same on both backends).
 pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "

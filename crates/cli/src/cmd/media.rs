@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use guardrail_media::bank::{digests, parse_list, ImportedHash};
-use guardrail_media::decode::{decode, Limits};
+use guardrail_media::bank::{digests, digests_of, parse_list, ImportedHash};
+use guardrail_media::decode::{decode, read_limited, Limits};
 use guardrail_media::video::{hash_video, FrameHash, VideoOptions};
 use guardrail_media::{
     BankInfo, BankMatch, Banks, Dihedral, HashKind, Hasher, KnownHash, PdqOutput,
@@ -52,8 +52,9 @@ fn hash_file(path: &Path, hasher: &mut Hasher, dihedral: bool, fps: f64) -> anyh
         let frames = hash_video(path, &VideoOptions { fps, ..VideoOptions::default() })?;
         return Ok(Hashed::Video(frames));
     }
-    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-    let image = decode(&bytes, &Limits::default())?;
+    let limits = Limits::default();
+    let bytes = read_limited(path, &limits)?;
+    let image = decode(&bytes, &limits)?;
     let variants = if dihedral {
         Dihedral::ALL
             .into_iter()
@@ -311,9 +312,11 @@ fn match_file(
             }
         }
         Hashed::Video(frames) => {
-            let bytes =
-                std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
-            out.extend(banks.match_exact(&digests(&bytes), only)?);
+            // Streamed: a video need not fit in memory to be digested.
+            let reading = || format!("reading {}", path.display());
+            let file = std::fs::File::open(path).with_context(reading)?;
+            let sums = digests_of(std::io::BufReader::new(file)).with_context(reading)?;
+            out.extend(banks.match_exact(&sums, only)?);
             let mut seen = std::collections::HashSet::new();
             for f in frames.iter().filter(|f| {
                 args.include_low_quality || f.quality >= guardrail_media::MIN_RELIABLE_QUALITY
