@@ -404,6 +404,13 @@ impl Event {
         crate::parse::parse_line(line)
     }
 
+    /// Like [`Event::from_json_line`], but an unknown `type` gives `Ok(None)`
+    /// (for readers told to skip unknown types, such as parallel loaders that
+    /// cannot use [`crate::EventReader`]).
+    pub fn from_json_line_skipping_unknown(line: &str) -> Result<Option<Event>, crate::FieldError> {
+        crate::parse::parse_line_inner(line, true)
+    }
+
     /// Writes the event as one JSON object (no newline), in the canonical field order.
     pub fn to_json_line(&self) -> String {
         let mut out = Vec::with_capacity(160);

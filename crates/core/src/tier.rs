@@ -4,7 +4,10 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How strongly an account is tied to an abusive network.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+#[derive(
+    Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum RiskTier {
     /// No evidence against the account.
     Clear,

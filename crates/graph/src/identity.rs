@@ -1,0 +1,444 @@
+//! Identity linking: which accounts belong to one person.
+//!
+//! Evidence between two accounts is weighed and summed; a pair whose evidence
+//! reaches [`IdentityConfig::threshold`] is merged (union-find), so persons are
+//! the connected components of strong links. Every link keeps its evidence for
+//! the reviewer.
+//!
+//! Evidence and default weights:
+//! - a shared hashed email or phone, or a shared payment handle (1.0); a
+//!   shared device id (0.6: households and shared computers share devices, so
+//!   a device alone does not merge two people);
+//! - an identifier shared by k accounts counts `weight / (1 + ln(k - 1))`, and
+//!   one shared by more than [`IdentityConfig::max_sharers`] accounts (a public
+//!   Wi-Fi, a shop's card reader, a default value) counts nothing;
+//! - a bio naming the other account's handle: 0.8 when the clause around the
+//!   mention says it is another account of the same person ("backup", "main",
+//!   "2nd", "alt", "new acc", "find me", ...), 0.3 otherwise; 0.4 more when
+//!   both bios name each other;
+//! - handles that are one another plus a short suffix (`shopname` and
+//!   `shopname_bk`): 0.4 (only added to pairs with other evidence);
+//! - one account first seen after the other was banned for child safety: 0.5
+//!   (only added to pairs with other evidence): a banned person's device or
+//!   mention reappearing is exactly the ban-evasion pattern.
+
+use guardrail_core::{Identifiers, Timestamp};
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::graph::{Graph, Node};
+
+/// Settings of identity linking.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IdentityConfig {
+    /// Total evidence at which two accounts are one person.
+    pub threshold: f64,
+    /// Identifiers shared by more accounts than this are ignored.
+    pub max_sharers: usize,
+    /// Weight of a shared device.
+    pub device: f64,
+    /// Weight of a shared hashed email or phone.
+    pub contact: f64,
+    /// Weight of a shared payment handle.
+    pub payment: f64,
+}
+
+impl Default for IdentityConfig {
+    fn default() -> IdentityConfig {
+        IdentityConfig { threshold: 1.0, max_sharers: 20, device: 0.6, contact: 1.0, payment: 1.0 }
+    }
+}
+
+/// One piece of evidence that two accounts are one person.
+#[derive(Clone, PartialEq, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum LinkEvidence {
+    /// Both declared the same identifier.
+    SharedIdentifier {
+        /// `device`, `email_hash`, `phone_hash` or `payment`.
+        identifier: &'static str,
+        /// The value.
+        value: String,
+        /// How many accounts declared it.
+        sharers: usize,
+        /// The weight it counted.
+        weight: f64,
+    },
+    /// One account's bio names the other's handle.
+    BioMention {
+        /// The account whose bio it is.
+        from: String,
+        /// The clause of the bio, as written.
+        text: String,
+        /// Whether the clause says it is another account of the same person.
+        same_person_words: bool,
+        /// The weight it counted.
+        weight: f64,
+    },
+    /// Both bios name each other.
+    MutualMention {
+        /// The weight it counted.
+        weight: f64,
+    },
+    /// One handle is the other plus a short suffix.
+    SimilarHandle {
+        /// The two handles.
+        handles: (String, String),
+        /// The weight it counted.
+        weight: f64,
+    },
+    /// One account appeared after the other was banned for child safety.
+    AfterBan {
+        /// The banned account.
+        banned: String,
+        /// When it was banned.
+        banned_at: String,
+        /// The weight it counted.
+        weight: f64,
+    },
+}
+
+impl LinkEvidence {
+    fn weight(&self) -> f64 {
+        match self {
+            LinkEvidence::SharedIdentifier { weight, .. }
+            | LinkEvidence::BioMention { weight, .. }
+            | LinkEvidence::MutualMention { weight }
+            | LinkEvidence::SimilarHandle { weight, .. }
+            | LinkEvidence::AfterBan { weight, .. } => *weight,
+        }
+    }
+
+    /// One line for a reviewer.
+    pub fn describe(&self) -> String {
+        match self {
+            LinkEvidence::SharedIdentifier { identifier, value, sharers, .. } => {
+                format!("shared {identifier} {value} ({sharers} accounts)")
+            }
+            LinkEvidence::BioMention { from, text, .. } => format!("bio of {from}: \"{text}\""),
+            LinkEvidence::MutualMention { .. } => "bios name each other".to_owned(),
+            LinkEvidence::SimilarHandle { handles, .. } => {
+                format!("similar handles @{} and @{}", handles.0, handles.1)
+            }
+            LinkEvidence::AfterBan { banned, banned_at, .. } => {
+                format!("appeared after {banned} was banned for child safety ({banned_at})")
+            }
+        }
+    }
+}
+
+/// Evidence between two accounts.
+#[derive(Clone, Debug, Serialize)]
+pub struct Link {
+    /// One account (the lower node).
+    pub a: Node,
+    /// The other account.
+    pub b: Node,
+    /// Sum of the evidence weights.
+    pub strength: f64,
+    /// The evidence.
+    pub evidence: Vec<LinkEvidence>,
+}
+
+/// The persons found: every account's person, and the links that made them.
+#[derive(Clone, Debug)]
+pub struct Persons {
+    /// Person label of each node: the smallest node of its person.
+    pub person: Vec<u32>,
+    /// Links at or above the threshold, which formed the persons.
+    pub links: Vec<Link>,
+    /// Links below the threshold (kept for reviewers: weak ties such as a
+    /// shared household device).
+    pub weak_links: Vec<Link>,
+}
+
+impl Persons {
+    /// Accounts grouped by person, only persons with more than one account.
+    pub fn groups(&self) -> Vec<Vec<Node>> {
+        let mut by: FxHashMap<u32, Vec<Node>> = FxHashMap::default();
+        for (v, &p) in self.person.iter().enumerate() {
+            by.entry(p).or_default().push(v as Node);
+        }
+        let mut out: Vec<Vec<Node>> = by.into_values().filter(|g| g.len() > 1).collect();
+        out.sort_unstable_by_key(|g| g[0]);
+        out
+    }
+}
+
+/// Union-find with path halving and union by size.
+pub(crate) struct UnionFind {
+    parent: Vec<u32>,
+    size: Vec<u32>,
+}
+
+impl UnionFind {
+    pub(crate) fn new(n: usize) -> UnionFind {
+        UnionFind { parent: (0..n as u32).collect(), size: vec![1; n] }
+    }
+
+    pub(crate) fn find(&mut self, mut v: u32) -> u32 {
+        while self.parent[v as usize] != v {
+            let p = self.parent[v as usize];
+            self.parent[v as usize] = self.parent[p as usize];
+            v = self.parent[v as usize];
+        }
+        v
+    }
+
+    pub(crate) fn union(&mut self, a: u32, b: u32) {
+        let (mut a, mut b) = (self.find(a), self.find(b));
+        if a == b {
+            return;
+        }
+        if self.size[a as usize] < self.size[b as usize] {
+            std::mem::swap(&mut a, &mut b);
+        }
+        self.parent[b as usize] = a;
+        self.size[a as usize] += self.size[b as usize];
+    }
+}
+
+/// Words that, in the clause around a mention, say the mentioned account is
+/// the same person's (compared after the text engine's normalisation, so
+/// `B4CKUP` and `bаckup` count).
+const SAME_PERSON_WORDS: &[&str] = &[
+    "backup",
+    "back up",
+    "bk",
+    "bkup",
+    "alt",
+    "main",
+    "2nd",
+    "second",
+    "spare",
+    "new acc",
+    "new account",
+    "old acc",
+    "old account",
+    "other acc",
+    "other account",
+    "find me",
+    "moved to",
+    "my other",
+    "if this goes",
+    "if this gets",
+    "reserve",
+];
+
+/// An @handle named in a bio, with the clause around it.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Mention {
+    /// The handle, without `@`, lowercased.
+    pub handle: String,
+    /// The clause of the text around it.
+    pub clause: String,
+    /// Whether the clause has words saying it is the same person's account.
+    pub same_person: bool,
+}
+
+/// The @handles named in a text (a bio), each with its clause and whether
+/// the clause marks it as another account of the same person. Full-width
+/// `＠` counts as `@`; a handle is letters, digits, `_` and `.`.
+pub fn mentions(text: &str) -> Vec<Mention> {
+    let keys: Vec<String> = SAME_PERSON_WORDS.iter().map(|w| guardrail_text::key(w)).collect();
+    let mut out = Vec::new();
+    for clause in text.split(['|', '\n', '•', ';', '·']) {
+        let mut rest = clause;
+        let mut found: Vec<String> = Vec::new();
+        while let Some(i) = rest.find(['@', '＠']) {
+            let at_len = rest[i..].chars().next().map_or(1, char::len_utf8);
+            let after = &rest[i + at_len..];
+            let end = after
+                .char_indices()
+                .find(|&(_, c)| !(c.is_alphanumeric() || c == '_' || c == '.'))
+                .map_or(after.len(), |(j, _)| j);
+            let handle = after[..end].trim_end_matches('.').to_lowercase();
+            if !handle.is_empty() {
+                found.push(handle);
+            }
+            rest = &after[end..];
+        }
+        if found.is_empty() {
+            continue;
+        }
+        // The clause without its handles, normalised like lexicon text.
+        let mut words = clause.to_owned();
+        for h in &found {
+            words = words.replace(h.as_str(), " ");
+        }
+        let key = format!(" {} ", guardrail_text::key(&words));
+        let same_person = keys.iter().any(|k| !k.is_empty() && key.contains(&format!(" {k} ")));
+        for handle in found {
+            out.push(Mention { handle, clause: clause.trim().to_owned(), same_person });
+        }
+    }
+    out
+}
+
+/// Whether one handle is the other plus a suffix of at most 6 characters
+/// (and the shorter has at least 5), ignoring case.
+pub fn similar_handles(a: &str, b: &str) -> bool {
+    let (a, b) = (a.to_lowercase(), b.to_lowercase());
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.chars().count() >= 5
+        && long.starts_with(&short)
+        && long.len() - short.len() <= 6
+        && long != short
+}
+
+type Pair = (Node, Node);
+
+fn pair(a: Node, b: Node) -> Pair {
+    (a.min(b), a.max(b))
+}
+
+/// Links the accounts of the graph into persons.
+///
+/// Two passes: the second counts an identifier's sharers as distinct persons
+/// of the first (a device used by a seller, its backup and its returning
+/// account is shared by one person and a newcomer, not by three people).
+pub fn link_identities(graph: &Graph, config: &IdentityConfig) -> Persons {
+    let first = link_pass(graph, config, None);
+    link_pass(graph, config, Some(&first.person))
+}
+
+fn link_pass(graph: &Graph, config: &IdentityConfig, earlier: Option<&[u32]>) -> Persons {
+    let n = graph.len();
+    let mut evidence: FxHashMap<Pair, Vec<LinkEvidence>> = FxHashMap::default();
+
+    // Shared identifiers.
+    let mut holders: FxHashMap<(u8, &str), Vec<Node>> = FxHashMap::default();
+    for (v, acc) in graph.accounts().iter().enumerate() {
+        for (k, list) in identifier_lists(&acc.identifiers) {
+            for value in list {
+                holders.entry((k, value.as_str())).or_default().push(v as Node);
+            }
+        }
+    }
+    for ((k, value), mut accounts) in holders {
+        accounts.sort_unstable();
+        accounts.dedup();
+        let sharers = accounts.len();
+        if sharers < 2 || sharers > config.max_sharers {
+            continue;
+        }
+        // Distinct persons among the holders, as the earlier pass saw them.
+        let people = match earlier {
+            Some(person) => {
+                let mut p: Vec<u32> = accounts.iter().map(|&v| person[v as usize]).collect();
+                p.sort_unstable();
+                p.dedup();
+                p.len().max(2)
+            }
+            None => sharers,
+        };
+        let base = match k {
+            0 => config.device,
+            1 | 2 => config.contact,
+            _ => config.payment,
+        };
+        let weight = base / (1.0 + ((people - 1) as f64).ln());
+        for (i, &a) in accounts.iter().enumerate() {
+            for &b in &accounts[i + 1..] {
+                evidence.entry(pair(a, b)).or_default().push(LinkEvidence::SharedIdentifier {
+                    identifier: IDENTIFIER_NAMES[k as usize],
+                    value: value.to_owned(),
+                    sharers,
+                    weight,
+                });
+            }
+        }
+    }
+
+    // Handles named in bios.
+    let mut by_handle: FxHashMap<String, Node> = FxHashMap::default();
+    for (v, acc) in graph.accounts().iter().enumerate() {
+        if !acc.handle.is_empty() {
+            by_handle.insert(acc.handle.to_lowercase(), v as Node);
+        }
+    }
+    let mut named: FxHashMap<Pair, u8> = FxHashMap::default();
+    for (v, acc) in graph.accounts().iter().enumerate() {
+        let Some(bio) = &acc.bio else { continue };
+        for m in mentions(bio) {
+            let Some(&w) = by_handle.get(&m.handle) else { continue };
+            if w == v as Node {
+                continue;
+            }
+            let p = pair(v as Node, w);
+            let side = if (v as Node) < w { 1 } else { 2 };
+            let seen = named.entry(p).or_default();
+            if *seen & side != 0 {
+                continue;
+            }
+            *seen |= side;
+            let weight = if m.same_person { 0.8 } else { 0.3 };
+            evidence.entry(p).or_default().push(LinkEvidence::BioMention {
+                from: acc.id.as_str().to_owned(),
+                text: m.clause,
+                same_person_words: m.same_person,
+                weight,
+            });
+        }
+    }
+    for (p, sides) in named {
+        if sides == 3 {
+            evidence.entry(p).or_default().push(LinkEvidence::MutualMention { weight: 0.4 });
+        }
+    }
+
+    // Corroborating evidence, only for pairs that already have some.
+    let banned_at = |v: Node| -> Option<Timestamp> {
+        graph.account(v).enforcement.as_ref().filter(|e| e.is_child_safety()).map(|e| e.at)
+    };
+    for (&(a, b), list) in evidence.iter_mut() {
+        let (ha, hb) = (&graph.account(a).handle, &graph.account(b).handle);
+        if similar_handles(ha, hb) {
+            list.push(LinkEvidence::SimilarHandle {
+                handles: (ha.clone(), hb.clone()),
+                weight: 0.4,
+            });
+        }
+        for (old, new) in [(a, b), (b, a)] {
+            if let Some(t) = banned_at(old) {
+                if graph.account(new).first_seen >= t {
+                    list.push(LinkEvidence::AfterBan {
+                        banned: graph.account(old).id.as_str().to_owned(),
+                        banned_at: t.to_rfc3339(),
+                        weight: 0.5,
+                    });
+                }
+            }
+        }
+    }
+
+    let mut uf = UnionFind::new(n);
+    let mut links = Vec::new();
+    let mut weak_links = Vec::new();
+    let mut pairs: Vec<(Pair, Vec<LinkEvidence>)> = evidence.into_iter().collect();
+    pairs.sort_unstable_by_key(|(p, _)| *p);
+    for ((a, b), evidence) in pairs {
+        let strength: f64 = evidence.iter().map(LinkEvidence::weight).sum();
+        let link = Link { a, b, strength, evidence };
+        if strength + 1e-9 >= config.threshold {
+            uf.union(a, b);
+            links.push(link);
+        } else {
+            weak_links.push(link);
+        }
+    }
+    // Label each person by its smallest node.
+    let mut smallest = vec![u32::MAX; n];
+    for v in 0..n as u32 {
+        let r = uf.find(v) as usize;
+        smallest[r] = smallest[r].min(v);
+    }
+    let person = (0..n as u32).map(|v| smallest[uf.find(v) as usize]).collect();
+    Persons { person, links, weak_links }
+}
+
+const IDENTIFIER_NAMES: [&str; 4] = ["device", "email_hash", "phone_hash", "payment"];
+
+fn identifier_lists(ids: &Identifiers) -> [(u8, &Vec<String>); 4] {
+    [(0, &ids.device), (1, &ids.email_hash), (2, &ids.phone_hash), (3, &ids.payment)]
+}

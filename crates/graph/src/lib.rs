@@ -1,0 +1,66 @@
+//! Network mapping and identity linking.
+//!
+//! guardrail-graph holds the platform's interaction graph in compact form
+//! ([`Graph`]: accounts, follows, views, likes, comments, hashtags), loads it
+//! from the event stream in parallel ([`load_events`]), and maps abusive
+//! networks from the signals a platform really has ([`scan()`]): confirmed
+//! enforcement, hash-bank matches and lexicon hits are the seeds; risk is
+//! propagated from them by personalised PageRank with degree normalisation
+//! ([`rank`]), turned into a set by a sweep cut, split into networks by
+//! Louvain communities and dense seller-buyer blocks ([`community`]), and
+//! every account gets a tier with the reasons a reviewer can read.
+//! [`identity`] links the accounts of one person from shared identifiers and
+//! backup handles named in bios, so enforcement follows the person.
+//!
+//! The crate never reads ground truth; [`eval`] scores a scan against a
+//! `truth.json` for the evaluation command only.
+
+mod graph;
+mod load;
+mod scan;
+
+pub mod community;
+pub mod eval;
+pub mod expand;
+pub mod identity;
+pub mod rank;
+
+pub use crate::graph::{Account, ApplyStats, Enforcement, Graph, Kinds, Node};
+pub use crate::load::{
+    load_events, text_hit, Evidence, HashHit, LoadOptions, LoadReport, MediaCheck, TextHit,
+};
+pub use crate::scan::{
+    scan, AccountRisk, Block, Network, Person, ScanConfig, ScanResult, ScanSummary,
+};
+
+/// Errors of the graph engine.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GraphError {
+    /// A line of the event stream did not conform.
+    #[error("line {line}, field {field}: {why}")]
+    Invalid {
+        /// 1-based line number.
+        line: u64,
+        /// The field path, or `(line)`.
+        field: String,
+        /// Why it was rejected.
+        why: String,
+    },
+    /// Reading the stream failed.
+    #[error("line {line}: read failed: {source}")]
+    Io {
+        /// The line being read.
+        line: u64,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// A scan setting is out of range.
+    #[error("scan setting {name}: {why}")]
+    Config {
+        /// The setting.
+        name: &'static str,
+        /// Why it was rejected.
+        why: String,
+    },
+}

@@ -1,0 +1,633 @@
+//! The scan: from the platform's own signals to tiers, networks and persons.
+//!
+//! 1. Persons: [`link_identities`]. An account of a person with a
+//!    child-safety ban, seen after the ban, is ban evasion.
+//! 2. Seeds, never ground truth: child-safety enforcement, hash-bank matches
+//!    and ban evasion (confirmed); strong lexicon hits in handle, bio,
+//!    captions or hashtags (suspected, half weight).
+//! 3. Propagation: personalised PageRank from the seeds, degree-normalised,
+//!    and the Andersen-Chung-Lang sweep cut; repeated from the set found
+//!    (seed-set expansion) until the set stops growing.
+//! 4. Pattern expansion ([`crate::expand`]): accounts that follow, or are
+//!    followed by, significantly more of the set than chance allows.
+//! 5. Tiers: `confirmed` seeds, `suspected` for the rest of the set,
+//!    `exposed` for accounts with an interaction with a flagged account,
+//!    `clear` otherwise. Proximity alone never confirms: it raises a case.
+//! 6. Networks: Louvain communities of the flagged accounts, and Fraudar
+//!    dense blocks of their follows.
+
+use std::fmt::Write as _;
+
+use guardrail_core::{ReportCategory, RiskTier, Surface};
+use guardrail_text::Matcher;
+use rustc_hash::FxHashMap;
+use serde::Serialize;
+
+use crate::community::{dense_blocks, louvain, LocalGraph};
+use crate::expand::{pattern_hits, Pattern};
+use crate::graph::{Graph, Kinds, Node};
+use crate::identity::{link_identities, IdentityConfig, Persons};
+use crate::load::{text_hit, Evidence};
+use crate::rank::{personalised_pagerank, sweep_cut, PprConfig};
+use crate::GraphError;
+
+/// Settings of a scan. The defaults are documented in `docs/GRAPH.md`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScanConfig {
+    /// Personalised PageRank settings.
+    pub ppr: PprConfig,
+    /// Largest share of the graph's volume a sweep may take.
+    pub max_volume_share: f64,
+    /// Rounds of seed-set expansion (PageRank from the set found, sweep again).
+    pub expansion_rounds: usize,
+    /// Significance level of the follow-pattern tests.
+    pub pattern_alpha: f64,
+    /// Rounds of pattern expansion.
+    pub pattern_rounds: usize,
+    /// Seed weight of an account flagged only by the lexicon (confirmed seeds weigh 1).
+    pub lexicon_seed_weight: f64,
+    /// Identity linking settings.
+    pub identity: IdentityConfig,
+    /// Most members of a network listed per reason line.
+    pub reason_examples: usize,
+}
+
+impl Default for ScanConfig {
+    fn default() -> ScanConfig {
+        ScanConfig {
+            ppr: PprConfig::default(),
+            max_volume_share: 0.5,
+            expansion_rounds: 3,
+            pattern_alpha: 1e-3,
+            pattern_rounds: 2,
+            lexicon_seed_weight: 0.5,
+            identity: IdentityConfig::default(),
+            reason_examples: 3,
+        }
+    }
+}
+
+impl ScanConfig {
+    /// Checks that every setting is in range.
+    pub fn validate(&self) -> Result<(), GraphError> {
+        let bad = |name, why: &str| Err(GraphError::Config { name, why: why.to_owned() });
+        if !(self.ppr.restart > 0.0 && self.ppr.restart < 1.0) {
+            return bad("ppr.restart", "must be between 0 and 1 (exclusive)");
+        }
+        if !(self.max_volume_share > 0.0 && self.max_volume_share <= 1.0) {
+            return bad("max_volume_share", "must be in (0, 1]");
+        }
+        if !(self.pattern_alpha > 0.0 && self.pattern_alpha < 1.0) {
+            return bad("pattern_alpha", "must be between 0 and 1 (exclusive)");
+        }
+        if !(self.lexicon_seed_weight >= 0.0 && self.lexicon_seed_weight.is_finite()) {
+            return bad("lexicon_seed_weight", "must be a finite number >= 0");
+        }
+        if !(self.identity.threshold > 0.0 && self.identity.threshold.is_finite()) {
+            return bad("identity.threshold", "must be a finite number > 0");
+        }
+        Ok(())
+    }
+}
+
+/// One account's result.
+#[derive(Clone, Debug, Serialize)]
+pub struct AccountRisk {
+    /// The platform's account id.
+    pub id: String,
+    /// Its node in the graph.
+    #[serde(skip)]
+    pub node: Node,
+    /// The tier.
+    pub tier: RiskTier,
+    /// How much more than chance the seeds' random walk visits the account
+    /// (personalised PageRank over degree, times the graph's volume).
+    pub score: f64,
+    /// Why, one line each, for a reviewer.
+    pub reasons: Vec<String>,
+}
+
+/// A group of flagged accounts that belong together.
+#[derive(Clone, Debug, Serialize)]
+pub struct Network {
+    /// 1-based id within this scan.
+    pub id: usize,
+    /// Member account ids.
+    pub accounts: Vec<String>,
+    /// Members that are confirmed.
+    pub confirmed: usize,
+}
+
+/// Accounts of one person.
+#[derive(Clone, Debug, Serialize)]
+pub struct Person {
+    /// 1-based id within this scan.
+    pub id: usize,
+    /// Member account ids.
+    pub accounts: Vec<String>,
+    /// The links between them, one line each.
+    pub evidence: Vec<String>,
+}
+
+/// A dense seller-buyer block.
+#[derive(Clone, Debug, Serialize)]
+pub struct Block {
+    /// 1-based id within this scan.
+    pub id: usize,
+    /// Member account ids.
+    pub accounts: Vec<String>,
+    /// Members that follow others in the block.
+    pub followers: usize,
+    /// Members followed by others in the block.
+    pub followed: usize,
+    /// Weighted follow edges per member.
+    pub density: f64,
+}
+
+/// Counts of a scan.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct ScanSummary {
+    /// Accounts in the graph.
+    pub accounts: usize,
+    /// Distinct interaction edges.
+    pub edges: usize,
+    /// Seeds (confirmed and lexicon).
+    pub seeds: usize,
+    /// Accounts per tier.
+    pub confirmed: usize,
+    /// Suspected accounts.
+    pub suspected: usize,
+    /// Exposed accounts.
+    pub exposed: usize,
+    /// PageRank iterations of the last round.
+    pub ppr_iterations: usize,
+    /// Conductance of the last sweep cut.
+    pub conductance: f64,
+}
+
+/// The result of [`scan`].
+#[derive(Clone, Debug, Serialize)]
+pub struct ScanResult {
+    /// Every account that is not `clear`, most severe first.
+    pub accounts: Vec<AccountRisk>,
+    /// Networks of flagged accounts.
+    pub networks: Vec<Network>,
+    /// Persons with more than one account.
+    pub persons: Vec<Person>,
+    /// Dense seller-buyer blocks.
+    pub blocks: Vec<Block>,
+    /// Counts.
+    pub summary: ScanSummary,
+    /// The tier of every node (for callers that index by node).
+    #[serde(skip)]
+    pub tiers: Vec<RiskTier>,
+    /// The person label of every node.
+    #[serde(skip)]
+    pub person_of: Vec<u32>,
+}
+
+/// Why an account is a seed.
+#[derive(Clone, Debug)]
+struct Seed {
+    weight: f64,
+    confirmed: bool,
+    reasons: Vec<String>,
+}
+
+/// Runs the whole scan. `evidence` holds content hits gathered while loading
+/// ([`crate::load_events`]); `matcher`, when given, is also applied to every
+/// account's handle and bio.
+pub fn scan(
+    graph: &Graph,
+    evidence: &Evidence,
+    matcher: Option<&Matcher>,
+    config: &ScanConfig,
+) -> Result<ScanResult, GraphError> {
+    config.validate()?;
+    let n = graph.len();
+    let persons = link_identities(graph, &config.identity);
+    let mut seeds: FxHashMap<Node, Seed> = FxHashMap::default();
+    let mut seed = |v: Node, weight: f64, confirmed: bool, reason: String| {
+        let s =
+            seeds.entry(v).or_insert(Seed { weight: 0.0, confirmed: false, reasons: Vec::new() });
+        s.weight = s.weight.max(weight);
+        s.confirmed |= confirmed;
+        s.reasons.push(reason);
+    };
+
+    // Confirmed: enforcement and hash matches.
+    for (v, acc) in graph.accounts().iter().enumerate() {
+        if let Some(e) = acc.enforcement.as_ref().filter(|e| e.is_child_safety()) {
+            seed(
+                v as Node,
+                1.0,
+                true,
+                format!("platform {} for child_safety ({})", e.action.as_str(), e.at.to_rfc3339()),
+            );
+        }
+    }
+    for (&v, hits) in &evidence.hashes {
+        let h = &hits[0];
+        let more =
+            if hits.len() > 1 { format!(" and {} more", hits.len() - 1) } else { String::new() };
+        seed(
+            v,
+            1.0,
+            true,
+            format!(
+                "post {} matched hash bank {} ({}, distance {}){more}",
+                h.post, h.bank, h.kind, h.distance
+            ),
+        );
+    }
+    // Ban evasion: the person of a banned account came back.
+    let evasion = ban_evasion(graph, &persons);
+    for (v, reason) in evasion {
+        seed(v, 1.0, true, reason);
+    }
+    // Lexicon: profile now, content gathered while loading.
+    let profile_hits: Vec<(Node, String)> = match matcher {
+        Some(m) => graph
+            .accounts()
+            .iter()
+            .enumerate()
+            .flat_map(|(v, acc)| {
+                let mut out = Vec::new();
+                if let Some(h) = text_hit(m, &acc.handle, Surface::Handle, None) {
+                    out.push((
+                        v as Node,
+                        format!(
+                            "handle @{}: {} ({})",
+                            acc.handle,
+                            h.terms.join(", "),
+                            h.level.as_str()
+                        ),
+                    ));
+                }
+                if let Some(bio) = &acc.bio {
+                    if let Some(h) = text_hit(m, bio, Surface::Bio, None) {
+                        out.push((
+                            v as Node,
+                            format!(
+                                "bio \"{}\": {} ({})",
+                                h.matched,
+                                h.terms.join(", "),
+                                h.level.as_str()
+                            ),
+                        ));
+                    }
+                }
+                out
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    for (v, reason) in profile_hits {
+        seed(v, config.lexicon_seed_weight, false, reason);
+    }
+    for (&v, hits) in &evidence.text {
+        for h in hits.iter().filter(|h| matches!(h.surface, Surface::Caption | Surface::Hashtag)) {
+            let src = h.source.as_deref().unwrap_or("?");
+            seed(
+                v,
+                config.lexicon_seed_weight,
+                false,
+                format!(
+                    "{} in post {src} \"{}\": {} ({})",
+                    h.surface.as_str(),
+                    h.matched,
+                    h.terms.join(", "),
+                    h.level.as_str()
+                ),
+            );
+        }
+    }
+
+    // Propagation and seed-set expansion.
+    let mut inside = vec![false; n];
+    let mut score = vec![0f64; n];
+    let mut summary =
+        ScanSummary { accounts: n, edges: graph.edges(), seeds: seeds.len(), ..Default::default() };
+    if !seeds.is_empty() {
+        let mut seed_list: Vec<(Node, f64)> = seeds.iter().map(|(&v, s)| (v, s.weight)).collect();
+        seed_list.sort_unstable_by_key(|&(v, _)| v);
+        let mut size = seed_list.len();
+        for round in 0..=config.expansion_rounds {
+            let ppr = personalised_pagerank(graph, &seed_list, &config.ppr);
+            let sweep = sweep_cut(graph, &ppr, &config.ppr.weights, size, config.max_volume_share);
+            let volume: f64 = ppr.degree.iter().sum();
+            for v in 0..n {
+                score[v] = ppr.normalised(v as Node) * volume;
+            }
+            summary.ppr_iterations = ppr.iterations;
+            summary.conductance = sweep.conductance;
+            let grew = sweep.size > size || round == 0;
+            if sweep.size > 0 {
+                for &v in &sweep.order[..sweep.size] {
+                    inside[v as usize] = true;
+                }
+            }
+            size = size.max(sweep.size);
+            if !grew {
+                break;
+            }
+            seed_list = (0..n as Node).filter(|&v| inside[v as usize]).map(|v| (v, 1.0)).collect();
+        }
+    }
+    for &v in seeds.keys() {
+        inside[v as usize] = true;
+    }
+
+    // Pattern expansion.
+    let mut pattern_reasons: FxHashMap<Node, Vec<String>> = FxHashMap::default();
+    for _ in 0..config.pattern_rounds {
+        let mut added = 0;
+        for pattern in [Pattern::Follows, Pattern::FollowedBy] {
+            let hits = pattern_hits(graph, &inside, pattern, config.pattern_alpha);
+            for h in &hits {
+                let what = match pattern {
+                    Pattern::Follows => "follows",
+                    Pattern::FollowedBy => "is followed by",
+                };
+                pattern_reasons.entry(h.node).or_default().push(format!(
+                    "{what} {} flagged accounts of {} (chance would give {:.1}; p = {:.1e})",
+                    h.count, h.degree, h.expected, h.p_value
+                ));
+            }
+            for h in hits {
+                inside[h.node as usize] = true;
+                added += 1;
+            }
+        }
+        if added == 0 {
+            break;
+        }
+    }
+
+    // Tiers.
+    let mut tiers = vec![RiskTier::Clear; n];
+    for v in 0..n {
+        if inside[v] {
+            tiers[v] = RiskTier::Suspected;
+        }
+    }
+    for (&v, s) in &seeds {
+        if s.confirmed {
+            tiers[v as usize] = RiskTier::Confirmed;
+        }
+    }
+    let flagged: Vec<Node> = (0..n as Node).filter(|&v| tiers[v as usize].is_flagged()).collect();
+    for &v in &flagged {
+        for (cols, _) in [graph.out_edges(v), graph.in_edges(v)] {
+            for &u in cols {
+                if tiers[u as usize] == RiskTier::Clear {
+                    tiers[u as usize] = RiskTier::Exposed;
+                }
+            }
+        }
+    }
+
+    // Networks and dense blocks.
+    let table = config.ppr.weights.table();
+    let local = LocalGraph::induced(graph, &flagged, &table);
+    let (membership, _) = louvain(&local);
+    let mut by_community: FxHashMap<u32, Vec<Node>> = FxHashMap::default();
+    for (i, &c) in membership.iter().enumerate() {
+        by_community.entry(c).or_default().push(flagged[i]);
+    }
+    let mut communities: Vec<Vec<Node>> =
+        by_community.into_values().filter(|m| m.len() >= 2).collect();
+    communities.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
+    let mut network_of: FxHashMap<Node, usize> = FxHashMap::default();
+    let networks: Vec<Network> = communities
+        .iter()
+        .enumerate()
+        .map(|(i, members)| {
+            for &v in members {
+                network_of.insert(v, i + 1);
+            }
+            Network {
+                id: i + 1,
+                accounts: members
+                    .iter()
+                    .map(|&v| graph.account(v).id.as_str().to_owned())
+                    .collect(),
+                confirmed: members
+                    .iter()
+                    .filter(|&&v| tiers[v as usize] == RiskTier::Confirmed)
+                    .count(),
+            }
+        })
+        .collect();
+    let mut block_of: FxHashMap<Node, usize> = FxHashMap::default();
+    let blocks: Vec<Block> = dense_blocks(graph, &flagged, 4, 6)
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| {
+            for &v in &b.nodes {
+                block_of.entry(v).or_insert(i + 1);
+            }
+            Block {
+                id: i + 1,
+                accounts: b
+                    .nodes
+                    .iter()
+                    .map(|&v| graph.account(v).id.as_str().to_owned())
+                    .collect(),
+                followers: b.followers,
+                followed: b.followed,
+                density: b.density,
+            }
+        })
+        .collect();
+
+    // Reasons.
+    let name = |v: Node| {
+        let a = graph.account(v);
+        if a.handle.is_empty() {
+            a.id.as_str().to_owned()
+        } else {
+            format!("@{} ({})", a.handle, a.id.as_str())
+        }
+    };
+    let mut accounts: Vec<AccountRisk> = Vec::new();
+    for v in 0..n as Node {
+        let tier = tiers[v as usize];
+        if tier == RiskTier::Clear {
+            continue;
+        }
+        let mut reasons = Vec::new();
+        if let Some(s) = seeds.get(&v) {
+            reasons.extend(s.reasons.iter().cloned());
+        }
+        if tier.is_flagged() {
+            if let Some(p) = pattern_reasons.get(&v) {
+                reasons.extend(p.iter().cloned());
+            }
+            let mut direct: Vec<String> = Vec::new();
+            let (cols, kinds) = graph.out_edges(v);
+            for (&u, &k) in cols.iter().zip(kinds) {
+                if seeds.get(&u).is_some_and(|s| s.confirmed)
+                    && direct.len() < config.reason_examples
+                {
+                    direct.push(format!("{} {}", Kinds(k).names().join("+"), name(u)));
+                }
+            }
+            let (cols, kinds) = graph.in_edges(v);
+            for (&u, &k) in cols.iter().zip(kinds) {
+                if seeds.get(&u).is_some_and(|s| s.confirmed)
+                    && direct.len() < config.reason_examples
+                {
+                    direct.push(format!("{} {} it", name(u), Kinds(k).names().join("+")));
+                }
+            }
+            if !direct.is_empty() && !seeds.get(&v).is_some_and(|s| s.confirmed) {
+                reasons.push(format!("next to confirmed accounts: {}", direct.join("; ")));
+            }
+            if score[v as usize] > 0.0 && !seeds.contains_key(&v) {
+                reasons.push(format!(
+                    "risk propagation: walks from the seeds visit it {:.0}x more than chance",
+                    score[v as usize]
+                ));
+            }
+            let reports = graph.account(v).reports_of(ReportCategory::ChildSafety);
+            if reports > 0 {
+                reasons.push(format!("{reports} child_safety report(s)"));
+            }
+            let mut place = String::new();
+            if let Some(c) = network_of.get(&v) {
+                let _ = write!(place, "network {c}");
+            }
+            if let Some(b) = block_of.get(&v) {
+                let _ =
+                    write!(place, "{}dense block {b}", if place.is_empty() { "" } else { ", " });
+            }
+            if !place.is_empty() {
+                reasons.push(format!("member of {place}"));
+            }
+        } else {
+            // Exposed: say what it touched.
+            let mut touched: Vec<String> = Vec::new();
+            let (cols, kinds) = graph.out_edges(v);
+            for (&u, &k) in cols.iter().zip(kinds) {
+                if tiers[u as usize].is_flagged() && touched.len() < config.reason_examples {
+                    touched.push(format!("{} {}", Kinds(k).names().join("+"), name(u)));
+                }
+            }
+            let (cols, kinds) = graph.in_edges(v);
+            for (&u, &k) in cols.iter().zip(kinds) {
+                if tiers[u as usize].is_flagged() && touched.len() < config.reason_examples {
+                    touched.push(format!("{} {} it", name(u), Kinds(k).names().join("+")));
+                }
+            }
+            reasons.push(format!("touched the network: {}", touched.join("; ")));
+        }
+        if let Some(hits) = evidence.text.get(&v) {
+            for h in hits
+                .iter()
+                .filter(|h| matches!(h.surface, Surface::Search | Surface::Comment))
+                .take(config.reason_examples)
+            {
+                reasons.push(format!(
+                    "{} \"{}\": {} ({})",
+                    h.surface.as_str(),
+                    h.matched,
+                    h.terms.join(", "),
+                    h.level.as_str()
+                ));
+            }
+        }
+        accounts.push(AccountRisk {
+            id: graph.account(v).id.as_str().to_owned(),
+            node: v,
+            tier,
+            score: score[v as usize],
+            reasons,
+        });
+    }
+    accounts.sort_by(|a, b| {
+        b.tier.cmp(&a.tier).then(b.score.total_cmp(&a.score)).then(a.node.cmp(&b.node))
+    });
+    summary.confirmed = tiers.iter().filter(|&&t| t == RiskTier::Confirmed).count();
+    summary.suspected = tiers.iter().filter(|&&t| t == RiskTier::Suspected).count();
+    summary.exposed = tiers.iter().filter(|&&t| t == RiskTier::Exposed).count();
+
+    let persons_out = person_list(graph, &persons);
+    Ok(ScanResult {
+        accounts,
+        networks,
+        persons: persons_out,
+        blocks,
+        summary,
+        tiers,
+        person_of: persons.person,
+    })
+}
+
+/// Accounts whose person has a child-safety ban and that were first seen at
+/// or after it, with the reason.
+fn ban_evasion(graph: &Graph, persons: &Persons) -> Vec<(Node, String)> {
+    let mut banned: FxHashMap<u32, Vec<Node>> = FxHashMap::default();
+    for (v, acc) in graph.accounts().iter().enumerate() {
+        if acc.enforcement.as_ref().is_some_and(|e| e.is_child_safety()) {
+            banned.entry(persons.person[v]).or_default().push(v as Node);
+        }
+    }
+    let mut out = Vec::new();
+    for (v, acc) in graph.accounts().iter().enumerate() {
+        let Some(olds) = banned.get(&persons.person[v]) else { continue };
+        for &old in olds {
+            let Some(e) = &graph.account(old).enforcement else { continue };
+            if old != v as Node && acc.first_seen >= e.at {
+                let evidence = link_path_evidence(persons, old, v as Node);
+                out.push((
+                    v as Node,
+                    format!(
+                        "ban evasion: same person as {} (banned {}){}",
+                        graph.account(old).id.as_str(),
+                        e.at.to_rfc3339(),
+                        if evidence.is_empty() { String::new() } else { format!(": {evidence}") }
+                    ),
+                ));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// The evidence of the direct link between two accounts, if there is one.
+fn link_path_evidence(persons: &Persons, a: Node, b: Node) -> String {
+    let (a, b) = (a.min(b), a.max(b));
+    persons
+        .links
+        .iter()
+        .find(|l| l.a == a && l.b == b)
+        .map(|l| l.evidence.iter().map(|e| e.describe()).collect::<Vec<_>>().join("; "))
+        .unwrap_or_default()
+}
+
+fn person_list(graph: &Graph, persons: &Persons) -> Vec<Person> {
+    let mut links_of: FxHashMap<u32, Vec<String>> = FxHashMap::default();
+    for l in &persons.links {
+        let p = persons.person[l.a as usize];
+        let ev: Vec<String> = l.evidence.iter().map(|e| e.describe()).collect();
+        links_of.entry(p).or_default().push(format!(
+            "{} ~ {} (strength {:.2}): {}",
+            graph.account(l.a).id.as_str(),
+            graph.account(l.b).id.as_str(),
+            l.strength,
+            ev.join("; ")
+        ));
+    }
+    persons
+        .groups()
+        .into_iter()
+        .enumerate()
+        .map(|(i, members)| Person {
+            id: i + 1,
+            accounts: members.iter().map(|&v| graph.account(v).id.as_str().to_owned()).collect(),
+            evidence: links_of.remove(&persons.person[members[0] as usize]).unwrap_or_default(),
+        })
+        .collect()
+}
