@@ -39,6 +39,10 @@ enum Command {
     Bank(cmd::media::BankArgs),
     /// Match files against the banks (exit 0 matched, 1 no match, 2 error).
     Match(cmd::media::MatchArgs),
+    /// Map abusive networks and link accounts of one person from an event stream.
+    Scan(cmd::scan::Args),
+    /// Detection and linking quality of `scan` on a world with truth.json.
+    EvalScan(cmd::scan::EvalArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,6 +57,8 @@ fn main() -> ExitCode {
         Command::Hash(args) => cmd::media::hash(args),
         Command::Bank(args) => cmd::media::bank(args),
         Command::Match(args) => cmd::media::matches(args),
+        Command::Scan(args) => cmd::scan::run(args),
+        Command::EvalScan(args) => cmd::scan::eval_scan(args),
     };
     match result {
         Ok(code) => code,

@@ -34,8 +34,8 @@ pub use crate::error::StoreError;
 pub use crate::ingest::{ingest, IngestError, IngestOptions, IngestReport};
 pub use crate::migrations::SCHEMA_VERSION;
 pub use crate::model::{
-    AccountColumns, AppendOutcome, Bank, BankAddOutcome, BankHash, IngestRun, NewEvent,
-    RunProgress, RunStatus, StoredEvent, Summary,
+    AccountColumns, AppendOutcome, Bank, BankAddOutcome, BankHash, IngestRun, NewEvent, NewScan,
+    PersonRow, RiskRow, RunProgress, RunStatus, ScanRun, StoredEvent, Summary,
 };
 pub use crate::postgres_store::PostgresStore;
 pub use crate::sqlite_store::SqliteStore;
@@ -117,6 +117,18 @@ pub trait Store: Send {
 
     /// The hashes of one bank, or of every bank, as `(bank, hash)` pairs.
     fn bank_hashes(&mut self, bank: Option<&str>) -> Result<Vec<(String, BankHash)>, StoreError>;
+
+    /// Stores a network scan's results in one transaction; returns its id.
+    fn save_scan(&mut self, scan: &NewScan) -> Result<i64, StoreError>;
+
+    /// Every stored scan, oldest first.
+    fn scans(&mut self) -> Result<Vec<ScanRun>, StoreError>;
+
+    /// The accounts of a scan, most severe first (`tier` filters).
+    fn scan_accounts(&mut self, run: i64, tier: Option<&str>) -> Result<Vec<RiskRow>, StoreError>;
+
+    /// The persons of a scan.
+    fn scan_persons(&mut self, run: i64) -> Result<Vec<PersonRow>, StoreError>;
 }
 
 /// Where the embedded default database lives when none is given.

@@ -11,10 +11,12 @@ pub(crate) struct Migration {
     pub(crate) name: &'static str,
     pub(crate) sqlite: &'static str,
     pub(crate) postgres: &'static str,
+    /// SQL run after the backend's own, the same on both.
+    pub(crate) common: &'static str,
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -78,9 +80,53 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             error       TEXT
         );
     ",
+        common: "",
     },
-    Migration { version: 2, name: "hash banks", sqlite: BANKS, postgres: BANKS },
+    Migration { version: 2, name: "hash banks", sqlite: "", postgres: "", common: BANKS },
+    Migration {
+        version: 3,
+        name: "network scan results",
+        sqlite: "
+        CREATE TABLE scan_runs (
+            id          INTEGER PRIMARY KEY AUTOINCREMENT,
+            source      TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            summary     TEXT NOT NULL
+        );
+    ",
+        postgres: "
+        CREATE TABLE scan_runs (
+            id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            source      TEXT NOT NULL,
+            finished_at TEXT NOT NULL,
+            summary     TEXT NOT NULL
+        );
+    ",
+        common: SCANS,
+    },
 ];
+
+/// Migration 3's tables other than `scan_runs`, the same SQL on both backends.
+const SCANS: &str = "
+        CREATE TABLE scan_accounts (
+            run     BIGINT NOT NULL REFERENCES scan_runs (id) ON DELETE CASCADE,
+            account TEXT NOT NULL,
+            tier    TEXT NOT NULL,
+            score   DOUBLE PRECISION NOT NULL,
+            reasons TEXT NOT NULL,
+            network BIGINT,
+            person  BIGINT,
+            PRIMARY KEY (run, account)
+        );
+        CREATE INDEX scan_accounts_account ON scan_accounts (account);
+        CREATE TABLE scan_persons (
+            run      BIGINT NOT NULL REFERENCES scan_runs (id) ON DELETE CASCADE,
+            person   BIGINT NOT NULL,
+            accounts TEXT NOT NULL,
+            evidence TEXT NOT NULL,
+            PRIMARY KEY (run, person)
+        );
+";
 
 /// Migration 2, the same SQL on both backends.
 const BANKS: &str = "

@@ -241,3 +241,84 @@ pub(crate) fn check_bank_name(name: &str) -> Result<(), crate::StoreError> {
         )))
     }
 }
+
+/// One account's result in a network scan, as stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RiskRow {
+    /// The account id.
+    pub account: String,
+    /// `confirmed`, `suspected` or `exposed` (clear accounts are not stored).
+    pub tier: String,
+    /// The scan's risk score.
+    pub score: f64,
+    /// Reasons, one line each.
+    pub reasons: Vec<String>,
+    /// The network it belongs to in this scan, if any.
+    pub network: Option<i64>,
+    /// The person it belongs to in this scan, if the person has several accounts.
+    pub person: Option<i64>,
+}
+
+/// Accounts of one person, as stored with a scan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PersonRow {
+    /// The person's number within the scan.
+    pub person: i64,
+    /// Its accounts.
+    pub accounts: Vec<String>,
+    /// The links between them, one line each.
+    pub evidence: Vec<String>,
+}
+
+/// A scan to store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewScan {
+    /// What was scanned (a file name, `store`).
+    pub source: String,
+    /// The scan's counts, as JSON.
+    pub summary: String,
+    /// Every account that is not clear.
+    pub accounts: Vec<RiskRow>,
+    /// Persons with several accounts.
+    pub persons: Vec<PersonRow>,
+}
+
+/// A stored scan.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScanRun {
+    /// Its id.
+    pub id: i64,
+    /// What was scanned.
+    pub source: String,
+    /// When it was stored (RFC 3339).
+    pub finished_at: String,
+    /// Its counts, as JSON.
+    pub summary: String,
+}
+
+pub(crate) fn to_json_lines(lines: &[String]) -> String {
+    serde_json::to_string(lines).unwrap_or_else(|_| "[]".to_owned())
+}
+
+pub(crate) fn from_json_lines(text: &str, what: &str) -> Result<Vec<String>, crate::StoreError> {
+    serde_json::from_str(text)
+        .map_err(|e| crate::StoreError::Invalid(format!("stored {what} are not a JSON list: {e}")))
+}
+
+pub(crate) fn check_scan(scan: &NewScan) -> Result<(), crate::StoreError> {
+    for a in &scan.accounts {
+        if !matches!(a.tier.as_str(), "confirmed" | "suspected" | "exposed") {
+            return Err(crate::StoreError::Invalid(format!(
+                "account {}: tier {:?} is not confirmed, suspected or exposed",
+                a.account, a.tier
+            )));
+        }
+        if !a.score.is_finite() {
+            return Err(crate::StoreError::Invalid(format!(
+                "account {}: score is not finite",
+                a.account
+            )));
+        }
+    }
+    Ok(())
+}

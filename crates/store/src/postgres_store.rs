@@ -11,6 +11,9 @@ use crate::model::{
     check_bank_name, join_tags, split_tags, AppendOutcome, Bank, BankAddOutcome, BankHash,
     IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
 };
+use crate::model::{
+    check_scan, from_json_lines, to_json_lines, NewScan, PersonRow, RiskRow, ScanRun,
+};
 use crate::sqlite_store::{run_row, stored};
 use crate::{Backend, Store, StoreError};
 
@@ -58,6 +61,7 @@ impl PostgresStore {
             let apply = |client: &mut Client| -> Result<(), StoreError> {
                 let mut tx = client.transaction()?;
                 tx.batch_execute(m.postgres)?;
+                tx.batch_execute(m.common)?;
                 tx.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
                     &[&(m.version as i32), &m.name, &crate::now_rfc3339()],
@@ -380,6 +384,94 @@ impl Store for PostgresStore {
                 (r.get(0), BankHash { kind: r.get(1), hash: r.get(2), tags: split_tags(r.get(3)) })
             })
             .collect())
+    }
+
+    fn save_scan(&mut self, scan: &NewScan) -> Result<i64, StoreError> {
+        check_scan(scan)?;
+        let mut tx = self.client.transaction()?;
+        let run: i64 = tx
+            .query_one(
+                "INSERT INTO scan_runs (source, finished_at, summary) VALUES ($1, $2, $3) RETURNING id",
+                &[&scan.source, &crate::now_rfc3339(), &scan.summary],
+            )?
+            .get(0);
+        let accounts: Vec<&str> = scan.accounts.iter().map(|a| a.account.as_str()).collect();
+        let tiers: Vec<&str> = scan.accounts.iter().map(|a| a.tier.as_str()).collect();
+        let scores: Vec<f64> = scan.accounts.iter().map(|a| a.score).collect();
+        let reasons: Vec<String> =
+            scan.accounts.iter().map(|a| to_json_lines(&a.reasons)).collect();
+        let networks: Vec<Option<i64>> = scan.accounts.iter().map(|a| a.network).collect();
+        let persons: Vec<Option<i64>> = scan.accounts.iter().map(|a| a.person).collect();
+        tx.execute(
+            "INSERT INTO scan_accounts (run, account, tier, score, reasons, network, person)
+             SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::float8[], $5::text[], $6::int8[], $7::int8[])",
+            &[&run, &accounts, &tiers, &scores, &reasons, &networks, &persons],
+        )?;
+        let numbers: Vec<i64> = scan.persons.iter().map(|p| p.person).collect();
+        let members: Vec<String> =
+            scan.persons.iter().map(|p| to_json_lines(&p.accounts)).collect();
+        let evidence: Vec<String> =
+            scan.persons.iter().map(|p| to_json_lines(&p.evidence)).collect();
+        tx.execute(
+            "INSERT INTO scan_persons (run, person, accounts, evidence)
+             SELECT $1, * FROM UNNEST($2::int8[], $3::text[], $4::text[])",
+            &[&run, &numbers, &members, &evidence],
+        )?;
+        tx.commit()?;
+        Ok(run)
+    }
+
+    fn scans(&mut self) -> Result<Vec<ScanRun>, StoreError> {
+        let rows = self
+            .client
+            .query("SELECT id, source, finished_at, summary FROM scan_runs ORDER BY id", &[])?;
+        Ok(rows
+            .iter()
+            .map(|r| ScanRun {
+                id: r.get(0),
+                source: r.get(1),
+                finished_at: r.get(2),
+                summary: r.get(3),
+            })
+            .collect())
+    }
+
+    fn scan_accounts(&mut self, run: i64, tier: Option<&str>) -> Result<Vec<RiskRow>, StoreError> {
+        let rows = self.client.query(
+            "SELECT account, tier, score, reasons, network, person FROM scan_accounts
+             WHERE run = $1 AND ($2::text IS NULL OR tier = $2)
+             ORDER BY CASE tier WHEN 'confirmed' THEN 0 WHEN 'suspected' THEN 1 ELSE 2 END,
+                      score DESC, account",
+            &[&run, &tier],
+        )?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(RiskRow {
+                account: r.get(0),
+                tier: r.get(1),
+                score: r.get(2),
+                reasons: from_json_lines(r.get(3), "reasons")?,
+                network: r.get(4),
+                person: r.get(5),
+            });
+        }
+        Ok(out)
+    }
+
+    fn scan_persons(&mut self, run: i64) -> Result<Vec<PersonRow>, StoreError> {
+        let rows = self.client.query(
+            "SELECT person, accounts, evidence FROM scan_persons WHERE run = $1 ORDER BY person",
+            &[&run],
+        )?;
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(PersonRow {
+                person: r.get(0),
+                accounts: from_json_lines(r.get(1), "accounts")?,
+                evidence: from_json_lines(r.get(2), "evidence")?,
+            });
+        }
+        Ok(out)
     }
 }
 

@@ -10,6 +10,9 @@ use crate::model::{
     check_bank_name, join_tags, split_tags, AppendOutcome, Bank, BankAddOutcome, BankHash,
     IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
 };
+use crate::model::{
+    check_scan, from_json_lines, to_json_lines, NewScan, PersonRow, RiskRow, ScanRun,
+};
 use crate::{Backend, Store, StoreError};
 
 /// An SQLite database file.
@@ -63,6 +66,7 @@ impl SqliteStore {
             let apply = |conn: &mut Connection| -> Result<(), StoreError> {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 tx.execute_batch(m.sqlite)?;
+                tx.execute_batch(m.common)?;
                 tx.execute(
                     "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)",
                     params![m.version, m.name, crate::now_rfc3339()],
@@ -361,6 +365,106 @@ impl Store for SqliteStore {
             ))
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn save_scan(&mut self, scan: &NewScan) -> Result<i64, StoreError> {
+        check_scan(scan)?;
+        let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute(
+            "INSERT INTO scan_runs (source, finished_at, summary) VALUES (?1, ?2, ?3)",
+            params![scan.source, crate::now_rfc3339(), scan.summary],
+        )?;
+        let run = tx.last_insert_rowid();
+        {
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO scan_accounts (run, account, tier, score, reasons, network, person)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for a in &scan.accounts {
+                insert.execute(params![
+                    run,
+                    a.account,
+                    a.tier,
+                    a.score,
+                    to_json_lines(&a.reasons),
+                    a.network,
+                    a.person
+                ])?;
+            }
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO scan_persons (run, person, accounts, evidence) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for p in &scan.persons {
+                insert.execute(params![
+                    run,
+                    p.person,
+                    to_json_lines(&p.accounts),
+                    to_json_lines(&p.evidence)
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(run)
+    }
+
+    fn scans(&mut self) -> Result<Vec<ScanRun>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT id, source, finished_at, summary FROM scan_runs ORDER BY id")?;
+        let rows = stmt.query_map([], |r| {
+            Ok(ScanRun {
+                id: r.get(0)?,
+                source: r.get(1)?,
+                finished_at: r.get(2)?,
+                summary: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn scan_accounts(&mut self, run: i64, tier: Option<&str>) -> Result<Vec<RiskRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT account, tier, score, reasons, network, person FROM scan_accounts
+             WHERE run = ?1 AND (?2 IS NULL OR tier = ?2)
+             ORDER BY CASE tier WHEN 'confirmed' THEN 0 WHEN 'suspected' THEN 1 ELSE 2 END,
+                      score DESC, account",
+        )?;
+        let rows = stmt.query_map(params![run, tier], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (account, tier, score, reasons, network, person) = row?;
+            let reasons = from_json_lines(&reasons, "reasons")?;
+            out.push(RiskRow { account, tier, score, reasons, network, person });
+        }
+        Ok(out)
+    }
+
+    fn scan_persons(&mut self, run: i64) -> Result<Vec<PersonRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT person, accounts, evidence FROM scan_persons WHERE run = ?1 ORDER BY person",
+        )?;
+        let rows = stmt.query_map(params![run], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (person, accounts, evidence) = row?;
+            out.push(PersonRow {
+                person,
+                accounts: from_json_lines(&accounts, "accounts")?,
+                evidence: from_json_lines(&evidence, "evidence")?,
+            });
+        }
+        Ok(out)
     }
 }
 

@@ -3,5 +3,6 @@
 pub(crate) mod demo;
 pub(crate) mod ingest;
 pub(crate) mod media;
+pub(crate) mod scan;
 pub(crate) mod synth;
 pub(crate) mod text;

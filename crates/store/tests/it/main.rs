@@ -353,3 +353,57 @@ proptest! {
         }
     }
 }
+
+fn risk(account: &str, tier: &str, score: f64) -> guardrail_store::RiskRow {
+    guardrail_store::RiskRow {
+        account: account.into(),
+        tier: tier.into(),
+        score,
+        reasons: vec![format!("reason for {account}"), "bio \"a | b\nc\"".into()],
+        network: (tier != "exposed").then_some(1),
+        person: (account == "u1").then_some(1),
+    }
+}
+
+#[test]
+fn scans_round_trip_and_bad_rows_store_nothing() {
+    for t in targets() {
+        let mut s = t.open();
+        let scan = guardrail_store::NewScan {
+            source: "events.jsonl".into(),
+            summary: "{\"accounts\":3}".into(),
+            accounts: vec![
+                risk("u3", "exposed", 1.0),
+                risk("u1", "confirmed", 40.0),
+                risk("u2", "suspected", 90.0),
+            ],
+            persons: vec![guardrail_store::PersonRow {
+                person: 1,
+                accounts: vec!["u1".into(), "u9".into()],
+                evidence: vec!["shared device d-1 (2 accounts)".into()],
+            }],
+        };
+        let run = s.save_scan(&scan).unwrap();
+        let rows = s.scan_accounts(run, None).unwrap();
+        let order: Vec<&str> = rows.iter().map(|r| r.account.as_str()).collect();
+        assert_eq!(order, ["u1", "u2", "u3"], "{:?}", t.url);
+        assert_eq!(rows[0], risk("u1", "confirmed", 40.0));
+        assert_eq!(s.scan_accounts(run, Some("suspected")).unwrap().len(), 1);
+        assert_eq!(s.scan_persons(run).unwrap(), scan.persons);
+        let runs = s.scans().unwrap();
+        assert_eq!(
+            (runs.len(), runs[0].id, runs[0].summary.as_str()),
+            (1, run, "{\"accounts\":3}")
+        );
+
+        // A bad tier or score is refused with the account named, and nothing is stored.
+        let mut bad = scan.clone();
+        bad.accounts.push(risk("u4", "maybe", 1.0));
+        let err = s.save_scan(&bad).unwrap_err().to_string();
+        assert!(err.contains("u4") && err.contains("tier"), "{err}");
+        bad.accounts.pop();
+        bad.accounts.push(risk("u5", "suspected", f64::NAN));
+        assert!(s.save_scan(&bad).unwrap_err().to_string().contains("u5"));
+        assert_eq!(s.scans().unwrap().len(), 1);
+    }
+}

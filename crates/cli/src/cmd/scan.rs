@@ -1,0 +1,391 @@
+//! `guardrail scan` and `guardrail eval-scan`: network mapping and identity
+//! linking over an event stream (`guardrail-graph`), with the lexicon
+//! (`guardrail-text`) and hash banks (`guardrail-media`) as seed signals.
+
+use std::io::{BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+use anyhow::Context;
+use guardrail_core::{PostEvent, RiskTier, Truth};
+use guardrail_graph::{
+    eval, load_events, scan, Evidence, Graph, HashHit, LoadOptions, LoadReport, MediaCheck, Node,
+    ScanConfig, ScanResult,
+};
+use guardrail_media::bank::{parse_list, BankInfo, Banks, HashKind, KnownHash};
+use guardrail_media::PdqHash;
+use guardrail_text::Matcher;
+
+/// Arguments of `guardrail scan`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The event stream (JSON Lines, format v1).
+    #[arg(long, value_name = "FILE")]
+    events: PathBuf,
+    /// Lexicon whose strong hits in handles, bios, captions and hashtags are seeds.
+    #[arg(long, value_name = "FILE")]
+    lexicon: Option<PathBuf>,
+    /// Hash list whose matches in posts' media are confirmed seeds (repeatable).
+    #[arg(long, value_name = "FILE")]
+    bank: Vec<PathBuf>,
+    /// PDQ match radius for --bank.
+    #[arg(long, default_value_t = 31)]
+    radius: u32,
+    /// Skip events of unknown type instead of failing.
+    #[arg(long)]
+    skip_unknown_types: bool,
+    /// Print JSON: {"accounts", "networks", "persons", "blocks", "summary"}.
+    #[arg(long)]
+    json: bool,
+    /// Store the results in this database (SQLite path or PostgreSQL URL).
+    #[arg(long, value_name = "URL")]
+    database: Option<String>,
+    /// Accounts listed per tier in the readable summary.
+    #[arg(long, default_value_t = 10)]
+    top: usize,
+}
+
+/// Arguments of `guardrail eval-scan`.
+#[derive(clap::Args)]
+pub(crate) struct EvalArgs {
+    /// A world directory with events.jsonl and truth.json (from `guardrail synth` or any generator).
+    #[arg(long, value_name = "DIR")]
+    world: PathBuf,
+    /// Also seed from this lexicon (the required figures start from enforcement only).
+    #[arg(long, value_name = "FILE")]
+    lexicon: Option<PathBuf>,
+    /// Also seed from hash-bank matches against this list (e.g. the world's bank.txt).
+    #[arg(long, value_name = "FILE")]
+    bank: Vec<PathBuf>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// The media engine's banks, adapted to the graph crate's [`MediaCheck`].
+struct BankCheck {
+    banks: Banks,
+    radius: u32,
+}
+
+impl MediaCheck for BankCheck {
+    fn check(&self, post: &PostEvent) -> Vec<HashHit> {
+        let mut hits = Vec::new();
+        for m in &post.media {
+            let mut exact = Vec::new();
+            if let Some(h) = m.md5 {
+                exact.push(KnownHash::Md5(h));
+            }
+            if let Some(h) = m.sha256 {
+                exact.push(KnownHash::Sha256(h));
+            }
+            let mut found = self.banks.match_exact(&exact, None).unwrap_or_default();
+            if let Some(p) = m.pdq {
+                found.extend(
+                    self.banks
+                        .match_pdq(&[PdqHash::from(p)], self.radius, None)
+                        .unwrap_or_default(),
+                );
+            }
+            for f in found {
+                hits.push(HashHit {
+                    post: post.post.as_str().to_owned(),
+                    bank: f.bank,
+                    kind: f.hash.kind().as_str().to_owned(),
+                    distance: f.distance,
+                });
+            }
+        }
+        hits
+    }
+}
+
+fn load_bank_files(files: &[PathBuf], radius: u32) -> anyhow::Result<Option<BankCheck>> {
+    if files.is_empty() {
+        return Ok(None);
+    }
+    let mut banks = Banks::new();
+    for path in files {
+        let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("bank").to_owned();
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading hash list {}", path.display()))?;
+        let hashes = parse_list(&text, &path.display().to_string(), Some(HashKind::Pdq))?;
+        banks.put_bank(BankInfo { name: name.clone(), action: "review".into(), tags: Vec::new() });
+        for h in hashes {
+            banks.add(&name, h.hash)?;
+        }
+    }
+    banks.compact();
+    Ok(Some(BankCheck { banks, radius }))
+}
+
+fn load_matcher(path: Option<&Path>) -> anyhow::Result<Option<Matcher>> {
+    path.map(|p| {
+        let lexicon = super::text::load_lexicon(Some(p), ("", ""))?;
+        Matcher::new(lexicon).with_context(|| format!("compiling lexicon {}", p.display()))
+    })
+    .transpose()
+}
+
+struct Loaded {
+    graph: Graph,
+    evidence: Evidence,
+    report: LoadReport,
+    seconds: f64,
+}
+
+fn load(
+    events: &Path,
+    matcher: Option<&Matcher>,
+    media: Option<&BankCheck>,
+    skip_unknown_types: bool,
+) -> anyhow::Result<Loaded> {
+    let start = Instant::now();
+    let file =
+        std::fs::File::open(events).with_context(|| format!("opening {}", events.display()))?;
+    let mut graph = Graph::new();
+    let mut evidence = Evidence::default();
+    let options = LoadOptions { skip_unknown_types, ..LoadOptions::default() };
+    let report = load_events(
+        BufReader::with_capacity(1 << 20, file),
+        &mut graph,
+        &mut evidence,
+        matcher,
+        media.map(|m| m as &dyn MediaCheck),
+        &options,
+    )
+    .with_context(|| format!("in {}", events.display()))?;
+    Ok(Loaded { graph, evidence, report, seconds: start.elapsed().as_secs_f64() })
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let matcher = load_matcher(args.lexicon.as_deref())?;
+    let media = load_bank_files(&args.bank, args.radius)?;
+    let loaded = load(&args.events, matcher.as_ref(), media.as_ref(), args.skip_unknown_types)?;
+    let start = Instant::now();
+    let result = scan(&loaded.graph, &loaded.evidence, matcher.as_ref(), &ScanConfig::default())?;
+    let scan_seconds = start.elapsed().as_secs_f64();
+    let mut stored = None;
+    if let Some(url) = &args.database {
+        let mut store = guardrail_store::open(url).with_context(|| format!("opening {url}"))?;
+        let run = store.save_scan(&to_store(&args.events, &result)).context("storing the scan")?;
+        stored = Some(run);
+    }
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.json {
+        serde_json::to_writer(&mut out, &result)?;
+        writeln!(out)?;
+    } else {
+        let s = &result.summary;
+        writeln!(
+            out,
+            "{} events, {} accounts, {} edges (loaded in {:.1} s, scanned in {:.1} s)",
+            loaded.report.events, s.accounts, s.edges, loaded.seconds, scan_seconds
+        )?;
+        writeln!(
+            out,
+            "{} seeds; {} confirmed, {} suspected, {} exposed; {} networks, {} dense blocks, {} persons with several accounts",
+            s.seeds,
+            s.confirmed,
+            s.suspected,
+            s.exposed,
+            result.networks.len(),
+            result.blocks.len(),
+            result.persons.len()
+        )?;
+        for tier in [RiskTier::Confirmed, RiskTier::Suspected, RiskTier::Exposed] {
+            let list: Vec<_> = result.accounts.iter().filter(|a| a.tier == tier).collect();
+            if list.is_empty() {
+                continue;
+            }
+            writeln!(out, "\n{tier} ({}):", list.len())?;
+            for a in list.iter().take(args.top) {
+                writeln!(out, "  {} (score {:.1})", a.id, a.score)?;
+                for r in &a.reasons {
+                    writeln!(out, "    - {r}")?;
+                }
+            }
+            if list.len() > args.top {
+                writeln!(out, "  ... and {} more (--json lists all)", list.len() - args.top)?;
+            }
+        }
+        for n in result.networks.iter().take(args.top) {
+            writeln!(
+                out,
+                "\nnetwork {}: {} accounts ({} confirmed)",
+                n.id,
+                n.accounts.len(),
+                n.confirmed
+            )?;
+        }
+        for p in result.persons.iter().filter(|p| p.accounts.len() > 1).take(args.top) {
+            writeln!(out, "\nperson {}: {}", p.id, p.accounts.join(", "))?;
+            for e in &p.evidence {
+                writeln!(out, "    - {e}")?;
+            }
+        }
+        if let Some(run) = stored {
+            writeln!(out, "\nstored as scan {run}")?;
+        }
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn to_store(events: &Path, result: &ScanResult) -> guardrail_store::NewScan {
+    let mut network_of = std::collections::HashMap::new();
+    for n in &result.networks {
+        for a in &n.accounts {
+            network_of.insert(a.as_str(), n.id as i64);
+        }
+    }
+    let mut person_of = std::collections::HashMap::new();
+    for p in &result.persons {
+        for a in &p.accounts {
+            person_of.insert(a.as_str(), p.id as i64);
+        }
+    }
+    guardrail_store::NewScan {
+        source: events.display().to_string(),
+        summary: serde_json::to_string(&result.summary).unwrap_or_default(),
+        accounts: result
+            .accounts
+            .iter()
+            .map(|a| guardrail_store::RiskRow {
+                account: a.id.clone(),
+                tier: a.tier.as_str().to_owned(),
+                score: a.score,
+                reasons: a.reasons.clone(),
+                network: network_of.get(a.id.as_str()).copied(),
+                person: person_of.get(a.id.as_str()).copied(),
+            })
+            .collect(),
+        persons: result
+            .persons
+            .iter()
+            .map(|p| guardrail_store::PersonRow {
+                person: p.id as i64,
+                accounts: p.accounts.clone(),
+                evidence: p.evidence.clone(),
+            })
+            .collect(),
+    }
+}
+
+#[derive(serde::Serialize)]
+struct EvalReport {
+    world: String,
+    seeds: String,
+    accounts: usize,
+    edges: usize,
+    load_seconds: f64,
+    scan_seconds: f64,
+    detection: Vec<eval::Detection>,
+    linking: eval::Linking,
+}
+
+pub(crate) fn eval_scan(args: EvalArgs) -> anyhow::Result<ExitCode> {
+    let truth_path = args.world.join("truth.json");
+    let truth_text = std::fs::read_to_string(&truth_path)
+        .with_context(|| format!("reading {}", truth_path.display()))?;
+    let truth =
+        Truth::from_json(&truth_text).with_context(|| format!("in {}", truth_path.display()))?;
+    let matcher = load_matcher(args.lexicon.as_deref())?;
+    let media = load_bank_files(&args.bank, 31)?;
+    let loaded = load(&args.world.join("events.jsonl"), matcher.as_ref(), media.as_ref(), false)?;
+    let graph = &loaded.graph;
+    let start = Instant::now();
+    let result = scan(graph, &loaded.evidence, matcher.as_ref(), &ScanConfig::default())?;
+    let scan_seconds = start.elapsed().as_secs_f64();
+
+    let flagged: Vec<bool> = result.tiers.iter().map(|t| t.is_flagged()).collect();
+    // The baselines start from the same platform signal: child-safety enforcement.
+    let enforced: Vec<Node> = (0..graph.len() as Node)
+        .filter(|&v| graph.account(v).enforcement.as_ref().is_some_and(|e| e.is_child_safety()))
+        .collect();
+    let mut seeds = String::from("child-safety enforcement");
+    if args.lexicon.is_some() {
+        seeds.push_str(" + lexicon");
+    }
+    if !args.bank.is_empty() {
+        seeds.push_str(" + hash banks");
+    }
+    let report = EvalReport {
+        world: args.world.display().to_string(),
+        seeds,
+        accounts: graph.len(),
+        edges: graph.edges(),
+        load_seconds: loaded.seconds,
+        scan_seconds,
+        detection: vec![
+            eval::detection("guardrail scan", graph, &truth, &flagged),
+            eval::detection(
+                "1-hop follow expansion",
+                graph,
+                &truth,
+                &eval::hop_expansion(graph, &enforced, 1),
+            ),
+            eval::detection(
+                "2-hop follow expansion",
+                graph,
+                &truth,
+                &eval::hop_expansion(graph, &enforced, 2),
+            ),
+        ],
+        linking: eval::linking(graph, &truth, &result.person_of),
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.json {
+        serde_json::to_writer_pretty(&mut out, &report)?;
+        writeln!(out)?;
+    } else {
+        writeln!(
+            out,
+            "world {}: {} accounts, {} edges; seeds from {}; load {:.1} s, scan {:.1} s",
+            report.world,
+            report.accounts,
+            report.edges,
+            report.seeds,
+            report.load_seconds,
+            report.scan_seconds
+        )?;
+        writeln!(
+            out,
+            "\n{:<26} {:>8} {:>8} {:>8} {:>8} {:>10}",
+            "method", "network", "flagged", "correct", "recall", "precision"
+        )?;
+        for d in &report.detection {
+            writeln!(
+                out,
+                "{:<26} {:>8} {:>8} {:>8} {:>7.1}% {:>9.1}%",
+                d.method,
+                d.network,
+                d.flagged,
+                d.correct,
+                d.recall * 100.0,
+                d.precision * 100.0
+            )?;
+        }
+        let d = &report.detection[0];
+        let roles: Vec<String> =
+            d.by_role.iter().map(|(r, (found, total))| format!("{r} {found}/{total}")).collect();
+        writeln!(out, "guardrail scan recall by role: {}", roles.join(", "))?;
+        let l = &report.linking;
+        writeln!(
+            out,
+            "\nidentity: {}/{} returning accounts linked to their banned person ({:.1}%); {} wrong merges ({} between benign people); {}/{} same-person pairs linked",
+            l.linked,
+            l.returning,
+            l.recall * 100.0,
+            l.wrong_pairs,
+            l.wrong_benign_pairs,
+            l.same_person_pairs.1,
+            l.same_person_pairs.0
+        )?;
+    }
+    out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
