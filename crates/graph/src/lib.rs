@@ -18,6 +18,8 @@
 mod graph;
 mod load;
 mod scan;
+#[cfg(test)]
+mod tests;
 
 pub mod community;
 pub mod eval;

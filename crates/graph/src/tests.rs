@@ -1,0 +1,476 @@
+//! Unit tests on small hand-made graphs with known answers.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+
+use guardrail_core::{Event, RiskTier};
+use proptest::prelude::*;
+
+use crate::community::{dense_blocks, louvain, modularity, LocalGraph};
+use crate::expand::{pattern_hits, Pattern};
+use crate::identity::{link_identities, mentions, similar_handles, IdentityConfig};
+use crate::rank::{personalised_pagerank, sweep_cut, PprConfig};
+use crate::{load_events, scan, Evidence, Graph, GraphError, Kinds, LoadOptions, Node, ScanConfig};
+
+/// Builds a graph from compact event lines: `f a b` follow, `u a b` unfollow,
+/// `p post author [tags..]` post, `l a post` like, `v a b` view of an account.
+fn events(script: &str) -> String {
+    let mut out = String::new();
+    for (i, line) in script.lines().map(str::trim).filter(|l| !l.is_empty()).enumerate() {
+        let w: Vec<&str> = line.split_whitespace().collect();
+        let head =
+            format!("\"id\":\"e{i}\",\"at\":\"2026-01-01T00:{:02}:{:02}Z\"", i / 60 % 60, i % 60);
+        let body = match w[0] {
+            "f" => format!("\"type\":\"follow\",{head},\"from\":\"{}\",\"to\":\"{}\"", w[1], w[2]),
+            "u" => {
+                format!("\"type\":\"unfollow\",{head},\"from\":\"{}\",\"to\":\"{}\"", w[1], w[2])
+            }
+            "v" => {
+                format!("\"type\":\"view\",{head},\"viewer\":\"{}\",\"account\":\"{}\"", w[1], w[2])
+            }
+            "l" => format!("\"type\":\"like\",{head},\"actor\":\"{}\",\"post\":\"{}\"", w[1], w[2]),
+            "p" => {
+                let tags: Vec<String> = w[3..].iter().map(|t| format!("\"{t}\"")).collect();
+                format!(
+                    "\"type\":\"post\",{head},\"post\":\"{}\",\"author\":\"{}\",\"hashtags\":[{}]",
+                    w[1],
+                    w[2],
+                    tags.join(",")
+                )
+            }
+            // Raw JSON line (already has type, id and at).
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+                continue;
+            }
+        };
+        out.push('{');
+        out.push_str(&body);
+        out.push_str("}\n");
+    }
+    out
+}
+
+fn load(text: &str) -> (Graph, Evidence) {
+    let mut g = Graph::new();
+    let mut ev = Evidence::default();
+    load_events(Cursor::new(text), &mut g, &mut ev, None, None, &LoadOptions::default()).unwrap();
+    (g, ev)
+}
+
+fn node(g: &Graph, id: &str) -> Node {
+    g.node(id).unwrap_or_else(|| panic!("no account {id}"))
+}
+
+#[test]
+fn follows_unfollows_and_interactions_fold_into_one_mask_per_pair() {
+    let (g, _) = load(&events(
+        "f a b
+         u a b
+         f a b
+         f a c
+         u a c
+         p p1 c
+         l a p1
+         v a d
+         f b a
+         f a a
+         l a nosuchpost",
+    ));
+    let (a, b, c, d) = (node(&g, "a"), node(&g, "b"), node(&g, "c"), node(&g, "d"));
+    assert_eq!(g.edge(a, b), Kinds::FOLLOW);
+    assert_eq!(g.edge(a, c), Kinds::LIKE, "unfollow cleared only the follow");
+    assert_eq!(g.edge(a, d), Kinds::VIEW);
+    assert_eq!(g.edge(b, a), Kinds::FOLLOW);
+    assert_eq!(g.edge(a, a), Kinds::NONE, "self-loops are ignored");
+    assert_eq!(g.edges(), 4);
+    assert_eq!(g.stats().self_loops, 1);
+    assert_eq!(g.stats().unknown_posts, 1);
+    // In-rows are the transpose.
+    let (ins, _) = g.in_edges(a);
+    assert_eq!(ins, &[b]);
+    let (ins, kinds) = g.in_edges(c);
+    assert_eq!((ins, kinds), (&[a][..], &[Kinds::LIKE.0][..]));
+}
+
+#[test]
+fn changes_after_compaction_are_seen_at_once_and_merged_on_the_next() {
+    let (mut g, _) = load(&events("f a b\nf b c"));
+    let (a, b, c) = (node(&g, "a"), node(&g, "b"), node(&g, "c"));
+    for line in events("u a b\nf c a").lines() {
+        g.apply(&Event::from_json_line(line).unwrap());
+    }
+    assert_eq!(g.edge(a, b), Kinds::NONE);
+    assert_eq!(g.edge(c, a), Kinds::FOLLOW);
+    assert_eq!(g.out_edges(a).0.len(), 1, "rows change only on compaction");
+    assert!(g.has_pending());
+    g.compact();
+    assert!(!g.has_pending());
+    assert_eq!(g.out_edges(a).0.len(), 0);
+    assert_eq!(g.out_edges(c).0, &[a]);
+    assert_eq!(g.in_edges(c).0, &[b]);
+    assert_eq!(g.edges(), 2);
+}
+
+proptest! {
+    #[test]
+    fn graph_matches_a_map_model_through_compactions(
+        ops in prop::collection::vec((0u8..4, 0u8..6, 0u8..6, any::<bool>()), 0..120)
+    ) {
+        let mut g = Graph::new();
+        let mut model: BTreeMap<(String, String), u8> = BTreeMap::new();
+        for (i, &(op, x, y, compact)) in ops.iter().enumerate() {
+            let (x, y) = (format!("n{x}"), format!("n{y}"));
+            let line = match op {
+                0 => format!("f {x} {y}"),
+                1 => format!("u {x} {y}"),
+                2 => format!("v {x} {y}"),
+                _ => format!("f {y} {x}"),
+            };
+            let text = events(&line).replace("\"e0\"", &format!("\"e{i}\""));
+            g.apply(&Event::from_json_line(text.trim()).unwrap());
+            if x != y {
+                let (k, set, clear) = match op {
+                    0 => ((x.clone(), y.clone()), 1, 0),
+                    1 => ((x.clone(), y.clone()), 0, 1),
+                    2 => ((x.clone(), y.clone()), 2, 0),
+                    _ => ((y.clone(), x.clone()), 1, 0),
+                };
+                let m = model.entry(k).or_insert(0);
+                *m = (*m | set) & !clear;
+            }
+            if compact {
+                g.compact();
+            }
+        }
+        g.compact();
+        let mut got: BTreeMap<(String, String), u8> = BTreeMap::new();
+        for v in 0..g.len() as Node {
+            let (cols, kinds) = g.out_edges(v);
+            for (&u, &k) in cols.iter().zip(kinds) {
+                got.insert((g.account(v).id.as_str().to_owned(), g.account(u).id.as_str().to_owned()), k);
+            }
+            // Every out-edge is an in-edge of its target.
+            for &u in cols {
+                prop_assert!(g.in_edges(u).0.contains(&v));
+            }
+        }
+        model.retain(|_, m| *m != 0);
+        prop_assert_eq!(got, model);
+    }
+}
+
+#[test]
+fn bad_lines_are_rejected_with_line_and_field() {
+    let mut g = Graph::new();
+    let mut ev = Evidence::default();
+    let text = format!(
+        "{}{{\"type\":\"follow\",\"id\":\"x\",\"at\":\"2026-01-01T00:00:00Z\",\"from\":\"a\"}}\n",
+        events("f a b")
+    );
+    let err = load_events(Cursor::new(text), &mut g, &mut ev, None, None, &LoadOptions::default())
+        .unwrap_err();
+    match &err {
+        GraphError::Invalid { line, field, .. } => assert_eq!((*line, field.as_str()), (2, "to")),
+        other => panic!("{other}"),
+    }
+    let err = load_events(
+        Cursor::new("{\"type\":\"teleport\",\"id\":\"x\",\"at\":\"2026-01-01T00:00:00Z\"}\n"),
+        &mut g,
+        &mut ev,
+        None,
+        None,
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("line 1, field type"), "{err}");
+    let skip = LoadOptions { skip_unknown_types: true, ..LoadOptions::default() };
+    let r = load_events(
+        Cursor::new("{\"type\":\"teleport\",\"id\":\"x\",\"at\":\"2026-01-01T00:00:00Z\"}\n"),
+        &mut g,
+        &mut ev,
+        None,
+        None,
+        &skip,
+    )
+    .unwrap();
+    assert_eq!((r.events, r.skipped_unknown), (0, 1));
+    let err = load_events(
+        Cursor::new(b"\xff\xfe\n".to_vec()),
+        &mut g,
+        &mut ev,
+        None,
+        None,
+        &LoadOptions::default(),
+    )
+    .unwrap_err();
+    assert!(err.to_string().contains("UTF-8"), "{err}");
+}
+
+/// Two 5-cliques (a*, b*) joined by the edge a0 - b0.
+fn two_cliques() -> String {
+    let mut s = String::new();
+    for side in ["a", "b"] {
+        for i in 0..5 {
+            for j in 0..5 {
+                if i != j {
+                    s.push_str(&format!("f {side}{i} {side}{j}\n"));
+                }
+            }
+        }
+    }
+    s += "f a0 b0\n";
+    s
+}
+
+#[test]
+fn pagerank_has_the_closed_form_answer_on_two_nodes() {
+    let (g, _) = load(&events("f a b"));
+    let cfg = PprConfig { tolerance: 1e-14, max_iterations: 1000, ..PprConfig::default() };
+    let p = personalised_pagerank(&g, &[(node(&g, "a"), 1.0)], &cfg);
+    let alpha = cfg.restart;
+    let xa = alpha / (1.0 - (1.0 - alpha) * (1.0 - alpha));
+    assert!((p.score[node(&g, "a") as usize] - xa).abs() < 1e-9, "{:?}", p.score);
+    assert!((p.score.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+}
+
+#[test]
+fn sweep_cut_returns_the_seeded_clique() {
+    let (g, _) = load(&events(&two_cliques()));
+    let cfg = PprConfig::default();
+    let p = personalised_pagerank(&g, &[(node(&g, "a3"), 1.0)], &cfg);
+    let sweep = sweep_cut(&g, &p, &cfg.weights, 1, 0.9);
+    let mut got: Vec<&str> =
+        sweep.order[..sweep.size].iter().map(|&v| g.account(v).id.as_str()).collect();
+    got.sort_unstable();
+    assert_eq!(got, ["a0", "a1", "a2", "a3", "a4"]);
+    assert!(sweep.conductance < 0.05, "{}", sweep.conductance);
+}
+
+#[test]
+fn louvain_splits_two_cliques() {
+    let (g, _) = load(&events(&two_cliques()));
+    let nodes: Vec<Node> = (0..g.len() as Node).collect();
+    let local = LocalGraph::induced(&g, &nodes, &crate::rank::EdgeWeights::default().table());
+    let (membership, q) = louvain(&local);
+    for v in 0..g.len() {
+        let id = g.account(v as Node).id.as_str();
+        let first = node(&g, &format!("{}0", &id[..1]));
+        assert_eq!(membership[v], membership[first as usize], "{id}");
+    }
+    assert_ne!(membership[node(&g, "a1") as usize], membership[node(&g, "b1") as usize]);
+    assert!((q - modularity(&local, &membership)).abs() < 1e-12);
+    assert!(q > 0.4, "{q}");
+}
+
+#[test]
+fn fraudar_finds_a_planted_block_despite_camouflage() {
+    // 8 buyers follow all 6 sellers; each buyer also follows two ordinary
+    // accounts (camouflage), which follow each other in a ring.
+    let mut s = String::new();
+    for b in 0..8 {
+        for t in 0..6 {
+            s.push_str(&format!("f buyer{b} seller{t}\n"));
+        }
+        s.push_str(&format!("f buyer{b} user{}\nf buyer{b} user{}\n", b * 5, b * 5 + 2));
+    }
+    for o in 0..40 {
+        s.push_str(&format!("f user{o} user{}\nf user{o} user{}\n", (o + 1) % 40, (o + 7) % 40));
+    }
+    let (g, _) = load(&events(&s));
+    let all: Vec<Node> = (0..g.len() as Node).collect();
+    let blocks = dense_blocks(&g, &all, 2, 4);
+    let mut got: Vec<&str> = blocks[0].nodes.iter().map(|&v| g.account(v).id.as_str()).collect();
+    got.sort_unstable();
+    let mut want: Vec<String> =
+        (0..8).map(|b| format!("buyer{b}")).chain((0..6).map(|t| format!("seller{t}"))).collect();
+    want.sort_unstable();
+    assert_eq!(got, want);
+    assert_eq!((blocks[0].followers, blocks[0].followed), (8, 6));
+}
+
+#[test]
+fn follow_patterns_are_degree_aware() {
+    // Set: s0..s4. `buyer` follows all five and two others; `hub` follows all
+    // five among 400 accounts; `brief` follows one.
+    let mut s = String::new();
+    for t in 0..5 {
+        s.push_str(&format!("f buyer s{t}\nf hub s{t}\n"));
+    }
+    s += "f buyer x0\nf buyer x1\nf brief s0\n";
+    for i in 0..400 {
+        s.push_str(&format!("f hub y{i}\nf y{i} y{}\n", (i + 1) % 400));
+    }
+    let (g, _) = load(&events(&s));
+    let mut inside = vec![false; g.len()];
+    for t in 0..5 {
+        inside[node(&g, &format!("s{t}")) as usize] = true;
+    }
+    let hits = pattern_hits(&g, &inside, Pattern::Follows, 1e-3);
+    let ids: Vec<&str> = hits.iter().map(|h| g.account(h.node).id.as_str()).collect();
+    assert_eq!(ids, ["buyer"], "{hits:?}");
+}
+
+#[test]
+fn mentions_find_handles_and_same_person_words() {
+    let m = mentions("prints & patterns | backup: @Thread_Work2 • collab with @friend.shop.");
+    assert_eq!(m.len(), 2);
+    assert_eq!((m[0].handle.as_str(), m[0].same_person), ("thread_work2", true));
+    assert_eq!((m[1].handle.as_str(), m[1].same_person), ("friend.shop", false));
+    // Disguised words still count; a full-width at sign too.
+    assert!(mentions("B4CKUP ＠other_acc")
+        .iter()
+        .all(|m| m.same_person && m.handle == "other_acc"));
+    assert!(mentions("no handles here").is_empty());
+    assert!(similar_handles("shopname", "ShopName_bk"));
+    assert!(!similar_handles("shop", "shop_bk"), "too short to mean anything");
+    assert!(!similar_handles("shopname", "shopname_and_more_stuff"));
+}
+
+fn account_line(i: usize, id: &str, handle: &str, bio: &str, ids: &str, minute: usize) -> String {
+    format!(
+        "{{\"type\":\"account\",\"id\":\"acct{i}\",\"at\":\"2026-01-01T{:02}:{:02}:00Z\",\"account\":\"{id}\",\"handle\":\"{handle}\",\"bio\":\"{bio}\",\"identifiers\":{{{ids}}}}}",
+        minute / 60,
+        minute % 60
+    )
+}
+
+#[test]
+fn identity_links_people_not_households_or_public_identifiers() {
+    let mut lines = vec![
+        // One person: shared email.
+        account_line(0, "p1", "anna", "", "\"email_hash\":[\"e1\"],\"device\":[\"d1\"]", 0),
+        account_line(1, "p1b", "anna_art", "", "\"email_hash\":[\"e1\"]", 1),
+        // A household: only a device in common.
+        account_line(2, "h1", "bob", "", "\"device\":[\"d2\"]", 2),
+        account_line(3, "h2", "carol", "", "\"device\":[\"d2\"]", 3),
+        // A seller and its backup naming each other.
+        account_line(4, "s1", "vendor", "backup: @vendor_bk", "\"device\":[\"d4\"]", 4),
+        account_line(5, "s1b", "vendor_bk", "main: @vendor", "\"device\":[\"d5\"]", 5),
+    ];
+    // 30 accounts behind one public identifier.
+    for i in 0..30 {
+        lines.push(account_line(
+            10 + i,
+            &format!("w{i}"),
+            &format!("user{i}"),
+            "",
+            "\"device\":[\"wifi\"],\"payment\":[\"cafe\"]",
+            10 + i,
+        ));
+    }
+    let (g, _) = load(&lines.join("\n"));
+    let persons = link_identities(&g, &IdentityConfig::default());
+    let same = |a: &str, b: &str| {
+        persons.person[node(&g, a) as usize] == persons.person[node(&g, b) as usize]
+    };
+    assert!(same("p1", "p1b"));
+    assert!(!same("h1", "h2"), "a shared device alone is a household, not a person");
+    assert!(same("s1", "s1b"));
+    assert!(!same("w0", "w1"), "identifiers shared by many accounts are ignored");
+    assert!(persons.weak_links.iter().any(|l| l.a.min(l.b) == node(&g, "h1").min(node(&g, "h2"))));
+    assert_eq!(persons.groups().len(), 2);
+}
+
+/// A hand-made network: sellers s0..s3 (s0 banned), buyers b0..b5 who follow
+/// every seller, a benign niche n0..n9 (a ring with chords) that the buyers
+/// also follow, one benign account that follows one seller once, and a
+/// returning account of s0 after its ban (same device and payment handle).
+fn small_world() -> String {
+    let mut s = String::new();
+    let mut i = 0;
+    let mut acct = |id: &str, handle: &str, bio: &str, ids: &str, s: &mut String| {
+        s.push_str(&account_line(i, id, handle, bio, ids, i));
+        s.push('\n');
+        i += 1;
+    };
+    for k in 0..4 {
+        acct(
+            &format!("s{k}"),
+            &format!("seller{k}x"),
+            "dm for menu",
+            &format!("\"device\":[\"ds{k}\"],\"payment\":[\"ps{k}\"]"),
+            &mut s,
+        );
+    }
+    for k in 0..6 {
+        acct(
+            &format!("b{k}"),
+            &format!("buyer{k}x"),
+            "",
+            &format!("\"device\":[\"db{k}\"]"),
+            &mut s,
+        );
+    }
+    for k in 0..10 {
+        acct(
+            &format!("n{k}"),
+            &format!("knitter{k}"),
+            "yarn",
+            &format!("\"device\":[\"dn{k}\"]"),
+            &mut s,
+        );
+    }
+    let mut f = String::new();
+    for b in 0..6 {
+        for t in 0..4 {
+            f.push_str(&format!("f b{b} s{t}\n"));
+        }
+        f.push_str(&format!("f b{b} n{b}\nf n{} b{b}\n", (b + 3) % 10));
+    }
+    for t in 0..4 {
+        f.push_str(&format!("f s{t} s{}\n", (t + 1) % 4));
+    }
+    for k in 0..10 {
+        f.push_str(&format!(
+            "f n{k} n{}\nf n{k} n{}\nf n{} n{k}\n",
+            (k + 1) % 10,
+            (k + 3) % 10,
+            (k + 5) % 10
+        ));
+    }
+    f += "f n9 s2\n";
+    s.push_str(&events(&f));
+    s += "{\"type\":\"enforcement\",\"id\":\"ban\",\"at\":\"2026-01-02T00:00:00Z\",\"account\":\"s0\",\"action\":\"ban\",\"confirmed_category\":\"child_safety\"}\n";
+    s += "{\"type\":\"account\",\"id\":\"ret\",\"at\":\"2026-01-03T00:00:00Z\",\"account\":\"r0\",\"handle\":\"fresh_start\",\"identifiers\":{\"device\":[\"ds0\"],\"payment\":[\"ps0\"]}}\n";
+    s
+}
+
+#[test]
+fn scan_tiers_a_small_world_with_reasons() {
+    let (g, ev) = load(&small_world());
+    let r = scan(&g, &ev, None, &ScanConfig::default()).unwrap();
+    let tier = |id: &str| r.tiers[node(&g, id) as usize];
+    assert_eq!(tier("s0"), RiskTier::Confirmed);
+    assert_eq!(tier("r0"), RiskTier::Confirmed, "ban evasion");
+    for id in ["s1", "s2", "s3", "b0", "b1", "b2", "b3", "b4", "b5"] {
+        assert_eq!(tier(id), RiskTier::Suspected, "{id}");
+    }
+    assert_eq!(tier("n9"), RiskTier::Exposed, "one follow of a seller is exposure, not membership");
+    let flagged_benign: Vec<String> =
+        (0..10).map(|k| format!("n{k}")).filter(|id| tier(id).is_flagged()).collect();
+    assert!(flagged_benign.is_empty(), "{flagged_benign:?}");
+    let r0 = r.accounts.iter().find(|a| a.id == "r0").unwrap();
+    assert!(r0.reasons[0].starts_with("ban evasion: same person as s0"), "{:?}", r0.reasons);
+    assert!(r0.reasons[0].contains("shared device ds0"), "{:?}", r0.reasons);
+    let b0 = r.accounts.iter().find(|a| a.id == "b0").unwrap();
+    assert!(
+        b0.reasons.iter().any(|x| x.contains("next to confirmed accounts") && x.contains("s0")),
+        "{:?}",
+        b0.reasons
+    );
+    assert_eq!(r.persons.len(), 1);
+    assert_eq!(r.persons[0].accounts, ["s0", "r0"]);
+    assert!(!r.networks.is_empty());
+}
+
+#[test]
+fn scan_without_seeds_flags_nothing_and_bad_settings_are_refused() {
+    let (g, ev) = load(&events(&two_cliques()));
+    let r = scan(&g, &ev, None, &ScanConfig::default()).unwrap();
+    assert!(r.accounts.is_empty());
+    let bad = ScanConfig { pattern_alpha: 2.0, ..ScanConfig::default() };
+    let err = scan(&g, &ev, None, &bad).unwrap_err();
+    assert!(err.to_string().contains("pattern_alpha"), "{err}");
+}
