@@ -23,6 +23,7 @@
 
 mod error;
 mod event;
+mod fast;
 mod hex;
 mod ids;
 mod lexicon;

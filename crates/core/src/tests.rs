@@ -341,3 +341,47 @@ proptest! {
         }
     }
 }
+
+/// Edits that turn a valid line into a near-valid one: a field's value
+/// emptied, nulled, made a number, a key dropped or duplicated, a byte cut.
+fn mutate(line: &str, pick: usize, how: u8) -> String {
+    let keys: Vec<usize> = line.match_indices("\":").map(|(i, _)| i).collect();
+    if keys.is_empty() {
+        return line.to_owned();
+    }
+    let at = keys[pick % keys.len()] + 2;
+    let rest = &line[at..];
+    let value_end = if rest.starts_with('"') {
+        rest[1..].find('"').map_or(rest.len(), |i| i + 2)
+    } else {
+        rest.find([',', '}']).unwrap_or(rest.len())
+    };
+    let (head, tail) = (&line[..at], &rest[value_end..]);
+    match how % 6 {
+        0 => format!("{head}\"\"{tail}"),
+        1 => format!("{head}null{tail}"),
+        2 => format!("{head}7{tail}"),
+        3 => format!("{head}\"#x\"{tail}"),
+        4 => {
+            let key_start = line[..at - 2].rfind('"').unwrap_or(0);
+            format!("{},{}", &line[..line.len() - 1], &line[key_start..at + value_end]) + "}"
+        }
+        _ => line.chars().take(pick % line.len().max(1)).collect(),
+    }
+}
+
+proptest! {
+    #[test]
+    fn fast_and_validating_parsers_agree(event in event(), pick in 0usize..64, how in 0u8..6) {
+        let line = event.to_json_line();
+        for text in [line.clone(), mutate(&line, pick, how)] {
+            let slow = crate::parse::parse_validating(&text, false);
+            match crate::fast::parse_fast(&text) {
+                // The fast path may decline anything, but what it accepts the
+                // validating parser accepts identically.
+                Some(fast) => prop_assert_eq!(slow, Ok(Some(fast)), "line: {}", text),
+                None => prop_assert!(text != line || slow.is_err(), "declined a valid line: {}", text),
+            }
+        }
+    }
+}
