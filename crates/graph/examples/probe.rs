@@ -19,6 +19,7 @@ fn main() {
         &LoadOptions::default(),
     )
     .unwrap();
+    eprintln!("{r:?}");
     eprintln!(
         "load {:?} {} accounts {} edges {:.1}s edge bytes {}",
         r.events,

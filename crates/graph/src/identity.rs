@@ -240,8 +240,13 @@ pub struct Mention {
 /// the clause marks it as another account of the same person. Full-width
 /// `＠` counts as `@`; a handle is letters, digits, `_` and `.`.
 pub fn mentions(text: &str) -> Vec<Mention> {
-    let keys: Vec<String> = SAME_PERSON_WORDS.iter().map(|w| guardrail_text::key(w)).collect();
+    static KEYS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
     let mut out = Vec::new();
+    if !text.contains(['@', '＠']) {
+        return out;
+    }
+    let keys =
+        KEYS.get_or_init(|| SAME_PERSON_WORDS.iter().map(|w| guardrail_text::key(w)).collect());
     for clause in text.split(['|', '\n', '•', ';', '·']) {
         let mut rest = clause;
         let mut found: Vec<String> = Vec::new();

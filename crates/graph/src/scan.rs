@@ -17,6 +17,7 @@
 //!    dense blocks of their follows.
 
 use std::fmt::Write as _;
+use std::time::Instant;
 
 use guardrail_core::{ReportCategory, RiskTier, Surface};
 use guardrail_text::Matcher;
@@ -28,7 +29,7 @@ use crate::expand::{pattern_hits, Pattern};
 use crate::graph::{Graph, Kinds, Node};
 use crate::identity::{link_identities, IdentityConfig, Persons};
 use crate::load::{text_hit, Evidence};
-use crate::rank::{personalised_pagerank, sweep_cut, PprConfig};
+use crate::rank::{ppr_push, sweep_cut, weighted_degrees, PprConfig};
 use crate::GraphError;
 
 /// Settings of a scan. The defaults are documented in `docs/GRAPH.md`.
@@ -36,6 +37,10 @@ use crate::GraphError;
 pub struct ScanConfig {
     /// Personalised PageRank settings.
     pub ppr: PprConfig,
+    /// Precision of the local-push PageRank, relative to chance: a node's
+    /// score is exact to within `push_precision * degree / volume` (1 means
+    /// to within what a random walk's stationary visits would give it).
+    pub push_precision: f64,
     /// Largest share of the graph's volume a sweep may take.
     pub max_volume_share: f64,
     /// Rounds of seed-set expansion (PageRank from the set found, sweep again).
@@ -56,6 +61,7 @@ impl Default for ScanConfig {
     fn default() -> ScanConfig {
         ScanConfig {
             ppr: PprConfig::default(),
+            push_precision: 1.0,
             max_volume_share: 0.5,
             expansion_rounds: 3,
             pattern_alpha: 1e-3,
@@ -73,6 +79,9 @@ impl ScanConfig {
         let bad = |name, why: &str| Err(GraphError::Config { name, why: why.to_owned() });
         if !(self.ppr.restart > 0.0 && self.ppr.restart < 1.0) {
             return bad("ppr.restart", "must be between 0 and 1 (exclusive)");
+        }
+        if !(self.push_precision > 0.0 && self.push_precision.is_finite()) {
+            return bad("push_precision", "must be a finite number > 0");
         }
         if !(self.max_volume_share > 0.0 && self.max_volume_share <= 1.0) {
             return bad("max_volume_share", "must be in (0, 1]");
@@ -159,10 +168,29 @@ pub struct ScanSummary {
     pub suspected: usize,
     /// Exposed accounts.
     pub exposed: usize,
-    /// PageRank iterations of the last round.
-    pub ppr_iterations: usize,
+    /// Pushes of the last local PageRank round.
+    pub ppr_pushes: usize,
     /// Conductance of the last sweep cut.
     pub conductance: f64,
+    /// Seconds per phase.
+    pub seconds: Timings,
+}
+
+/// Seconds spent in each phase of a scan.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Timings {
+    /// Identity linking.
+    pub identity: f64,
+    /// Seeds (including lexicon checks of handles and bios).
+    pub seeds: f64,
+    /// PageRank rounds and sweep cuts.
+    pub propagation: f64,
+    /// Follow-pattern expansion.
+    pub patterns: f64,
+    /// Louvain and dense blocks.
+    pub communities: f64,
+    /// Tiers and reasons.
+    pub reasons: f64,
 }
 
 /// The result of [`scan`].
@@ -205,7 +233,15 @@ pub fn scan(
 ) -> Result<ScanResult, GraphError> {
     config.validate()?;
     let n = graph.len();
+    let mut clock = Instant::now();
+    let mut lap = || {
+        let s = clock.elapsed().as_secs_f64();
+        clock = Instant::now();
+        s
+    };
+    let mut seconds = Timings::default();
     let persons = link_identities(graph, &config.identity);
+    seconds.identity = lap();
     let mut seeds: FxHashMap<Node, Seed> = FxHashMap::default();
     let mut seed = |v: Node, weight: f64, confirmed: bool, reason: String| {
         let s =
@@ -303,6 +339,7 @@ pub fn scan(
         }
     }
 
+    seconds.seeds = lap();
     // Propagation and seed-set expansion.
     let mut inside = vec![false; n];
     let mut score = vec![0f64; n];
@@ -312,14 +349,16 @@ pub fn scan(
         let mut seed_list: Vec<(Node, f64)> = seeds.iter().map(|(&v, s)| (v, s.weight)).collect();
         seed_list.sort_unstable_by_key(|&(v, _)| v);
         let mut size = seed_list.len();
+        let degree = weighted_degrees(graph, &config.ppr.weights.table());
+        let volume: f64 = degree.iter().sum();
+        let epsilon = config.push_precision / volume.max(1.0);
         for round in 0..=config.expansion_rounds {
-            let ppr = personalised_pagerank(graph, &seed_list, &config.ppr);
+            let ppr = ppr_push(graph, &degree, &seed_list, &config.ppr, epsilon);
             let sweep = sweep_cut(graph, &ppr, &config.ppr.weights, size, config.max_volume_share);
-            let volume: f64 = ppr.degree.iter().sum();
             for v in 0..n {
                 score[v] = ppr.normalised(v as Node) * volume;
             }
-            summary.ppr_iterations = ppr.iterations;
+            summary.ppr_pushes = ppr.iterations;
             summary.conductance = sweep.conductance;
             let grew = sweep.size > size || round == 0;
             if sweep.size > 0 {
@@ -338,6 +377,7 @@ pub fn scan(
         inside[v as usize] = true;
     }
 
+    seconds.propagation = lap();
     // Pattern expansion.
     let mut pattern_reasons: FxHashMap<Node, Vec<String>> = FxHashMap::default();
     for _ in 0..config.pattern_rounds {
@@ -364,6 +404,7 @@ pub fn scan(
         }
     }
 
+    seconds.patterns = lap();
     // Tiers.
     let mut tiers = vec![RiskTier::Clear; n];
     for v in 0..n {
@@ -387,6 +428,7 @@ pub fn scan(
         }
     }
 
+    let tiers_seconds = lap();
     // Networks and dense blocks.
     let table = config.ppr.weights.table();
     let local = LocalGraph::induced(graph, &flagged, &table);
@@ -441,6 +483,7 @@ pub fn scan(
         })
         .collect();
 
+    seconds.communities = lap();
     // Reasons.
     let name = |v: Node| {
         let a = graph.account(v);
@@ -553,6 +596,8 @@ pub fn scan(
     summary.exposed = tiers.iter().filter(|&&t| t == RiskTier::Exposed).count();
 
     let persons_out = person_list(graph, &persons);
+    seconds.reasons = tiers_seconds + lap();
+    summary.seconds = seconds;
     Ok(ScanResult {
         accounts,
         networks,
