@@ -404,6 +404,14 @@ impl Event {
         crate::parse::parse_line(line)
     }
 
+    /// The interaction a follow, unfollow, view, like or comment line records,
+    /// borrowed from the line, when the line is valid and needs no unescaping;
+    /// `None` for anything else (parse it with [`Event::from_json_line`]).
+    /// Graph loaders use it to skip building an [`Event`] for most lines.
+    pub fn interaction_of_line(line: &str) -> Option<(Timestamp, crate::Interaction<'_>)> {
+        crate::fast::parse_interaction(line)
+    }
+
     /// Like [`Event::from_json_line`], but an unknown `type` gives `Ok(None)`
     /// (for readers told to skip unknown types, such as parallel loaders that
     /// cannot use [`crate::EventReader`]).

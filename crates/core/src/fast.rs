@@ -18,7 +18,40 @@ use crate::ids::{AccountId, CommentId, EventId, PostId};
 use crate::parse::MAX_ID_BYTES;
 use crate::time::Timestamp;
 
-type Str<'a> = Option<Cow<'a, str>>;
+/// A string borrowed from the line when it has no escapes. serde's own `Cow`
+/// impl always copies inside an `Option`, so this is written out.
+pub(crate) struct CowStr<'a>(Cow<'a, str>);
+
+impl std::ops::Deref for CowStr<'_> {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for CowStr<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<CowStr<'a>, D::Error> {
+        struct Visit;
+        impl<'de> serde::de::Visitor<'de> for Visit {
+            type Value = Cow<'de, str>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Cow<'de, str>, E> {
+                Ok(Cow::Borrowed(v))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Cow<'de, str>, E> {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Cow<'de, str>, E> {
+                Ok(Cow::Owned(v))
+            }
+        }
+        d.deserialize_str(Visit).map(CowStr)
+    }
+}
+
+type Str<'a> = Option<CowStr<'a>>;
 
 #[derive(Deserialize)]
 struct Raw<'a> {
@@ -129,7 +162,7 @@ fn opt_id(s: &Str<'_>) -> Option<Option<String>> {
 }
 
 fn owned(s: Str<'_>) -> Option<String> {
-    s.map(Cow::into_owned)
+    s.map(|c| c.0.into_owned())
 }
 
 /// Parses a line the fast way; `None` means "ask the validating parser".
@@ -150,7 +183,7 @@ pub(crate) fn parse_fast(line: &str) -> Option<Event> {
             }
             EventKind::Account(AccountEvent {
                 account: AccountId::new(id(&raw.account)?),
-                handle: handle.into_owned(),
+                handle: handle.0.into_owned(),
                 display_name: owned(raw.display_name),
                 bio: owned(raw.bio),
                 links: raw.links,
@@ -218,11 +251,11 @@ pub(crate) fn parse_fast(line: &str) -> Option<Event> {
             comment: CommentId::new(id(&raw.comment)?),
             actor: AccountId::new(id(&raw.actor)?),
             post: PostId::new(id(&raw.post)?),
-            text: raw.text?.into_owned(),
+            text: raw.text?.0.into_owned(),
         }),
         EventType::Search => EventKind::Search(SearchEvent {
             actor: AccountId::new(id(&raw.actor)?),
-            query: raw.query?.into_owned(),
+            query: raw.query?.0.into_owned(),
         }),
         EventType::Report => {
             let reporter = opt_id(&raw.reporter)?.map(AccountId::new);
@@ -244,4 +277,94 @@ pub(crate) fn parse_fast(line: &str) -> Option<Event> {
         }),
     };
     Some(Event { id: event_id, at, kind })
+}
+
+/// An interaction between accounts, borrowed from its line: what graph
+/// loaders need from the most frequent event types without allocating.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Interaction<'a> {
+    /// `follow`: from, to.
+    Follow(&'a str, &'a str),
+    /// `unfollow`: from, to.
+    Unfollow(&'a str, &'a str),
+    /// `view` of an account: viewer, account.
+    ViewAccount(&'a str, &'a str),
+    /// `view` of a post: viewer, post.
+    ViewPost(&'a str, &'a str),
+    /// `like`: actor, post.
+    Like(&'a str, &'a str),
+    /// `comment`: actor, post, text.
+    Comment(&'a str, &'a str, &'a str),
+}
+
+fn borrowed<'a>(s: &'a Str<'_>) -> Option<&'a str> {
+    s.as_ref().map(|c| &*c.0)
+}
+
+fn id_ref<'a>(s: &'a Str<'_>) -> Option<&'a str> {
+    let s = s.as_deref()?;
+    (!s.is_empty() && s.len() <= MAX_ID_BYTES).then_some(s)
+}
+
+/// Parses a line as an [`Interaction`] when it is a valid follow, unfollow,
+/// view, like or comment event whose strings need no unescaping; `None`
+/// otherwise (the caller then parses it as an [`Event`], which validates and
+/// names the field of any error). What this accepts, the validating parser
+/// accepts with the same meaning.
+pub(crate) fn parse_interaction(line: &str) -> Option<(Timestamp, Interaction<'_>)> {
+    let raw: Raw<'_> = serde_json::from_str(line).ok()?;
+    // Only borrowed strings: an escaped id would need an allocation.
+    let plain = |s: &Str<'_>| !matches!(s, Some(CowStr(Cow::Owned(_))));
+    let ok = [&raw.from, &raw.to, &raw.viewer, &raw.account, &raw.post, &raw.actor, &raw.text]
+        .iter()
+        .all(|s| plain(s));
+    if !ok {
+        return None;
+    }
+    let event_type: EventType = raw.kind.parse().ok()?;
+    id(&raw.id)?;
+    let at = Timestamp::parse(raw.at.as_deref()?).ok()?;
+    let keep = |s: &Str<'_>| -> Option<&str> {
+        // Borrowed from `line`: re-slice so the lifetime is the line's.
+        let b = borrowed(s)?;
+        let start = (b.as_ptr() as usize).checked_sub(line.as_ptr() as usize)?;
+        line.get(start..start + b.len())
+    };
+    let both = |a: &Str<'_>, b: &Str<'_>| -> Option<(&str, &str)> {
+        id_ref(a)?;
+        id_ref(b)?;
+        Some((keep(a)?, keep(b)?))
+    };
+    let i = match event_type {
+        EventType::Follow => {
+            let (a, b) = both(&raw.from, &raw.to)?;
+            Interaction::Follow(a, b)
+        }
+        EventType::Unfollow => {
+            let (a, b) = both(&raw.from, &raw.to)?;
+            Interaction::Unfollow(a, b)
+        }
+        EventType::View => match (opt_id(&raw.account)?, opt_id(&raw.post)?) {
+            (Some(_), None) => {
+                let (a, b) = both(&raw.viewer, &raw.account)?;
+                Interaction::ViewAccount(a, b)
+            }
+            (None, Some(_)) => {
+                let (a, b) = both(&raw.viewer, &raw.post)?;
+                Interaction::ViewPost(a, b)
+            }
+            _ => return None,
+        },
+        EventType::Like => {
+            let (a, b) = both(&raw.actor, &raw.post)?;
+            Interaction::Like(a, b)
+        }
+        EventType::Comment => {
+            id(&raw.comment)?;
+            let (a, b) = both(&raw.actor, &raw.post)?;
+            Interaction::Comment(a, b, keep(&raw.text)?)
+        }
+        _ => return None,
+    };
+    Some((at, i))
 }

@@ -41,6 +41,7 @@ pub use crate::event::{
     EventType, FollowEvent, Identifiers, LikeEvent, Media, MediaKind, PostEvent, ReportCategory,
     ReportEvent, ReportTarget, SearchEvent, ViewEvent, ViewTarget,
 };
+pub use crate::fast::Interaction;
 pub use crate::hex::{HexError, Md5, Pdq, Sha256};
 pub use crate::ids::{AccountId, CommentId, EventId, PersonId, PostId};
 pub use crate::lexicon::{

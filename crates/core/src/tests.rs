@@ -382,6 +382,35 @@ proptest! {
                 Some(fast) => prop_assert_eq!(slow, Ok(Some(fast)), "line: {}", text),
                 None => prop_assert!(text != line || slow.is_err(), "declined a valid line: {}", text),
             }
+            if let Some((at, i)) = Event::interaction_of_line(&text) {
+                let Ok(Some(event)) = crate::parse::parse_validating(&text, false) else {
+                    return Err(TestCaseError::fail(format!("interaction from an invalid line: {text}")));
+                };
+                prop_assert_eq!(at, event.at);
+                let same = match (i, &event.kind) {
+                    (Interaction::Follow(a, b), EventKind::Follow(e))
+                    | (Interaction::Unfollow(a, b), EventKind::Unfollow(e)) => a == e.from.as_str() && b == e.to.as_str(),
+                    (Interaction::ViewAccount(a, b), EventKind::View(e)) => {
+                        a == e.viewer.as_str() && matches!(&e.target, ViewTarget::Account(x) if x.as_str() == b)
+                    }
+                    (Interaction::ViewPost(a, b), EventKind::View(e)) => {
+                        a == e.viewer.as_str() && matches!(&e.target, ViewTarget::Post(x) if x.as_str() == b)
+                    }
+                    (Interaction::Like(a, b), EventKind::Like(e)) => a == e.actor.as_str() && b == e.post.as_str(),
+                    (Interaction::Comment(a, b, t), EventKind::Comment(e)) => {
+                        a == e.actor.as_str() && b == e.post.as_str() && t == e.text
+                    }
+                    _ => false,
+                };
+                prop_assert!(same, "{:?} vs {:?}", i, event);
+            } else if text == line {
+                let plain = !line.contains('\\');
+                let interaction = matches!(
+                    event.kind,
+                    EventKind::Follow(_) | EventKind::Unfollow(_) | EventKind::View(_) | EventKind::Like(_) | EventKind::Comment(_)
+                );
+                prop_assert!(!(plain && interaction), "declined a plain interaction: {}", line);
+            }
         }
     }
 }

@@ -22,3 +22,5 @@ fn main() {
     let s = t.elapsed().as_secs_f64();
     println!("serde_json::Value only: {:.0} events/s", n as f64 / s);
 }
+#[allow(dead_code)]
+fn unused() {}

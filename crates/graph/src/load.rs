@@ -8,13 +8,13 @@
 use std::io::BufRead;
 use std::time::Instant;
 
-use guardrail_core::{Event, EventKind, PostEvent, Surface, Timestamp};
+use guardrail_core::{Event, EventKind, Interaction, PostEvent, Surface, Timestamp, ViewTarget};
 use guardrail_text::{Level, Matcher};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::graph::{Graph, Node};
+use crate::graph::{Graph, Kinds, Node};
 use crate::GraphError;
 
 /// A lexicon hit in something an account wrote.
@@ -130,10 +130,24 @@ struct Parsed {
     hashes: Vec<HashHit>,
 }
 
+/// What the parallel stage hands to the ordered one: most events are
+/// interactions between accounts the graph already knows, resolved to nodes on
+/// the worker threads so that the ordered stage only appends an edge change.
+enum Step {
+    Edge { from: Node, to: Node, set: Kinds, clear: Kinds },
+    Event(Box<Parsed>),
+    Skip,
+}
+
 /// Reads every event of `input` into `graph` (strictly: the first invalid line
 /// stops the load with its line number and field), gathering lexicon hits in
 /// captions, hashtags, comments and searches when a matcher is given, and hash
 /// matches when a media check is given. The graph is compacted at the end.
+///
+/// The input is read in large blocks and split into lines; each batch of lines
+/// is parsed on all cores, and ids the graph already knows are resolved there
+/// too (read-only lookups); the ordered stage then interns new ids in stream
+/// order (so node numbers never depend on thread timing) and appends changes.
 pub fn load_events<R: BufRead>(
     mut input: R,
     graph: &mut Graph,
@@ -143,48 +157,101 @@ pub fn load_events<R: BufRead>(
     options: &LoadOptions,
 ) -> Result<LoadReport, GraphError> {
     let mut report = LoadReport::default();
-    let mut lines: Vec<String> = Vec::with_capacity(options.batch_lines);
-    let mut spare: Vec<String> = Vec::new();
-    loop {
-        let first_line = report.lines + 1;
+    let block = (options.batch_lines * 256).max(1 << 16);
+    let mut buf: Vec<u8> = Vec::with_capacity(block + options.max_line_bytes);
+    let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(options.batch_lines);
+    let mut eof = false;
+    while !eof {
+        // Read a block, then cut it after its last newline; the rest waits.
         let t = Instant::now();
-        while lines.len() < options.batch_lines {
-            let mut line = spare.pop().unwrap_or_default();
-            line.clear();
-            let n = read_line(&mut input, &mut line, options.max_line_bytes, report.lines + 1)?;
+        let carried = buf.len();
+        buf.resize(carried + block, 0);
+        let mut filled = carried;
+        while filled < buf.len() {
+            let n = input
+                .read(&mut buf[filled..])
+                .map_err(|source| GraphError::Io { line: report.lines + 1, source })?;
             if n == 0 {
+                eof = true;
                 break;
             }
-            report.bytes += n as u64;
-            report.lines += 1;
-            lines.push(line);
+            filled += n;
         }
-        report.read_seconds += t.elapsed().as_secs_f64();
-        if lines.is_empty() {
-            break;
-        }
-        let t = Instant::now();
-        let skip = options.skip_unknown_types;
-        let parsed: Vec<Result<Option<Parsed>, GraphError>> = lines
-            .par_iter()
-            .enumerate()
-            .map(|(i, line)| parse(line, first_line + i as u64, skip, matcher, media))
-            .collect();
-        report.parse_seconds += t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        for p in parsed {
-            match p? {
-                Some(p) => {
-                    apply(graph, evidence, p);
-                    report.events += 1;
+        buf.truncate(filled);
+        let cut = if eof {
+            buf.len()
+        } else {
+            match memchr::memrchr(b'\n', &buf) {
+                Some(i) => i + 1,
+                None if buf.len() > options.max_line_bytes => {
+                    return Err(too_long(report.lines + 1, options.max_line_bytes));
                 }
-                None => {
-                    report.skipped_unknown += 1;
+                None => continue,
+            }
+        };
+        ranges.clear();
+        let mut begin = 0;
+        for end in memchr::memchr_iter(b'\n', &buf[..cut]) {
+            ranges.push((begin, end));
+            begin = end + 1;
+        }
+        if begin < cut {
+            ranges.push((begin, cut));
+        }
+        report.bytes += cut as u64;
+        report.read_seconds += t.elapsed().as_secs_f64();
+
+        for batch in ranges.chunks(options.batch_lines) {
+            let first_line = report.lines + 1;
+            report.lines += batch.len() as u64;
+            let t = Instant::now();
+            let skip = options.skip_unknown_types;
+            let known: &Graph = graph;
+            let bytes = &buf[..cut];
+            let steps: Vec<Result<Step, GraphError>> = batch
+                .par_iter()
+                .enumerate()
+                .map(|(i, &(a, b))| {
+                    let line_no = first_line + i as u64;
+                    if b - a > options.max_line_bytes {
+                        return Err(too_long(line_no, options.max_line_bytes));
+                    }
+                    let mut raw = &bytes[a..b];
+                    if let [rest @ .., b'\r'] = raw {
+                        raw = rest;
+                    }
+                    let line = std::str::from_utf8(raw).map_err(|e| GraphError::Invalid {
+                        line: line_no,
+                        field: "(line)".into(),
+                        why: format!("not valid UTF-8 at byte {}", e.valid_up_to()),
+                    })?;
+                    if let Some(step) = quick(known, line, matcher) {
+                        return Ok(step);
+                    }
+                    Ok(match parse(line, line_no, skip, matcher, media)? {
+                        None => Step::Skip,
+                        Some(p) => resolve(known, p),
+                    })
+                })
+                .collect();
+            report.parse_seconds += t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            for step in steps {
+                match step? {
+                    Step::Edge { from, to, set, clear } => {
+                        graph.add_edge(from, to, set, clear);
+                        report.events += 1;
+                    }
+                    Step::Event(p) => {
+                        apply(graph, evidence, *p);
+                        report.events += 1;
+                    }
+                    Step::Skip => report.skipped_unknown += 1,
                 }
             }
+            report.apply_seconds += t.elapsed().as_secs_f64();
         }
-        spare.append(&mut lines);
-        report.apply_seconds += t.elapsed().as_secs_f64();
+        buf.drain(..cut);
     }
     report.last_at = graph.accounts().iter().map(|a| a.first_seen).max();
     let t = Instant::now();
@@ -212,34 +279,67 @@ fn apply(graph: &mut Graph, evidence: &mut Evidence, p: Parsed) {
     }
 }
 
-/// Reads one line (without its ending) into `line`; returns the bytes consumed,
-/// 0 at the end of input.
-fn read_line<R: BufRead>(
-    input: &mut R,
-    line: &mut String,
-    max: usize,
-    line_no: u64,
-) -> Result<usize, GraphError> {
-    let mut bytes = std::mem::take(line).into_bytes();
-    let n = std::io::Read::take(&mut *input, max as u64 + 2)
-        .read_until(b'\n', &mut bytes)
-        .map_err(|source| GraphError::Io { line: line_no, source })?;
-    if bytes.len() > max + 1 || (bytes.len() == max + 1 && bytes.last() != Some(&b'\n')) {
-        return Err(GraphError::Invalid {
-            line: line_no,
-            field: "(line)".into(),
-            why: format!("line is longer than the limit of {max} bytes"),
-        });
-    }
-    while let Some(b'\n' | b'\r') = bytes.last() {
-        bytes.pop();
-    }
-    *line = String::from_utf8(bytes).map_err(|e| GraphError::Invalid {
-        line: line_no,
+fn too_long(line: u64, max: usize) -> GraphError {
+    GraphError::Invalid {
+        line,
         field: "(line)".into(),
-        why: format!("not valid UTF-8 at byte {}", e.utf8_error().valid_up_to()),
-    })?;
-    Ok(n)
+        why: format!("line is longer than the limit of {max} bytes"),
+    }
+}
+
+/// The edge change of a plain interaction line between known accounts,
+/// without building an event (most lines of a stream); `None` sends the line
+/// down the full path (new accounts, unknown posts, comments the lexicon flags).
+fn quick(graph: &Graph, line: &str, matcher: Option<&Matcher>) -> Option<Step> {
+    let (_, interaction) = Event::interaction_of_line(line)?;
+    let (from, to, set, clear) = match interaction {
+        Interaction::Follow(a, b) => (a, graph.node(b)?, Kinds::FOLLOW, Kinds::NONE),
+        Interaction::Unfollow(a, b) => (a, graph.node(b)?, Kinds::NONE, Kinds::FOLLOW),
+        Interaction::ViewAccount(a, b) => (a, graph.node(b)?, Kinds::VIEW, Kinds::NONE),
+        Interaction::ViewPost(a, p) => (a, graph.post_author(p)?, Kinds::VIEW, Kinds::NONE),
+        Interaction::Like(a, p) => (a, graph.post_author(p)?, Kinds::LIKE, Kinds::NONE),
+        Interaction::Comment(a, p, text) => {
+            if matcher.is_some_and(|m| text_hit(m, text, Surface::Comment, None).is_some()) {
+                return None;
+            }
+            (a, graph.post_author(p)?, Kinds::COMMENT, Kinds::NONE)
+        }
+    };
+    Some(Step::Edge { from: graph.node(from)?, to, set, clear })
+}
+
+/// Turns an interaction between known accounts (and, for likes, comments and
+/// post views, a known post) into an edge change; anything else stays an event.
+fn resolve(graph: &Graph, p: Parsed) -> Step {
+    if !p.text.is_empty() || !p.hashes.is_empty() {
+        return Step::Event(Box::new(p));
+    }
+    let edge = |from: &str, to: Option<Node>, set: Kinds, clear: Kinds| -> Option<Step> {
+        Some(Step::Edge { from: graph.node(from)?, to: to?, set, clear })
+    };
+    let step = match &p.event.kind {
+        EventKind::Follow(e) => {
+            edge(e.from.as_str(), graph.node(e.to.as_str()), Kinds::FOLLOW, Kinds::NONE)
+        }
+        EventKind::Unfollow(e) => {
+            edge(e.from.as_str(), graph.node(e.to.as_str()), Kinds::NONE, Kinds::FOLLOW)
+        }
+        EventKind::View(e) => {
+            let to = match &e.target {
+                ViewTarget::Account(a) => graph.node(a.as_str()),
+                ViewTarget::Post(p) => graph.post_author(p.as_str()),
+            };
+            edge(e.viewer.as_str(), to, Kinds::VIEW, Kinds::NONE)
+        }
+        EventKind::Like(e) => {
+            edge(e.actor.as_str(), graph.post_author(e.post.as_str()), Kinds::LIKE, Kinds::NONE)
+        }
+        EventKind::Comment(e) => {
+            edge(e.actor.as_str(), graph.post_author(e.post.as_str()), Kinds::COMMENT, Kinds::NONE)
+        }
+        _ => None,
+    };
+    step.unwrap_or_else(|| Step::Event(Box::new(p)))
 }
 
 fn parse(
