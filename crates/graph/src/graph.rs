@@ -84,7 +84,9 @@ pub(crate) struct Csr {
 
 impl Csr {
     /// Builds from (row, column, mask) triples sorted by (row, column), no repeats.
-    fn from_sorted(n: usize, rows: &[u32], cols: Vec<u32>, kind: Vec<u8>) -> Csr {
+    fn from_sorted(n: usize, rows: &[u32], mut cols: Vec<u32>, mut kind: Vec<u8>) -> Csr {
+        cols.shrink_to_fit();
+        kind.shrink_to_fit();
         let mut off = vec![0u64; n + 1];
         for &r in rows {
             off[r as usize + 1] += 1;
@@ -402,6 +404,11 @@ impl Graph {
     pub fn add_edge(&mut self, from: Node, to: Node, set: Kinds, clear: Kinds) {
         self.stats.events += 1;
         self.push_op(from, to, set, clear);
+    }
+
+    /// Counts an event that changed nothing (a search by a known account).
+    pub fn count_event(&mut self) {
+        self.stats.events += 1;
     }
 
     fn push_op(&mut self, from: Node, to: Node, set: Kinds, clear: Kinds) {

@@ -134,7 +134,15 @@ struct Parsed {
 /// interactions between accounts the graph already knows, resolved to nodes on
 /// the worker threads so that the ordered stage only appends an edge change.
 enum Step {
-    Edge { from: Node, to: Node, set: Kinds, clear: Kinds },
+    Edge {
+        from: Node,
+        to: Node,
+        set: Kinds,
+        clear: Kinds,
+    },
+    /// An event that changes nothing in the graph (a search by a known
+    /// account, with no lexicon hit).
+    Known,
     Event(Box<Parsed>),
     Skip,
 }
@@ -242,6 +250,10 @@ pub fn load_events<R: BufRead>(
                         graph.add_edge(from, to, set, clear);
                         report.events += 1;
                     }
+                    Step::Known => {
+                        graph.count_event();
+                        report.events += 1;
+                    }
                     Step::Event(p) => {
                         apply(graph, evidence, *p);
                         report.events += 1;
@@ -337,6 +349,7 @@ fn resolve(graph: &Graph, p: Parsed) -> Step {
         EventKind::Comment(e) => {
             edge(e.actor.as_str(), graph.post_author(e.post.as_str()), Kinds::COMMENT, Kinds::NONE)
         }
+        EventKind::Search(e) => graph.node(e.actor.as_str()).map(|_| Step::Known),
         _ => None,
     };
     step.unwrap_or_else(|| Step::Event(Box::new(p)))
