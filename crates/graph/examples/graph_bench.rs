@@ -20,7 +20,9 @@ use guardrail_core::{
 };
 use guardrail_graph::rank::{personalised_pagerank, PprConfig};
 use guardrail_graph::{load_events, scan, Evidence, Graph, Kinds, LoadOptions, Node, ScanConfig};
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
+use rayon::prelude::*;
 
 fn peak_rss_mib() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
@@ -111,40 +113,45 @@ fn rmat(nodes: usize, edges: usize, seed: u64, edge_list: Option<&str>) {
         perm.swap(i, r.gen_range(0..=i));
     }
     let scale = (nodes as f64).log2().ceil() as u32;
-    // Planted network: 0.2% sellers, 1% buyers following 3..30 sellers.
+    // Planted network: 0.2% sellers, 1% buyers following 3..30 sellers; the
+    // rest R-MAT follows, drawn until EDGES distinct pairs exist, then given
+    // to the graph in random order, as a stream would.
     let sellers = (nodes / 500).max(10);
     let buyers = (nodes / 100).max(50);
-    let mut planted = 0usize;
+    let mut pairs: Vec<u64> = Vec::with_capacity(edges + edges / 8);
     for b in 0..buyers {
-        let buyer = (sellers + b) as Node;
         for _ in 0..r.gen_range(3..30) {
-            g.add_edge(buyer, r.gen_range(0..sellers) as Node, Kinds::FOLLOW, Kinds::NONE);
-            planted += 1;
+            pairs.push(((sellers + b) as u64) << 32 | r.gen_range(0..sellers) as u64);
         }
     }
-    let mut added = planted;
-    while added < edges {
-        let (u, v) = rmat_edge(&mut r, scale);
-        let (u, v) = (u as usize % nodes, v as usize % nodes);
-        if u != v {
-            g.add_edge(perm[u], perm[v], Kinds::FOLLOW, Kinds::NONE);
-            added += 1;
-        }
-    }
-    let built = t.elapsed().as_secs_f64();
-    let t2 = Instant::now();
-    g.compact();
-    // R-MAT repeats some pairs; top up to the asked number of distinct edges.
-    while g.edges() < edges {
-        for _ in 0..(edges - g.edges()) {
+    let planted = pairs.len();
+    loop {
+        while pairs.len() < edges + edges / 16 {
             let (u, v) = rmat_edge(&mut r, scale);
-            let (u, v) = (u as usize % nodes, v as usize % nodes);
+            let (u, v) = (perm[u as usize % nodes], perm[v as usize % nodes]);
             if u != v {
-                g.add_edge(perm[u], perm[v], Kinds::FOLLOW, Kinds::NONE);
+                pairs.push(u64::from(u) << 32 | u64::from(v));
             }
         }
-        g.compact();
+        pairs.par_sort_unstable();
+        pairs.dedup();
+        if pairs.len() >= edges {
+            break;
+        }
     }
+    // Keep the planted follows, drop surplus random ones, shuffle.
+    pairs.shuffle(&mut r);
+    pairs.truncate(edges);
+    let generated = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for &p in &pairs {
+        g.add_edge((p >> 32) as Node, p as u32, Kinds::FOLLOW, Kinds::NONE);
+    }
+    drop(pairs);
+    let logged = t.elapsed().as_secs_f64();
+    let t2 = Instant::now();
+    g.compact();
+    let built = t.elapsed().as_secs_f64();
     for s in (0..sellers).step_by(10) {
         g.apply(&Event {
             id: EventId::new(format!("ban{s}")),
@@ -158,12 +165,13 @@ fn rmat(nodes: usize, edges: usize, seed: u64, edge_list: Option<&str>) {
         });
     }
     println!(
-        "rmat: {} accounts, {} distinct edges ({} planted follows) built in {:.1} s (edge log {:.1} s, compaction {:.1} s); edge arrays {:.1} B/edge; peak RSS {:.0} MiB",
+        "rmat: {} accounts, {} distinct edges (about {} planted follows; generated in {:.1} s) built in {:.1} s (edge log {:.1} s, compaction {:.1} s); edge arrays {:.1} B/edge; peak RSS {:.0} MiB",
         g.len(),
         g.edges(),
         planted,
-        t.elapsed().as_secs_f64(),
+        generated,
         built,
+        logged,
         t2.elapsed().as_secs_f64(),
         g.edge_bytes() as f64 / g.edges() as f64,
         peak_rss_mib()

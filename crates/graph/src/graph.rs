@@ -504,7 +504,14 @@ impl Graph {
     }
 
     fn tag(&mut self, tag: &str) -> u32 {
-        // Hashtags are compared case-insensitively, as platforms show them.
+        // Hashtags are compared case-insensitively, as platforms show them;
+        // most are lowercase already and need no copy to look up.
+        let lower = tag.bytes().all(|b| !b.is_ascii_uppercase()) && tag.is_ascii();
+        if lower {
+            if let Some(&t) = self.tag_index.get(tag) {
+                return t;
+            }
+        }
         let folded = tag.to_lowercase();
         if let Some(&t) = self.tag_index.get(folded.as_str()) {
             return t;

@@ -137,7 +137,10 @@ pub fn personalised_pagerank(graph: &Graph, seeds: &[(Node, f64)], config: &PprC
     }
     let alpha = config.restart;
     let mut x = restart.clone();
-    let mut share = vec![0f64; n];
+    // Each node's outgoing share of its score, read at random by its
+    // neighbours: kept in f32 (half the memory traffic of the hot loop; the
+    // sums are f64, and ranking needs far less than f32's 7 digits).
+    let mut share = vec![0f32; n];
     let mut iterations = 0;
     let mut residual = f64::INFINITY;
     while iterations < config.max_iterations && residual > config.tolerance {
@@ -145,7 +148,7 @@ pub fn personalised_pagerank(graph: &Graph, seeds: &[(Node, f64)], config: &PprC
         let dangling: f64 =
             x.par_iter().zip(&degree).map(|(&xv, &d)| if d > 0.0 { 0.0 } else { xv }).sum();
         share.par_iter_mut().zip(&x).zip(&degree).for_each(|((s, &xv), &d)| {
-            *s = if d > 0.0 { xv / d } else { 0.0 };
+            *s = if d > 0.0 { (xv / d) as f32 } else { 0.0 };
         });
         let next: Vec<f64> = (0..n as Node)
             .into_par_iter()
@@ -155,7 +158,7 @@ pub fn personalised_pagerank(graph: &Graph, seeds: &[(Node, f64)], config: &PprC
                 for (cols, kinds) in [graph.out_edges(v), graph.in_edges(v)] {
                     let mut part = 0f64;
                     for (&u, &k) in cols.iter().zip(kinds) {
-                        part += f64::from(table[k as usize & 15]) * share[u as usize];
+                        part += f64::from(table[k as usize & 15] * share[u as usize]);
                     }
                     acc += part;
                 }

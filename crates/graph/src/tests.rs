@@ -231,8 +231,9 @@ fn pagerank_has_the_closed_form_answer_on_two_nodes() {
     let p = personalised_pagerank(&g, &[(node(&g, "a"), 1.0)], &cfg);
     let alpha = cfg.restart;
     let xa = alpha / (1.0 - (1.0 - alpha) * (1.0 - alpha));
-    assert!((p.score[node(&g, "a") as usize] - xa).abs() < 1e-9, "{:?}", p.score);
-    assert!((p.score.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    // Shares travel as f32 (see `personalised_pagerank`): 7 digits.
+    assert!((p.score[node(&g, "a") as usize] - xa).abs() < 1e-6, "{:?}", p.score);
+    assert!((p.score.iter().sum::<f64>() - 1.0).abs() < 1e-6);
 }
 
 #[test]

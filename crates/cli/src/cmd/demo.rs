@@ -92,10 +92,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("  from {} to {}", show(first), show(last));
     }
     text_pass(&world)?;
-    println!(
-        "\nNext steps (later issues): media matching against world/bank.txt, \
-         network mapping from the enforcement seeds, and discovery guardrails."
-    );
+    super::scan::demo_pass(&world, &url)?;
+    println!("\nNext steps (later issues): discovery guardrails, reports and review.");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -3,6 +3,7 @@
 
 mod ingest;
 mod media;
+mod scan;
 mod synth;
 mod text;
 
