@@ -303,15 +303,8 @@ fn pair(a: Node, b: Node) -> Pair {
 /// of the first (a device used by a seller, its backup and its returning
 /// account is shared by one person and a newcomer, not by three people).
 pub fn link_identities(graph: &Graph, config: &IdentityConfig) -> Persons {
-    let first = link_pass(graph, config, None);
-    link_pass(graph, config, Some(&first.person))
-}
-
-fn link_pass(graph: &Graph, config: &IdentityConfig, earlier: Option<&[u32]>) -> Persons {
-    let n = graph.len();
-    let mut evidence: FxHashMap<Pair, Vec<LinkEvidence>> = FxHashMap::default();
-
-    // Shared identifiers.
+    // Both passes share the groups of accounts behind each identifier and the
+    // bio mentions; only the weights change.
     let mut holders: FxHashMap<(u8, &str), Vec<Node>> = FxHashMap::default();
     for (v, acc) in graph.accounts().iter().enumerate() {
         for (k, list) in identifier_lists(&acc.identifiers) {
@@ -320,13 +313,35 @@ fn link_pass(graph: &Graph, config: &IdentityConfig, earlier: Option<&[u32]>) ->
             }
         }
     }
-    for ((k, value), mut accounts) in holders {
-        accounts.sort_unstable();
-        accounts.dedup();
+    let mut groups: Vec<(u8, &str, Vec<Node>)> = holders
+        .into_iter()
+        .filter_map(|((k, value), mut accounts)| {
+            accounts.sort_unstable();
+            accounts.dedup();
+            (accounts.len() >= 2 && accounts.len() <= config.max_sharers)
+                .then_some((k, value, accounts))
+        })
+        .collect();
+    groups.sort_unstable();
+    let mentioned = mention_evidence(graph);
+    let first = link_pass(graph, config, &groups, &mentioned, None);
+    link_pass(graph, config, &groups, &mentioned, Some(&first.person))
+}
+
+fn link_pass(
+    graph: &Graph,
+    config: &IdentityConfig,
+    groups: &[(u8, &str, Vec<Node>)],
+    mentioned: &FxHashMap<Pair, Vec<LinkEvidence>>,
+    earlier: Option<&[u32]>,
+) -> Persons {
+    let n = graph.len();
+    let mut evidence: FxHashMap<Pair, Vec<LinkEvidence>> = mentioned.clone();
+
+    // Shared identifiers.
+    for (k, value, accounts) in groups {
+        let (k, value) = (*k, *value);
         let sharers = accounts.len();
-        if sharers < 2 || sharers > config.max_sharers {
-            continue;
-        }
         // Distinct persons among the holders, as the earlier pass saw them.
         let people = match earlier {
             Some(person) => {
@@ -352,43 +367,6 @@ fn link_pass(graph: &Graph, config: &IdentityConfig, earlier: Option<&[u32]>) ->
                     weight,
                 });
             }
-        }
-    }
-
-    // Handles named in bios.
-    let mut by_handle: FxHashMap<String, Node> = FxHashMap::default();
-    for (v, acc) in graph.accounts().iter().enumerate() {
-        if !acc.handle.is_empty() {
-            by_handle.insert(acc.handle.to_lowercase(), v as Node);
-        }
-    }
-    let mut named: FxHashMap<Pair, u8> = FxHashMap::default();
-    for (v, acc) in graph.accounts().iter().enumerate() {
-        let Some(bio) = &acc.bio else { continue };
-        for m in mentions(bio) {
-            let Some(&w) = by_handle.get(&m.handle) else { continue };
-            if w == v as Node {
-                continue;
-            }
-            let p = pair(v as Node, w);
-            let side = if (v as Node) < w { 1 } else { 2 };
-            let seen = named.entry(p).or_default();
-            if *seen & side != 0 {
-                continue;
-            }
-            *seen |= side;
-            let weight = if m.same_person { 0.8 } else { 0.3 };
-            evidence.entry(p).or_default().push(LinkEvidence::BioMention {
-                from: acc.id.as_str().to_owned(),
-                text: m.clause,
-                same_person_words: m.same_person,
-                weight,
-            });
-        }
-    }
-    for (p, sides) in named {
-        if sides == 3 {
-            evidence.entry(p).or_default().push(LinkEvidence::MutualMention { weight: 0.4 });
         }
     }
 
@@ -440,6 +418,48 @@ fn link_pass(graph: &Graph, config: &IdentityConfig, earlier: Option<&[u32]>) ->
     }
     let person = (0..n as u32).map(|v| smallest[uf.find(v) as usize]).collect();
     Persons { person, links, weak_links }
+}
+
+/// Evidence from bios naming other accounts' handles.
+fn mention_evidence(graph: &Graph) -> FxHashMap<Pair, Vec<LinkEvidence>> {
+    let mut evidence: FxHashMap<Pair, Vec<LinkEvidence>> = FxHashMap::default();
+    let mut by_handle: FxHashMap<String, Node> = FxHashMap::default();
+    for (v, acc) in graph.accounts().iter().enumerate() {
+        if !acc.handle.is_empty() {
+            by_handle.insert(acc.handle.to_lowercase(), v as Node);
+        }
+    }
+    let mut named: FxHashMap<Pair, u8> = FxHashMap::default();
+    for (v, acc) in graph.accounts().iter().enumerate() {
+        let Some(bio) = &acc.bio else { continue };
+        for m in mentions(bio) {
+            let Some(&w) = by_handle.get(&m.handle) else { continue };
+            if w == v as Node {
+                continue;
+            }
+            let p = pair(v as Node, w);
+            let side = if (v as Node) < w { 1 } else { 2 };
+            let seen = named.entry(p).or_default();
+            if *seen & side != 0 {
+                continue;
+            }
+            *seen |= side;
+            let weight = if m.same_person { 0.8 } else { 0.3 };
+            evidence.entry(p).or_default().push(LinkEvidence::BioMention {
+                from: acc.id.as_str().to_owned(),
+                text: m.clause,
+                same_person_words: m.same_person,
+                weight,
+            });
+        }
+    }
+    for (p, sides) in named {
+        if sides == 3 {
+            evidence.entry(p).or_default().push(LinkEvidence::MutualMention { weight: 0.4 });
+        }
+    }
+
+    evidence
 }
 
 const IDENTIFIER_NAMES: [&str; 4] = ["device", "email_hash", "phone_hash", "payment"];
