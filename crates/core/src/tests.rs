@@ -351,8 +351,8 @@ fn mutate(line: &str, pick: usize, how: u8) -> String {
     }
     let at = keys[pick % keys.len()] + 2;
     let rest = &line[at..];
-    let value_end = if rest.starts_with('"') {
-        rest[1..].find('"').map_or(rest.len(), |i| i + 2)
+    let value_end = if let Some(inner) = rest.strip_prefix('"') {
+        inner.find('"').map_or(rest.len(), |i| i + 2)
     } else {
         rest.find([',', '}']).unwrap_or(rest.len())
     };

@@ -126,8 +126,8 @@ mod tests {
     #[test]
     fn poisson_tail_matches_closed_forms() {
         // P(X >= 1) = 1 - e^-lambda
-        for lambda in [0.01, 0.5, 2.0, 10.0] {
-            let want = 1.0 - (-lambda as f64).exp();
+        for lambda in [0.01f64, 0.5, 2.0, 10.0] {
+            let want = 1.0 - (-lambda).exp();
             assert!((poisson_tail(1, lambda) - want).abs() < 1e-9, "{lambda}");
         }
         // P(X >= 2) = 1 - e^-l (1 + l)

@@ -355,8 +355,8 @@ pub fn scan(
         for round in 0..=config.expansion_rounds {
             let ppr = ppr_push(graph, &degree, &seed_list, &config.ppr, epsilon);
             let sweep = sweep_cut(graph, &ppr, &config.ppr.weights, size, config.max_volume_share);
-            for v in 0..n {
-                score[v] = ppr.normalised(v as Node) * volume;
+            for (v, s) in score.iter_mut().enumerate() {
+                *s = ppr.normalised(v as Node) * volume;
             }
             summary.ppr_pushes = ppr.iterations;
             summary.conductance = sweep.conductance;
@@ -407,9 +407,9 @@ pub fn scan(
     seconds.patterns = lap();
     // Tiers.
     let mut tiers = vec![RiskTier::Clear; n];
-    for v in 0..n {
-        if inside[v] {
-            tiers[v] = RiskTier::Suspected;
+    for (tier, &flag) in tiers.iter_mut().zip(&inside) {
+        if flag {
+            *tier = RiskTier::Suspected;
         }
     }
     for (&v, s) in &seeds {
