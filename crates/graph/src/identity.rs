@@ -467,3 +467,116 @@ const IDENTIFIER_NAMES: [&str; 4] = ["device", "email_hash", "phone_hash", "paym
 fn identifier_lists(ids: &Identifiers) -> [(u8, &Vec<String>); 4] {
     [(0, &ids.device), (1, &ids.email_hash), (2, &ids.phone_hash), (3, &ids.payment)]
 }
+
+/// Catches ban evasion on a new account's first event: the identifiers,
+/// handles and bios of every account of a banned person, so that an `account`
+/// event can be checked against them at once (the server and ingest use it
+/// between scans). The evidence and weights are those of [`link_identities`];
+/// the ban is already known, so "appeared after the ban" always counts.
+#[derive(Clone, Debug, Default)]
+pub struct EvasionWatch {
+    /// (identifier kind, value) to the banned accounts that declared it.
+    identifiers: FxHashMap<(u8, String), Vec<String>>,
+    /// Lowercased handles of banned persons' accounts.
+    handles: FxHashMap<String, String>,
+    config: IdentityConfig,
+}
+
+/// A new account that looks like a banned person's return.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Evasion {
+    /// The banned account it is linked to.
+    pub banned: String,
+    /// Sum of the evidence.
+    pub strength: f64,
+    /// The evidence, one line each.
+    pub evidence: Vec<String>,
+}
+
+impl EvasionWatch {
+    /// Watches every account of every person that has a child-safety ban.
+    pub fn new(graph: &Graph, persons: &Persons, config: &IdentityConfig) -> EvasionWatch {
+        let mut banned_people: Vec<u32> = (0..graph.len())
+            .filter(|&v| {
+                graph.accounts()[v].enforcement.as_ref().is_some_and(|e| e.is_child_safety())
+            })
+            .map(|v| persons.person[v])
+            .collect();
+        banned_people.sort_unstable();
+        banned_people.dedup();
+        let mut watch = EvasionWatch { config: config.clone(), ..EvasionWatch::default() };
+        for (v, acc) in graph.accounts().iter().enumerate() {
+            if banned_people.binary_search(&persons.person[v]).is_err() {
+                continue;
+            }
+            let id = acc.id.as_str().to_owned();
+            for (k, list) in identifier_lists(&acc.identifiers) {
+                for value in list {
+                    watch.identifiers.entry((k, value.clone())).or_default().push(id.clone());
+                }
+            }
+            if !acc.handle.is_empty() {
+                watch.handles.insert(acc.handle.to_lowercase(), id);
+            }
+        }
+        watch
+    }
+
+    /// Number of banned persons' accounts watched.
+    pub fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    /// Whether nothing is watched.
+    pub fn is_empty(&self) -> bool {
+        self.handles.is_empty()
+    }
+
+    /// Checks an `account` event: the strongest link to a banned person's
+    /// account, if it reaches the linking threshold.
+    pub fn check(&self, account: &guardrail_core::AccountEvent) -> Option<Evasion> {
+        let mut found: FxHashMap<&str, (f64, Vec<String>)> = FxHashMap::default();
+        if let Some(ids) = &account.identifiers {
+            for (k, list) in identifier_lists(ids) {
+                for value in list {
+                    let Some(holders) = self.identifiers.get(&(k, value.clone())) else { continue };
+                    let base = match k {
+                        0 => self.config.device,
+                        1 | 2 => self.config.contact,
+                        _ => self.config.payment,
+                    };
+                    for h in holders {
+                        let e = found.entry(h.as_str()).or_default();
+                        e.0 += base;
+                        e.1.push(format!("shared {} {value}", IDENTIFIER_NAMES[k as usize]));
+                    }
+                }
+            }
+        }
+        if let Some(bio) = &account.bio {
+            for m in mentions(bio) {
+                if let Some(h) = self.handles.get(&m.handle) {
+                    let e = found.entry(h.as_str()).or_default();
+                    e.0 += if m.same_person { 0.8 } else { 0.3 };
+                    e.1.push(format!("bio names @{}: \"{}\"", m.handle, m.clause));
+                }
+            }
+        }
+        for (handle, id) in &self.handles {
+            if let Some(e) = found.get_mut(id.as_str()) {
+                if similar_handles(handle, &account.handle) {
+                    e.0 += 0.4;
+                    e.1.push(format!("similar handles @{handle} and @{}", account.handle));
+                }
+            }
+        }
+        found
+            .into_iter()
+            .map(|(banned, (w, mut evidence))| {
+                evidence.push("the person is banned for child safety".into());
+                Evasion { banned: banned.to_owned(), strength: w + 0.5, evidence }
+            })
+            .filter(|e| e.strength + 1e-9 >= self.config.threshold)
+            .max_by(|a, b| a.strength.total_cmp(&b.strength).then(b.banned.cmp(&a.banned)))
+    }
+}

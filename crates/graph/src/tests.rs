@@ -475,3 +475,34 @@ fn scan_without_seeds_flags_nothing_and_bad_settings_are_refused() {
     let err = scan(&g, &ev, None, &bad).unwrap_err();
     assert!(err.to_string().contains("pattern_alpha"), "{err}");
 }
+
+#[test]
+fn evasion_watch_flags_a_banned_persons_new_account_on_its_first_event() {
+    use crate::identity::EvasionWatch;
+    let (g, _) = load(&small_world());
+    let persons = link_identities(&g, &IdentityConfig::default());
+    let watch = EvasionWatch::new(&g, &persons, &IdentityConfig::default());
+    assert_eq!(watch.len(), 2, "s0 and its returning account r0");
+    let account = |handle: &str, bio: &str, device: &str| {
+        let line = account_line(99, "new", handle, bio, &format!("\"device\":[\"{device}\"]"), 0);
+        match Event::from_json_line(&line).unwrap().kind {
+            guardrail_core::EventKind::Account(a) => a,
+            _ => unreachable!(),
+        }
+    };
+    let hit = watch.check(&account("somebody", "", "ds0")).expect("the banned seller's device");
+    assert!(hit.banned == "s0" || hit.banned == "r0", "{hit:?}");
+    assert!(hit.evidence.iter().any(|e| e.contains("shared device ds0")), "{hit:?}");
+    let hit =
+        watch.check(&account("seller0x_bk", "backup of @seller0x", "fresh")).expect("named in bio");
+    assert_eq!(hit.banned, "s0");
+    assert!(
+        watch.check(&account("seller1x_bk", "backup of @seller1x", "fresh")).is_none(),
+        "s1 is not banned"
+    );
+    assert!(watch.check(&account("knitter", "yarn", "dn3")).is_none());
+    assert!(
+        watch.check(&account("fan", "love @seller0x", "fresh")).is_none(),
+        "a plain mention is too weak"
+    );
+}
