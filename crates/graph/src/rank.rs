@@ -256,13 +256,18 @@ pub struct Sweep {
 /// Andersen-Chung-Lang sweep: order nodes with a positive score by
 /// `ppr / degree`, and take the prefix with the least conductance, among
 /// prefixes of at least `min_size` nodes and at most `max_volume_share` of the
-/// graph's volume.
+/// graph's volume, over nodes whose lift (`ppr / degree` times the graph's
+/// volume: how much more often the seeds' walk visits them than a random
+/// walk does) is at least `min_lift`. Past lift 1 the order says nothing about
+/// the seeds, and large unions of unrelated communities can have a lower
+/// conductance than the network itself (measured with camouflage follows).
 pub fn sweep_cut(
     graph: &Graph,
     ppr: &Ppr,
     weights: &EdgeWeights,
     min_size: usize,
     max_volume_share: f64,
+    min_lift: f64,
 ) -> Sweep {
     let table = weights.table();
     let n = graph.len();
@@ -277,6 +282,9 @@ pub fn sweep_cut(
     let (mut volume, mut cut) = (0f64, 0f64);
     let mut best = (f64::INFINITY, 0usize);
     for (i, &v) in order.iter().enumerate() {
+        if i >= min_size && ppr.normalised(v) * total_volume < min_lift {
+            break;
+        }
         let mut to_inside = 0f64;
         let (co, ko) = graph.out_edges(v);
         let (ci, ki) = graph.in_edges(v);

@@ -41,6 +41,12 @@ pub struct ScanConfig {
     /// score is exact to within `push_precision * degree / volume` (1 means
     /// to within what a random walk's stationary visits would give it).
     pub push_precision: f64,
+    /// Least number of distinct accounts in the set a suspected account must
+    /// follow, like, comment on, or be followed, liked or commented on by.
+    pub min_ties: usize,
+    /// Least lift (visits by the seeds' walk over a random walk's) of an
+    /// account a sweep may take.
+    pub min_lift: f64,
     /// Largest share of the graph's volume a sweep may take.
     pub max_volume_share: f64,
     /// Rounds of seed-set expansion (PageRank from the set found, sweep again).
@@ -62,6 +68,8 @@ impl Default for ScanConfig {
         ScanConfig {
             ppr: PprConfig::default(),
             push_precision: 1.0,
+            min_lift: 1.0,
+            min_ties: 2,
             max_volume_share: 0.5,
             expansion_rounds: 3,
             pattern_alpha: 1e-3,
@@ -354,7 +362,14 @@ pub fn scan(
         let epsilon = config.push_precision / volume.max(1.0);
         for round in 0..=config.expansion_rounds {
             let ppr = ppr_push(graph, &degree, &seed_list, &config.ppr, epsilon);
-            let sweep = sweep_cut(graph, &ppr, &config.ppr.weights, size, config.max_volume_share);
+            let sweep = sweep_cut(
+                graph,
+                &ppr,
+                &config.ppr.weights,
+                size,
+                config.max_volume_share,
+                config.min_lift,
+            );
             for (v, s) in score.iter_mut().enumerate() {
                 *s = ppr.normalised(v as Node) * volume;
             }
@@ -404,6 +419,12 @@ pub fn scan(
         }
     }
 
+    // One tie to the network is exposure, not membership: drop, until none is
+    // left, every account that is not a seed and has fewer than
+    // `min_ties` distinct neighbours in the set by follow, like or comment
+    // (views do not count: one look is not a tie). Camouflage edges from
+    // random accounts to the network are single ties.
+    prune_weak_ties(graph, &mut inside, |v| seeds.contains_key(&v), config.min_ties);
     seconds.patterns = lap();
     // Tiers.
     let mut tiers = vec![RiskTier::Clear; n];
@@ -607,6 +628,42 @@ pub fn scan(
         tiers,
         person_of: persons.person,
     })
+}
+
+/// Removes from `inside`, until stable, every account for which `keep` is
+/// false that has fewer than `min_ties` distinct neighbours inside by a
+/// follow, like or comment (either direction).
+fn prune_weak_ties(
+    graph: &Graph,
+    inside: &mut [bool],
+    keep: impl Fn(Node) -> bool,
+    min_ties: usize,
+) {
+    let ties = |v: Node, inside: &[bool]| {
+        let mut n = 0;
+        for (cols, kinds) in [graph.out_edges(v), graph.in_edges(v)] {
+            for (&u, &k) in cols.iter().zip(kinds) {
+                if inside[u as usize] && k & !Kinds::VIEW.0 != 0 {
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    let mut queue: Vec<Node> = (0..graph.len() as Node).filter(|&v| inside[v as usize]).collect();
+    while let Some(v) = queue.pop() {
+        if !inside[v as usize] || keep(v) || ties(v, inside) >= min_ties {
+            continue;
+        }
+        inside[v as usize] = false;
+        for (cols, _) in [graph.out_edges(v), graph.in_edges(v)] {
+            for &u in cols {
+                if inside[u as usize] {
+                    queue.push(u);
+                }
+            }
+        }
+    }
 }
 
 /// Accounts whose person has a child-safety ban and that were first seen at

@@ -241,7 +241,7 @@ fn sweep_cut_returns_the_seeded_clique() {
     let (g, _) = load(&events(&two_cliques()));
     let cfg = PprConfig::default();
     let p = personalised_pagerank(&g, &[(node(&g, "a3"), 1.0)], &cfg);
-    let sweep = sweep_cut(&g, &p, &cfg.weights, 1, 0.9);
+    let sweep = sweep_cut(&g, &p, &cfg.weights, 1, 0.9, 1.0);
     let mut got: Vec<&str> =
         sweep.order[..sweep.size].iter().map(|&v| g.account(v).id.as_str()).collect();
     got.sort_unstable();
@@ -375,8 +375,9 @@ fn identity_links_people_not_households_or_public_identifiers() {
 }
 
 /// A hand-made network: sellers s0..s3 (s0 banned), buyers b0..b5 who follow
-/// every seller, a benign niche n0..n9 (a ring with chords) that the buyers
-/// also follow, one benign account that follows one seller once, and a
+/// every seller, a benign community n0..n59 (a ring with chords; the network
+/// is a small part of the platform, as on any real one) that the buyers also
+/// follow, one benign account that follows one seller once, and a
 /// returning account of s0 after its ban (same device and payment handle).
 fn small_world() -> String {
     let mut s = String::new();
@@ -404,7 +405,7 @@ fn small_world() -> String {
             &mut s,
         );
     }
-    for k in 0..10 {
+    for k in 0..60 {
         acct(
             &format!("n{k}"),
             &format!("knitter{k}"),
@@ -418,20 +419,20 @@ fn small_world() -> String {
         for t in 0..4 {
             f.push_str(&format!("f b{b} s{t}\n"));
         }
-        f.push_str(&format!("f b{b} n{b}\nf n{} b{b}\n", (b + 3) % 10));
+        f.push_str(&format!("f b{b} n{b}\nf n{} b{b}\n", (b + 3) % 60));
     }
     for t in 0..4 {
         f.push_str(&format!("f s{t} s{}\n", (t + 1) % 4));
     }
-    for k in 0..10 {
+    for k in 0..60 {
         f.push_str(&format!(
             "f n{k} n{}\nf n{k} n{}\nf n{} n{k}\n",
-            (k + 1) % 10,
-            (k + 3) % 10,
-            (k + 5) % 10
+            (k + 1) % 60,
+            (k + 7) % 60,
+            (k + 13) % 60
         ));
     }
-    f += "f n9 s2\n";
+    f += "f n59 s2\n";
     s.push_str(&events(&f));
     s += "{\"type\":\"enforcement\",\"id\":\"ban\",\"at\":\"2026-01-02T00:00:00Z\",\"account\":\"s0\",\"action\":\"ban\",\"confirmed_category\":\"child_safety\"}\n";
     s += "{\"type\":\"account\",\"id\":\"ret\",\"at\":\"2026-01-03T00:00:00Z\",\"account\":\"r0\",\"handle\":\"fresh_start\",\"identifiers\":{\"device\":[\"ds0\"],\"payment\":[\"ps0\"]}}\n";
@@ -448,9 +449,13 @@ fn scan_tiers_a_small_world_with_reasons() {
     for id in ["s1", "s2", "s3", "b0", "b1", "b2", "b3", "b4", "b5"] {
         assert_eq!(tier(id), RiskTier::Suspected, "{id}");
     }
-    assert_eq!(tier("n9"), RiskTier::Exposed, "one follow of a seller is exposure, not membership");
+    assert_eq!(
+        tier("n59"),
+        RiskTier::Exposed,
+        "one follow of a seller is exposure, not membership"
+    );
     let flagged_benign: Vec<String> =
-        (0..10).map(|k| format!("n{k}")).filter(|id| tier(id).is_flagged()).collect();
+        (0..60).map(|k| format!("n{k}")).filter(|id| tier(id).is_flagged()).collect();
     assert!(flagged_benign.is_empty(), "{flagged_benign:?}");
     let r0 = r.accounts.iter().find(|a| a.id == "r0").unwrap();
     assert!(r0.reasons[0].starts_with("ban evasion: same person as s0"), "{:?}", r0.reasons);

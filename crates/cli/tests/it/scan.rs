@@ -58,7 +58,7 @@ fn small_stream() -> String {
     let accounts: Vec<String> = (0..3)
         .map(|i| format!("s{i}"))
         .chain((0..5).map(|i| format!("b{i}")))
-        .chain((0..8).map(|i| format!("n{i}")))
+        .chain((0..60).map(|i| format!("n{i}")))
         .collect();
     for a in &accounts {
         let device = if a == "s0" { "dev-s0".to_owned() } else { format!("dev-{a}") };
@@ -70,11 +70,11 @@ fn small_stream() -> String {
         }
         ev(&mut s, format!("\"type\":\"follow\",\"from\":\"b{b}\",\"to\":\"n{b}\""));
     }
-    for k in 0..8 {
-        for d in [1, 3] {
+    for k in 0..60 {
+        for d in [1, 7, 13] {
             ev(
                 &mut s,
-                format!("\"type\":\"follow\",\"from\":\"n{k}\",\"to\":\"n{}\"", (k + d) % 8),
+                format!("\"type\":\"follow\",\"from\":\"n{k}\",\"to\":\"n{}\"", (k + d) % 60),
             );
         }
     }
