@@ -8,7 +8,7 @@
 use std::io::BufRead;
 use std::time::Instant;
 
-use guardrail_core::{Event, EventKind, Interaction, PostEvent, Surface, Timestamp, ViewTarget};
+use guardrail_core::{Event, EventKind, Interaction, PostEvent, Surface};
 use guardrail_text::{Level, Matcher};
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -110,9 +110,6 @@ pub struct LoadReport {
     pub skipped_unknown: u64,
     /// Bytes read.
     pub bytes: u64,
-    /// Time of the last event.
-    #[serde(skip)]
-    pub last_at: Option<Timestamp>,
     /// Seconds reading lines.
     pub read_seconds: f64,
     /// Seconds parsing and checking content (on all cores).
@@ -265,7 +262,6 @@ pub fn load_events<R: BufRead>(
         }
         buf.drain(..cut);
     }
-    report.last_at = graph.accounts().iter().map(|a| a.first_seen).max();
     let t = Instant::now();
     graph.compact();
     report.compact_seconds = t.elapsed().as_secs_f64();
@@ -274,6 +270,9 @@ pub fn load_events<R: BufRead>(
 
 fn apply(graph: &mut Graph, evidence: &mut Evidence, p: Parsed) {
     graph.apply(&p.event);
+    if p.text.is_empty() && p.hashes.is_empty() {
+        return;
+    }
     let author = match &p.event.kind {
         EventKind::Post(e) => Some(&e.author),
         EventKind::Comment(e) => Some(&e.actor),
@@ -320,39 +319,17 @@ fn quick(graph: &Graph, line: &str, matcher: Option<&Matcher>) -> Option<Step> {
     Some(Step::Edge { from: graph.node(from)?, to, set, clear })
 }
 
-/// Turns an interaction between known accounts (and, for likes, comments and
-/// post views, a known post) into an edge change; anything else stays an event.
+/// What the ordered stage must do with a fully parsed line. Interactions
+/// reach here only when [`quick`] declined them (a new account or post, an
+/// escaped id, content the lexicon flagged), so they go to [`Graph::apply`];
+/// a search by a known account without hits changes nothing.
 fn resolve(graph: &Graph, p: Parsed) -> Step {
-    if !p.text.is_empty() || !p.hashes.is_empty() {
-        return Step::Event(Box::new(p));
+    match &p.event.kind {
+        EventKind::Search(e) if p.text.is_empty() && graph.node(e.actor.as_str()).is_some() => {
+            Step::Known
+        }
+        _ => Step::Event(Box::new(p)),
     }
-    let edge = |from: &str, to: Option<Node>, set: Kinds, clear: Kinds| -> Option<Step> {
-        Some(Step::Edge { from: graph.node(from)?, to: to?, set, clear })
-    };
-    let step = match &p.event.kind {
-        EventKind::Follow(e) => {
-            edge(e.from.as_str(), graph.node(e.to.as_str()), Kinds::FOLLOW, Kinds::NONE)
-        }
-        EventKind::Unfollow(e) => {
-            edge(e.from.as_str(), graph.node(e.to.as_str()), Kinds::NONE, Kinds::FOLLOW)
-        }
-        EventKind::View(e) => {
-            let to = match &e.target {
-                ViewTarget::Account(a) => graph.node(a.as_str()),
-                ViewTarget::Post(p) => graph.post_author(p.as_str()),
-            };
-            edge(e.viewer.as_str(), to, Kinds::VIEW, Kinds::NONE)
-        }
-        EventKind::Like(e) => {
-            edge(e.actor.as_str(), graph.post_author(e.post.as_str()), Kinds::LIKE, Kinds::NONE)
-        }
-        EventKind::Comment(e) => {
-            edge(e.actor.as_str(), graph.post_author(e.post.as_str()), Kinds::COMMENT, Kinds::NONE)
-        }
-        EventKind::Search(e) => graph.node(e.actor.as_str()).map(|_| Step::Known),
-        _ => None,
-    };
-    step.unwrap_or_else(|| Step::Event(Box::new(p)))
 }
 
 fn parse(

@@ -514,6 +514,24 @@ pub fn scan(
             format!("@{} ({})", a.handle, a.id.as_str())
         }
     };
+    // Up to `reason_examples` interactions of `v` with accounts `pick` selects,
+    // both ways, as "follows+liked @x" / "@x follows it".
+    let ties_to = |v: Node, pick: &dyn Fn(Node) -> bool| -> Vec<String> {
+        let mut out = Vec::new();
+        for (outgoing, (cols, kinds)) in [(true, graph.out_edges(v)), (false, graph.in_edges(v))] {
+            for (&u, &k) in cols.iter().zip(kinds) {
+                if out.len() < config.reason_examples && pick(u) {
+                    let how = Kinds(k).names().join("+");
+                    out.push(if outgoing {
+                        format!("{how} {}", name(u))
+                    } else {
+                        format!("{} {how} it", name(u))
+                    });
+                }
+            }
+        }
+        out
+    };
     let mut accounts: Vec<AccountRisk> = Vec::new();
     for v in 0..n as Node {
         let tier = tiers[v as usize];
@@ -528,23 +546,7 @@ pub fn scan(
             if let Some(p) = pattern_reasons.get(&v) {
                 reasons.extend(p.iter().cloned());
             }
-            let mut direct: Vec<String> = Vec::new();
-            let (cols, kinds) = graph.out_edges(v);
-            for (&u, &k) in cols.iter().zip(kinds) {
-                if seeds.get(&u).is_some_and(|s| s.confirmed)
-                    && direct.len() < config.reason_examples
-                {
-                    direct.push(format!("{} {}", Kinds(k).names().join("+"), name(u)));
-                }
-            }
-            let (cols, kinds) = graph.in_edges(v);
-            for (&u, &k) in cols.iter().zip(kinds) {
-                if seeds.get(&u).is_some_and(|s| s.confirmed)
-                    && direct.len() < config.reason_examples
-                {
-                    direct.push(format!("{} {} it", name(u), Kinds(k).names().join("+")));
-                }
-            }
+            let direct = ties_to(v, &|u| seeds.get(&u).is_some_and(|s| s.confirmed));
             if !direct.is_empty() && !seeds.get(&v).is_some_and(|s| s.confirmed) {
                 reasons.push(format!("next to confirmed accounts: {}", direct.join("; ")));
             }
@@ -571,19 +573,7 @@ pub fn scan(
             }
         } else {
             // Exposed: say what it touched.
-            let mut touched: Vec<String> = Vec::new();
-            let (cols, kinds) = graph.out_edges(v);
-            for (&u, &k) in cols.iter().zip(kinds) {
-                if tiers[u as usize].is_flagged() && touched.len() < config.reason_examples {
-                    touched.push(format!("{} {}", Kinds(k).names().join("+"), name(u)));
-                }
-            }
-            let (cols, kinds) = graph.in_edges(v);
-            for (&u, &k) in cols.iter().zip(kinds) {
-                if tiers[u as usize].is_flagged() && touched.len() < config.reason_examples {
-                    touched.push(format!("{} {} it", name(u), Kinds(k).names().join("+")));
-                }
-            }
+            let touched = ties_to(v, &|u| tiers[u as usize].is_flagged());
             reasons.push(format!("touched the network: {}", touched.join("; ")));
         }
         if let Some(hits) = evidence.text.get(&v) {
