@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod chart;
 mod cmd;
 
 /// guardrail: a child-safety engine for social platforms.
@@ -43,6 +44,8 @@ enum Command {
     Scan(cmd::scan::Args),
     /// Detection and linking quality of `scan` on a world with truth.json.
     EvalScan(cmd::scan::EvalArgs),
+    /// The sock-puppet experiment on a world, without and with discovery guardrails.
+    Audit(cmd::audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
         Command::Match(args) => cmd::media::matches(args),
         Command::Scan(args) => cmd::scan::run(args),
         Command::EvalScan(args) => cmd::scan::eval_scan(args),
+        Command::Audit(args) => cmd::audit::run(args),
     };
     match result {
         Ok(code) => code,

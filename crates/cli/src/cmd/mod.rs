@@ -1,5 +1,6 @@
 //! One module per subcommand; each has `Args` (clap) and `run(args) -> anyhow::Result<ExitCode>`.
 
+pub(crate) mod audit;
 pub(crate) mod demo;
 pub(crate) mod ingest;
 pub(crate) mod media;

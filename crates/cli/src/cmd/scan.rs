@@ -64,7 +64,7 @@ pub(crate) struct EvalArgs {
 }
 
 /// The media engine's banks, adapted to the graph crate's [`MediaCheck`].
-struct BankCheck {
+pub(crate) struct BankCheck {
     banks: Banks,
     radius: u32,
 }
@@ -101,7 +101,7 @@ impl MediaCheck for BankCheck {
     }
 }
 
-fn load_bank_files(files: &[PathBuf], radius: u32) -> anyhow::Result<Option<BankCheck>> {
+pub(crate) fn load_bank_files(files: &[PathBuf], radius: u32) -> anyhow::Result<Option<BankCheck>> {
     if files.is_empty() {
         return Ok(None);
     }
@@ -120,7 +120,7 @@ fn load_bank_files(files: &[PathBuf], radius: u32) -> anyhow::Result<Option<Bank
     Ok(Some(BankCheck { banks, radius }))
 }
 
-fn load_matcher(path: Option<&Path>) -> anyhow::Result<Option<Matcher>> {
+pub(crate) fn load_matcher(path: Option<&Path>) -> anyhow::Result<Option<Matcher>> {
     path.map(|p| {
         let lexicon = super::text::load_lexicon(Some(p), ("", ""))?;
         Matcher::new(lexicon).with_context(|| format!("compiling lexicon {}", p.display()))
@@ -128,14 +128,14 @@ fn load_matcher(path: Option<&Path>) -> anyhow::Result<Option<Matcher>> {
     .transpose()
 }
 
-struct Loaded {
-    graph: Graph,
-    evidence: Evidence,
-    report: LoadReport,
-    seconds: f64,
+pub(crate) struct Loaded {
+    pub(crate) graph: Graph,
+    pub(crate) evidence: Evidence,
+    pub(crate) report: LoadReport,
+    pub(crate) seconds: f64,
 }
 
-fn load(
+pub(crate) fn load(
     events: &Path,
     matcher: Option<&Matcher>,
     media: Option<&BankCheck>,

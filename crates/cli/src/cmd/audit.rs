@@ -1,0 +1,145 @@
+//! `guardrail audit`: the researchers' sock-puppet experiment on a world,
+//! against the reference recommender, without and with guardrails
+//! (`guardrail-guard`), from a scan of the events (`guardrail-graph`).
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use guardrail_core::Truth;
+use guardrail_graph::{scan, ScanConfig};
+use guardrail_guard::{audit, AuditConfig, AuditReport, Guard, Metrics, Policy, State};
+
+use super::scan::{load, load_bank_files, load_matcher};
+
+/// Arguments of `guardrail audit`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The event stream of the world (JSON Lines, format v1).
+    #[arg(long, value_name = "FILE")]
+    events: PathBuf,
+    /// The world's truth.json: only chooses the sellers viewed and scores what is shown.
+    #[arg(long, value_name = "FILE")]
+    truth: PathBuf,
+    /// Lexicon for the scan's seeds and the guard's text rules.
+    #[arg(long, value_name = "FILE")]
+    lexicon: Option<PathBuf>,
+    /// Hash list whose matches are confirmed seeds (repeatable).
+    #[arg(long, value_name = "FILE")]
+    bank: Vec<PathBuf>,
+    /// PDQ match radius for --bank.
+    #[arg(long, default_value_t = 31)]
+    radius: u32,
+    /// Guard policy file (TOML, docs/GUARD.md); the defaults without it.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+    /// Sock-puppet accounts.
+    #[arg(long, default_value_t = 100)]
+    puppets: usize,
+    /// Rounds of following suggestions after the view.
+    #[arg(long, default_value_t = 5)]
+    rounds: usize,
+    /// Suggestions followed per round.
+    #[arg(long, default_value_t = 3)]
+    follows_per_round: usize,
+    /// Seed of the experiment's choices.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write the exposure chart (PNG) here.
+    #[arg(long, value_name = "FILE", default_value = "audit-exposure.png")]
+    chart: PathBuf,
+    /// Print JSON: {"unguarded": M, "guarded": M, "config", "counts"}.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let policy = match &args.policy {
+        Some(p) => Policy::from_toml(
+            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
+        )
+        .with_context(|| format!("in {}", p.display()))?,
+        None => Policy::default(),
+    };
+    let truth_text = std::fs::read_to_string(&args.truth)
+        .with_context(|| format!("reading {}", args.truth.display()))?;
+    let truth =
+        Truth::from_json(&truth_text).with_context(|| format!("in {}", args.truth.display()))?;
+    let config = AuditConfig {
+        puppets: args.puppets,
+        rounds: args.rounds,
+        follows_per_round: args.follows_per_round,
+        seed: args.seed,
+        ..AuditConfig::default()
+    };
+    let matcher = load_matcher(args.lexicon.as_deref())?;
+    let media = load_bank_files(&args.bank, args.radius)?;
+    let (report, seconds) =
+        run_audit(&args.events, &truth, matcher, media.as_ref(), policy, &config)?;
+    crate::chart::exposure(&args.chart, &report)
+        .with_context(|| format!("writing the chart {}", args.chart.display()))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_table(&report);
+        println!("\n({:.1} s; chart written to {})", seconds, args.chart.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Loads and scans the world, builds the guard from the scan, runs the audit.
+pub(crate) fn run_audit(
+    events: &Path,
+    truth: &Truth,
+    matcher: Option<guardrail_text::Matcher>,
+    media: Option<&super::scan::BankCheck>,
+    policy: Policy,
+    config: &AuditConfig,
+) -> anyhow::Result<(AuditReport, f64)> {
+    let start = Instant::now();
+    let loaded = load(events, matcher.as_ref(), media, false)?;
+    let result = scan(&loaded.graph, &loaded.evidence, matcher.as_ref(), &ScanConfig::default())?;
+    let never = policy.never_recommend.clone();
+    let networks = policy.drop_flagged_networks;
+    let state = State::from_scan(&loaded.graph, &result, matcher.as_ref(), |tier, network| {
+        never.contains(&tier) || (networks && network)
+    });
+    let guard = Guard::new(policy, state, matcher.map(Arc::new));
+    let report = audit(&loaded.graph, truth, &guard, config)?;
+    Ok((report, start.elapsed().as_secs_f64()))
+}
+
+/// The audit's figures as a table.
+pub(crate) fn print_table(r: &AuditReport) {
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    let row = |name: &str, f: &dyn Fn(&Metrics) -> String| {
+        println!("  {:<44} {:>12} {:>12}", name, f(&r.unguarded), f(&r.guarded));
+    };
+    println!("  {:<44} {:>12} {:>12}", "", "unguarded", "guarded");
+    row("network share of top-10 after one view", &|m| pct(m.exposure_after_view));
+    for i in 0..r.config.rounds {
+        row(&format!("  after round {} of following suggestions", i + 1), &|m| {
+            pct(m.exposure_by_round[i])
+        });
+    }
+    row("puppets ever shown a network account", &|m| pct(m.puppets_exposed));
+    row("rounds to the first network suggestion", &|m| {
+        m.rounds_to_first_exposure.map_or("never".into(), |x| format!("{x:.2}"))
+    });
+    row("followers then suggested the viewed seller", &|m| pct(m.follower_contamination));
+    row("  (the same without the view)", &|m| pct(m.follower_contamination_without_view));
+    row("niche recall@10 (hidden same-niche follow)", &|m| pct(m.niche_recall_at_10));
+    let c = &r.counts;
+    println!(
+        "  {} puppets, {} rounds; {} network accounts ({} sellers not banned); guard never recommends {} accounts; {} follower checks; {} niche trials",
+        r.config.puppets,
+        r.config.rounds,
+        c.network_accounts,
+        c.live_sellers,
+        c.never_recommended,
+        c.followers_checked,
+        c.niche_trials
+    );
+}
