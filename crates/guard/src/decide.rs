@@ -9,7 +9,7 @@ use guardrail_text::{Level, Matcher};
 use serde::Serialize;
 
 use crate::policy::{Policy, Resources};
-use crate::state::{hashtag_key, Flags, State};
+use crate::state::{key_of, Flags, State};
 
 /// Where candidates are about to be shown.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize)]
@@ -314,7 +314,7 @@ impl Guard {
             }
         }
         // A query naming a tainted hashtag ("#tag" or "tag") is not searchable.
-        if self.tainted_key(&hashtag_key(query)) {
+        if self.tainted_key(&key_of(query)) {
             reasons |= Reasons::TAINTED_HASHTAG;
         }
         (reasons, terms)
@@ -333,7 +333,7 @@ impl Guard {
                     Surface::AccountSuggestions | Surface::Feed => TextSurface::Caption,
                 };
                 let mut r = self.text_reasons(text, text_surface);
-                if self.tainted_key(&hashtag_key(text)) {
+                if self.tainted_key(&key_of(text)) {
                     r |= Reasons::TAINTED_HASHTAG;
                 }
                 r
@@ -378,7 +378,7 @@ impl Guard {
     }
 
     fn hashtag_reasons(&self, tag: &str) -> Reasons {
-        let key = hashtag_key(tag);
+        let key = key_of(tag);
         match self.state.hashtag_by_key(&key) {
             Some(h) => {
                 let mut r = Reasons::NONE;

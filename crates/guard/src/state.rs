@@ -92,9 +92,20 @@ pub struct State {
     hashtags: FxHashMap<Box<str>, HashtagState>,
 }
 
-/// The lookup key of a hashtag: without `#`, lowercased.
+/// The lookup key of a hashtag: trimmed, without `#`, lowercased.
 pub fn hashtag_key(tag: &str) -> String {
-    tag.trim().trim_start_matches('#').to_lowercase()
+    key_of(tag).into_owned()
+}
+
+/// [`hashtag_key`] without allocating when the tag already is its key (the
+/// common case on the hot path).
+pub(crate) fn key_of(tag: &str) -> std::borrow::Cow<'_, str> {
+    let t = tag.trim().trim_start_matches('#');
+    if t.bytes().any(|b| b.is_ascii_uppercase() || b >= 0x80) {
+        std::borrow::Cow::Owned(t.to_lowercase())
+    } else {
+        std::borrow::Cow::Borrowed(t)
+    }
 }
 
 impl State {
@@ -125,12 +136,12 @@ impl State {
 
     /// Sets what is known about a hashtag (`tag` with or without `#`).
     pub fn set_hashtag(&mut self, tag: &str, state: HashtagState) {
-        self.hashtags.insert(hashtag_key(tag).into(), state);
+        self.hashtags.insert(key_of(tag).into(), state);
     }
 
     /// What is known about a hashtag.
     pub fn hashtag(&self, tag: &str) -> Option<HashtagState> {
-        self.hashtag_by_key(&hashtag_key(tag))
+        self.hashtag_by_key(&key_of(tag))
     }
 
     pub(crate) fn hashtag_by_key(&self, key: &str) -> Option<HashtagState> {

@@ -77,7 +77,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let matcher = load_matcher(args.lexicon.as_deref())?;
     let media = load_bank_files(&args.bank, args.radius)?;
     let (report, seconds) =
-        run_audit(&args.events, &truth, matcher, media.as_ref(), policy, &config)?;
+        run_audit(&args.events, &truth, matcher.map(Arc::new), media.as_ref(), policy, &config)?;
     crate::chart::exposure(&args.chart, &report)
         .with_context(|| format!("writing the chart {}", args.chart.display()))?;
     if args.json {
@@ -93,20 +93,20 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 pub(crate) fn run_audit(
     events: &Path,
     truth: &Truth,
-    matcher: Option<guardrail_text::Matcher>,
+    matcher: Option<Arc<guardrail_text::Matcher>>,
     media: Option<&super::scan::BankCheck>,
     policy: Policy,
     config: &AuditConfig,
 ) -> anyhow::Result<(AuditReport, f64)> {
     let start = Instant::now();
-    let loaded = load(events, matcher.as_ref(), media, false)?;
-    let result = scan(&loaded.graph, &loaded.evidence, matcher.as_ref(), &ScanConfig::default())?;
+    let loaded = load(events, matcher.as_deref(), media, false)?;
+    let result = scan(&loaded.graph, &loaded.evidence, matcher.as_deref(), &ScanConfig::default())?;
     let never = policy.never_recommend.clone();
     let networks = policy.drop_flagged_networks;
-    let state = State::from_scan(&loaded.graph, &result, matcher.as_ref(), |tier, network| {
+    let state = State::from_scan(&loaded.graph, &result, matcher.as_deref(), |tier, network| {
         never.contains(&tier) || (networks && network)
     });
-    let guard = Guard::new(policy, state, matcher.map(Arc::new));
+    let guard = Guard::new(policy, state, matcher);
     let report = audit(&loaded.graph, truth, &guard, config)?;
     Ok((report, start.elapsed().as_secs_f64()))
 }
@@ -142,4 +142,51 @@ pub(crate) fn print_table(r: &AuditReport) {
         c.followers_checked,
         c.niche_trials
     );
+}
+
+/// Step 6 of `guardrail demo`: the sock-puppet audit of the world, without
+/// and with guardrails, and the guard's search and autocomplete rules.
+pub(crate) fn demo_pass(world: &Path, dir: &Path) -> anyhow::Result<()> {
+    use guardrail_guard::{Candidate, Surface};
+
+    println!("\n6. the sock-puppet audit (guardrail audit): puppets view one seller, then follow suggestions");
+    let lexicon = guardrail_core::Lexicon::from_toml(guardrail_synth::TEST_LEXICON)?;
+    let matcher = Arc::new(guardrail_text::Matcher::new(lexicon)?);
+    let truth = Truth::from_json(
+        &std::fs::read_to_string(world.join("truth.json")).context("reading truth.json")?,
+    )?;
+    let config = AuditConfig::default();
+    let (report, seconds) = run_audit(
+        &world.join("events.jsonl"),
+        &truth,
+        Some(matcher.clone()),
+        None,
+        Policy::default(),
+        &config,
+    )?;
+    print_table(&report);
+    let chart = dir.join("audit-exposure.png");
+    match crate::chart::exposure(&chart, &report) {
+        Ok(()) => println!("  ({seconds:.1} s; chart: {})", chart.display()),
+        Err(e) => println!("  ({seconds:.1} s; no chart: {e:#})"),
+    }
+    let guard = Guard::new(Policy::default(), State::new(), Some(matcher));
+    let out = guard.search("viewer", "v0rbl4t pics", &[Candidate::Account("u1")]);
+    if let Some(b) = &out.blocked {
+        println!(
+            "  search \"v0rbl4t pics\": blocked ({}), 0 results, resources: {}",
+            b.reasons.names().collect::<Vec<_>>().join(", "),
+            b.resources.links.iter().map(|l| l.url.as_str()).collect::<Vec<_>>().join(" ")
+        );
+    }
+    let completions = ["vorblat boys", "vorblatt", "embroidery hoop", "cave survey"];
+    let candidates: Vec<Candidate<'_>> = completions.iter().map(|c| Candidate::Text(c)).collect();
+    let decisions = guard.decide("viewer", Surface::SearchAutocomplete, &candidates);
+    let shown: Vec<String> = completions
+        .iter()
+        .zip(&decisions)
+        .map(|(c, d)| format!("{c:?} {}", if d.allow { "shown" } else { "dropped" }))
+        .collect();
+    println!("  autocomplete: {}", shown.join(", "));
+    Ok(())
 }

@@ -93,7 +93,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     text_pass(&world)?;
     super::scan::demo_pass(&world, &url)?;
-    println!("\nNext steps (later issues): discovery guardrails, reports and review.");
+    super::audit::demo_pass(&world, &args.dir)?;
+    println!("\nNext steps (later issues): the server, reports and review.");
     Ok(ExitCode::SUCCESS)
 }
 

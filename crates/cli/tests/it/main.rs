@@ -1,6 +1,7 @@
 //! End-to-end tests of the `guardrail` binary.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed step should fail the test
 
+mod audit;
 mod ingest;
 mod media;
 mod scan;
