@@ -10,8 +10,13 @@ use std::process::Command;
 
 use anyhow::Context;
 
-/// Debian packages the test suite needs, with a binary that shows each is present.
-const APT_PACKAGES: &[(&str, &str)] = &[("ffmpeg", "ffmpeg")];
+/// Debian packages the test suite needs, each with a binary on the PATH (or
+/// an absolute file path) that shows it is present: ffmpeg for video
+/// hashing, a TrueType font for the audit's chart.
+const APT_PACKAGES: &[(&str, &str)] = &[
+    ("ffmpeg", "ffmpeg"),
+    ("fonts-dejavu-core", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
+];
 
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     ensure_apt_packages().context("installing test dependencies")?;
@@ -56,8 +61,15 @@ fn on_path(binary: &str) -> bool {
 }
 
 fn ensure_apt_packages() -> anyhow::Result<()> {
+    let present = |probe: &str| {
+        if probe.starts_with('/') {
+            Path::new(probe).is_file()
+        } else {
+            on_path(probe)
+        }
+    };
     let missing: Vec<&str> =
-        APT_PACKAGES.iter().filter(|(_, bin)| !on_path(bin)).map(|(pkg, _)| *pkg).collect();
+        APT_PACKAGES.iter().filter(|(_, probe)| !present(probe)).map(|(pkg, _)| *pkg).collect();
     if missing.is_empty() {
         return Ok(());
     }

@@ -46,6 +46,8 @@ enum Command {
     EvalScan(cmd::scan::EvalArgs),
     /// The sock-puppet experiment on a world, without and with discovery guardrails.
     Audit(cmd::audit::Args),
+    /// Check a discovery-guard policy file and print it with defaults filled in (or the defaults).
+    Policy(cmd::guard::PolicyArgs),
 }
 
 fn main() -> ExitCode {
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Scan(args) => cmd::scan::run(args),
         Command::EvalScan(args) => cmd::scan::eval_scan(args),
         Command::Audit(args) => cmd::audit::run(args),
+        Command::Policy(args) => cmd::guard::policy(args),
     };
     match result {
         Ok(code) => code,

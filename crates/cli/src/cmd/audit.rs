@@ -57,10 +57,7 @@ pub(crate) struct Args {
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let policy = match &args.policy {
-        Some(p) => Policy::from_toml(
-            &std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?,
-        )
-        .with_context(|| format!("in {}", p.display()))?,
+        Some(p) => super::guard::load(p)?,
         None => Policy::default(),
     };
     let truth_text = std::fs::read_to_string(&args.truth)

@@ -2,6 +2,7 @@
 
 pub(crate) mod audit;
 pub(crate) mod demo;
+pub(crate) mod guard;
 pub(crate) mod ingest;
 pub(crate) mod media;
 pub(crate) mod scan;
