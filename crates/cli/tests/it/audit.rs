@@ -82,3 +82,22 @@ fn audit_rejects_bad_input_with_the_reason() {
     fails(&["--events", ev, "--truth", tr, "--policy", policy.to_str().unwrap()], "taint.share");
     fails(&["--events", "/nonexistent/events.jsonl", "--truth", tr], "/nonexistent/events.jsonl");
 }
+
+#[test]
+fn policy_prints_the_defaults_and_checks_a_file() {
+    let out = run_ok(guardrail().arg("policy"));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("never_recommend = [\"confirmed\", \"suspected\"]"), "{text}");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("p.toml");
+    std::fs::write(&file, "suggest_max_level = \"strong\"\n").unwrap();
+    let out = run_ok(guardrail().arg("policy").arg(&file));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("suggest_max_level = \"strong\""), "{text}");
+    assert!(text.contains("[taint]"), "{text}");
+    std::fs::write(&file, "[viewer]\nsuspected_tiers = [\"sus\"]\n").unwrap();
+    let out = guardrail().arg("policy").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sus") && err.contains("p.toml"), "{err}");
+}
