@@ -33,18 +33,26 @@ impl PostgresStore {
         let client = Client::connect(&conn_url, NoTls)?;
         let mut store = PostgresStore { client };
         store.client.batch_execute("SET client_min_messages = warning")?;
-        if let Some(schema) = schema {
-            store.client.batch_execute(&format!(
-                "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\""
-            ))?;
-        }
-        store.migrate()?;
+        store.migrate(schema.as_deref())?;
         Ok(store)
     }
 
-    fn migrate(&mut self) -> Result<(), StoreError> {
+    /// Creates the schema if needed and brings it up to date, under an
+    /// advisory lock: `CREATE SCHEMA IF NOT EXISTS` is not safe against a
+    /// concurrent creation of the same schema (one session fails with a
+    /// unique violation), and processes open the same database at once.
+    fn migrate(&mut self, schema: Option<&str>) -> Result<(), StoreError> {
         self.client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
-        let result = self.migrate_locked();
+        let result = match schema {
+            Some(schema) => self
+                .client
+                .batch_execute(&format!(
+                    "CREATE SCHEMA IF NOT EXISTS \"{schema}\"; SET search_path TO \"{schema}\""
+                ))
+                .map_err(StoreError::from)
+                .and_then(|()| self.migrate_locked()),
+            None => self.migrate_locked(),
+        };
         let unlocked = self.client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK]);
         result?;
         unlocked?;

@@ -65,6 +65,18 @@ impl SqliteStore {
         for m in MIGRATIONS.iter().filter(|m| m.version > current) {
             let apply = |conn: &mut Connection| -> Result<(), StoreError> {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                // Another process may have applied it while this one waited
+                // for the write lock (two processes opening a new file at once).
+                let done: Option<u32> = tx
+                    .query_row(
+                        "SELECT version FROM schema_migrations WHERE version = ?1",
+                        params![m.version],
+                        |r| r.get(0),
+                    )
+                    .optional()?;
+                if done.is_some() {
+                    return Ok(());
+                }
                 tx.execute_batch(m.sqlite)?;
                 tx.execute_batch(m.common)?;
                 tx.execute(

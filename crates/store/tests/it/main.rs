@@ -407,3 +407,27 @@ fn scans_round_trip_and_bad_rows_store_nothing() {
         assert_eq!(s.scans().unwrap().len(), 1);
     }
 }
+
+/// Several processes (here threads) opening the same new database at once
+/// all succeed: schema creation and migrations are serialised (a PostgreSQL
+/// `CREATE SCHEMA IF NOT EXISTS` race once failed an ingest that a reader
+/// opened at the same moment).
+#[test]
+fn concurrent_first_opens_all_succeed() {
+    for target in (0..5).flat_map(|_| targets()) {
+        let url = target.url.clone();
+        let opened: Vec<Result<(), String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    let url = url.clone();
+                    s.spawn(move || open(&url).map(|_| ()).map_err(|e| e.to_string()))
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for r in opened {
+            r.unwrap_or_else(|e| panic!("{url}: {e}"));
+        }
+        assert_eq!(target.open().summary().unwrap().total_events(), 0);
+    }
+}
