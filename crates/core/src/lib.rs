@@ -1,6 +1,7 @@
 //! The shared vocabulary of guardrail: typed identifiers, the platform event
 //! model (event stream format version 1), risk tiers and the ground-truth
-//! schema of synthetic worlds.
+//! schema of synthetic worlds; and [`buf::Buf`], the huge-page array the
+//! engines' large random-access tables live in.
 //!
 //! Every other crate depends on this one and on nothing of each other's
 //! internals. The crate does no I/O beyond reading from a caller-supplied
@@ -21,6 +22,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod buf;
 mod error;
 mod event;
 mod fast;

@@ -62,7 +62,7 @@ fn world(dir: &str) {
     let r = load_events(BufReader::new(file), &mut g, &mut ev, None, None, &LoadOptions::default())
         .expect("load");
     println!(
-        "load: {} events ({:.0} MB), {} accounts, {} edges in {:.1} s (read {:.1}, parse {:.1}, apply {:.1}, compact {:.1}); edge arrays {:.1} B/edge; peak RSS {:.0} MiB",
+        "load: {} events ({:.0} MB), {} accounts, {} edges in {:.1} s (read {:.1}, parse {:.1}, apply {:.1}, compact {:.1}); edge arrays {:.1} B/edge; id tables {:.0} MiB; peak RSS {:.0} MiB",
         r.events,
         r.bytes as f64 / 1e6,
         g.len(),
@@ -73,6 +73,7 @@ fn world(dir: &str) {
         r.apply_seconds,
         r.compact_seconds,
         g.edge_bytes() as f64 / g.edges().max(1) as f64,
+        g.index_bytes() as f64 / 1048576.0,
         peak_rss_mib()
     );
     report_scan(&g);

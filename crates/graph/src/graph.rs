@@ -20,6 +20,8 @@ use guardrail_core::{
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
 
+use crate::keys::{Key, KeyTable};
+
 /// A node: the dense index of an account in a [`Graph`].
 pub type Node = u32;
 
@@ -251,16 +253,6 @@ struct Op {
     clear: u8,
 }
 
-/// The key accounts and posts are looked up by: the 128-bit XXH3 hash of the
-/// id (seedless, so the same on every run and machine). Keys instead of the
-/// strings keep the tables flat (one memory access a lookup, no string
-/// comparison), which is most of the cost of loading tens of millions of
-/// events. Two of 10^9 distinct ids share a key with probability about
-/// 10^-21; ids are chosen by the platform, not by its users.
-pub(crate) fn id_key(id: &str) -> u128 {
-    xxhash_rust::xxh3::xxh3_128(id.as_bytes())
-}
-
 fn key(from: Node, to: Node) -> u64 {
     (u64::from(from) << 32) | u64::from(to)
 }
@@ -280,8 +272,8 @@ pub struct ApplyStats {
 /// (or [`crate::load_events`]), then [`Graph::compact`] before analysing it.
 #[derive(Debug, Default)]
 pub struct Graph {
-    /// Account ids by their 128-bit key ([`id_key`]).
-    index: FxHashMap<u128, Node>,
+    /// Account ids by their 96-bit key ([`Key`]).
+    index: KeyTable,
     accounts: Vec<Account>,
     out: Csr,
     inn: Csr,
@@ -289,8 +281,8 @@ pub struct Graph {
     /// Current masks of the edges in `pending`, kept once the graph has been
     /// compacted at least once (incremental mode).
     delta: Option<FxHashMap<u64, u8>>,
-    /// Post authors by the post id's 128-bit key.
-    posts: FxHashMap<u128, Node>,
+    /// Post authors by the post id's key.
+    posts: KeyTable,
     tag_index: FxHashMap<Box<str>, u32>,
     tags: Vec<Box<str>>,
     /// (account, tag) uses, folded into `tag_rows` on compaction.
@@ -332,7 +324,7 @@ impl Graph {
 
     /// The node of an account id, if known.
     pub fn node(&self, id: &str) -> Option<Node> {
-        self.index.get(&id_key(id)).copied()
+        self.index.get(Key::of(id))
     }
 
     /// The account of a node.
@@ -383,13 +375,13 @@ impl Graph {
 
     /// The author of a post, if the post was seen.
     pub fn post_author(&self, post: &str) -> Option<Node> {
-        self.posts.get(&id_key(post)).copied()
+        self.posts.get(Key::of(post))
     }
 
     /// The node of `id`, created if new.
     pub fn intern(&mut self, id: &AccountId, at: Timestamp) -> Node {
-        let k = id_key(id.as_str());
-        if let Some(&v) = self.index.get(&k) {
+        let k = Key::of(id.as_str());
+        if let Some(v) = self.index.get(k) {
             return v;
         }
         let v = self.accounts.len() as Node;
@@ -427,7 +419,7 @@ impl Graph {
 
     fn interact(&mut self, actor: &AccountId, post: &str, kind: Kinds, at: Timestamp) {
         let a = self.intern(actor, at);
-        match self.posts.get(&id_key(post)).copied() {
+        match self.posts.get(Key::of(post)) {
             Some(author) => self.push_op(a, author, kind, Kinds::NONE),
             None => self.stats.unknown_posts += 1,
         }
@@ -460,7 +452,7 @@ impl Graph {
             },
             EventKind::Post(e) => {
                 let a = self.intern(&e.author, at);
-                self.posts.insert(id_key(e.post.as_str()), a);
+                self.posts.insert(Key::of(e.post.as_str()), a);
                 for tag in &e.hashtags {
                     let t = self.tag(tag);
                     self.tag_uses.push((a, t));
@@ -477,7 +469,7 @@ impl Graph {
                 }
                 let target = match &e.target {
                     ReportTarget::Account(t) => Some(self.intern(t, at)),
-                    ReportTarget::Post(p) => self.posts.get(&id_key(p.as_str())).copied(),
+                    ReportTarget::Post(p) => self.posts.get(Key::of(p.as_str())),
                     _ => None,
                 };
                 if let Some(t) = target {
@@ -603,5 +595,10 @@ impl Graph {
     /// documented cost per edge.
     pub fn edge_bytes(&self) -> usize {
         self.out.bytes() + self.inn.bytes()
+    }
+
+    /// Bytes of the tables that find accounts and posts by id.
+    pub fn index_bytes(&self) -> usize {
+        self.index.bytes() + self.posts.bytes()
     }
 }

@@ -16,6 +16,7 @@
 //! `truth.json` for the evaluation command only.
 
 mod graph;
+mod keys;
 mod load;
 mod scan;
 #[cfg(test)]

@@ -110,7 +110,7 @@ pub struct LoadReport {
     pub skipped_unknown: u64,
     /// Bytes read.
     pub bytes: u64,
-    /// Seconds reading lines.
+    /// Seconds waiting for input (reading runs on its own thread, beside parsing).
     pub read_seconds: f64,
     /// Seconds parsing and checking content (on all cores).
     pub parse_seconds: f64,
@@ -153,8 +153,8 @@ enum Step {
 /// is parsed on all cores, and ids the graph already knows are resolved there
 /// too (read-only lookups); the ordered stage then interns new ids in stream
 /// order (so node numbers never depend on thread timing) and appends changes.
-pub fn load_events<R: BufRead>(
-    mut input: R,
+pub fn load_events<R: BufRead + Send>(
+    input: R,
     graph: &mut Graph,
     evidence: &mut Evidence,
     matcher: Option<&Matcher>,
@@ -162,25 +162,75 @@ pub fn load_events<R: BufRead>(
     options: &LoadOptions,
 ) -> Result<LoadReport, GraphError> {
     let mut report = LoadReport::default();
+    // A reader thread fills the next block (cut after its last full line and
+    // split into lines) while this one parses and applies the current one.
+    std::thread::scope(|scope| -> Result<(), GraphError> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Block, GraphError>>(1);
+        scope.spawn(move || read_blocks(input, options, &tx));
+        loop {
+            let t = Instant::now();
+            let Ok(block) = rx.recv() else { break };
+            let block = block?;
+            report.read_seconds += t.elapsed().as_secs_f64();
+            report.bytes += block.bytes.len() as u64;
+            for batch in block.lines.chunks(options.batch_lines) {
+                parse_batch(
+                    &block.bytes,
+                    batch,
+                    graph,
+                    evidence,
+                    matcher,
+                    media,
+                    options,
+                    &mut report,
+                )?;
+            }
+        }
+        Ok(())
+    })?;
+    let t = Instant::now();
+    graph.compact();
+    report.compact_seconds = t.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// Complete lines of the stream: the bytes and each line's range.
+struct Block {
+    bytes: Vec<u8>,
+    lines: Vec<(usize, usize)>,
+}
+
+/// The reader thread: reads blocks, cuts each after its last newline (the
+/// rest is carried into the next), splits them into lines and sends them
+/// until the end of the input, an error, or the receiver is gone.
+fn read_blocks<R: BufRead>(
+    mut input: R,
+    options: &LoadOptions,
+    tx: &std::sync::mpsc::SyncSender<Result<Block, GraphError>>,
+) {
     let block = (options.batch_lines * 256).max(1 << 16);
-    let mut buf: Vec<u8> = Vec::with_capacity(block + options.max_line_bytes);
-    let mut ranges: Vec<(usize, usize)> = Vec::with_capacity(options.batch_lines);
+    let mut carry: Vec<u8> = Vec::new();
+    let mut lines_sent = 0u64;
     let mut eof = false;
     while !eof {
-        // Read a block, then cut it after its last newline; the rest waits.
-        let t = Instant::now();
+        let mut buf: Vec<u8> = Vec::with_capacity(carry.len() + block);
+        buf.extend_from_slice(&carry);
         let carried = buf.len();
         buf.resize(carried + block, 0);
         let mut filled = carried;
         while filled < buf.len() {
-            let n = input
-                .read(&mut buf[filled..])
-                .map_err(|source| GraphError::Io { line: report.lines + 1, source })?;
-            if n == 0 {
-                eof = true;
-                break;
+            match input.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    eof = true;
+                    break;
+                }
+                Ok(n) => filled += n,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(source) => {
+                    let _ = tx.send(Err(GraphError::Io { line: lines_sent + 1, source }));
+                    return;
+                }
             }
-            filled += n;
         }
         buf.truncate(filled);
         let cut = if eof {
@@ -189,83 +239,97 @@ pub fn load_events<R: BufRead>(
             match memchr::memrchr(b'\n', &buf) {
                 Some(i) => i + 1,
                 None if buf.len() > options.max_line_bytes => {
-                    return Err(too_long(report.lines + 1, options.max_line_bytes));
+                    let _ = tx.send(Err(too_long(lines_sent + 1, options.max_line_bytes)));
+                    return;
                 }
-                None => continue,
+                None => {
+                    carry = buf;
+                    continue;
+                }
             }
         };
-        ranges.clear();
+        carry = buf[cut..].to_vec();
+        buf.truncate(cut);
+        let mut lines = Vec::with_capacity(buf.len() / 64);
         let mut begin = 0;
-        for end in memchr::memchr_iter(b'\n', &buf[..cut]) {
-            ranges.push((begin, end));
+        for end in memchr::memchr_iter(b'\n', &buf) {
+            lines.push((begin, end));
             begin = end + 1;
         }
-        if begin < cut {
-            ranges.push((begin, cut));
+        if begin < buf.len() {
+            lines.push((begin, buf.len()));
         }
-        report.bytes += cut as u64;
-        report.read_seconds += t.elapsed().as_secs_f64();
-
-        for batch in ranges.chunks(options.batch_lines) {
-            let first_line = report.lines + 1;
-            report.lines += batch.len() as u64;
-            let t = Instant::now();
-            let skip = options.skip_unknown_types;
-            let known: &Graph = graph;
-            let bytes = &buf[..cut];
-            let steps: Vec<Result<Step, GraphError>> = batch
-                .par_iter()
-                .enumerate()
-                .map(|(i, &(a, b))| {
-                    let line_no = first_line + i as u64;
-                    if b - a > options.max_line_bytes {
-                        return Err(too_long(line_no, options.max_line_bytes));
-                    }
-                    let mut raw = &bytes[a..b];
-                    if let [rest @ .., b'\r'] = raw {
-                        raw = rest;
-                    }
-                    let line = std::str::from_utf8(raw).map_err(|e| GraphError::Invalid {
-                        line: line_no,
-                        field: "(line)".into(),
-                        why: format!("not valid UTF-8 at byte {}", e.valid_up_to()),
-                    })?;
-                    if let Some(step) = quick(known, line, matcher) {
-                        return Ok(step);
-                    }
-                    Ok(match parse(line, line_no, skip, matcher, media)? {
-                        None => Step::Skip,
-                        Some(p) => resolve(known, p),
-                    })
-                })
-                .collect();
-            report.parse_seconds += t.elapsed().as_secs_f64();
-            let t = Instant::now();
-            for step in steps {
-                match step? {
-                    Step::Edge { from, to, set, clear } => {
-                        graph.add_edge(from, to, set, clear);
-                        report.events += 1;
-                    }
-                    Step::Known => {
-                        graph.count_event();
-                        report.events += 1;
-                    }
-                    Step::Event(p) => {
-                        apply(graph, evidence, *p);
-                        report.events += 1;
-                    }
-                    Step::Skip => report.skipped_unknown += 1,
-                }
-            }
-            report.apply_seconds += t.elapsed().as_secs_f64();
+        lines_sent += lines.len() as u64;
+        if tx.send(Ok(Block { bytes: buf, lines })).is_err() {
+            return;
         }
-        buf.drain(..cut);
     }
+}
+
+/// Parses one batch of lines on all cores and applies it in stream order.
+#[allow(clippy::too_many_arguments)]
+fn parse_batch(
+    bytes: &[u8],
+    batch: &[(usize, usize)],
+    graph: &mut Graph,
+    evidence: &mut Evidence,
+    matcher: Option<&Matcher>,
+    media: Option<&dyn MediaCheck>,
+    options: &LoadOptions,
+    report: &mut LoadReport,
+) -> Result<(), GraphError> {
+    let first_line = report.lines + 1;
+    report.lines += batch.len() as u64;
     let t = Instant::now();
-    graph.compact();
-    report.compact_seconds = t.elapsed().as_secs_f64();
-    Ok(report)
+    let skip = options.skip_unknown_types;
+    let known: &Graph = graph;
+    let steps: Vec<Result<Step, GraphError>> = batch
+        .par_iter()
+        .enumerate()
+        .map(|(i, &(a, b))| {
+            let line_no = first_line + i as u64;
+            if b - a > options.max_line_bytes {
+                return Err(too_long(line_no, options.max_line_bytes));
+            }
+            let mut raw = &bytes[a..b];
+            if let [rest @ .., b'\r'] = raw {
+                raw = rest;
+            }
+            let line = std::str::from_utf8(raw).map_err(|e| GraphError::Invalid {
+                line: line_no,
+                field: "(line)".into(),
+                why: format!("not valid UTF-8 at byte {}", e.valid_up_to()),
+            })?;
+            if let Some(step) = quick(known, line, matcher) {
+                return Ok(step);
+            }
+            Ok(match parse(line, line_no, skip, matcher, media)? {
+                None => Step::Skip,
+                Some(p) => resolve(known, p),
+            })
+        })
+        .collect();
+    report.parse_seconds += t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    for step in steps {
+        match step? {
+            Step::Edge { from, to, set, clear } => {
+                graph.add_edge(from, to, set, clear);
+                report.events += 1;
+            }
+            Step::Known => {
+                graph.count_event();
+                report.events += 1;
+            }
+            Step::Event(p) => {
+                apply(graph, evidence, *p);
+                report.events += 1;
+            }
+            Step::Skip => report.skipped_unknown += 1,
+        }
+    }
+    report.apply_seconds += t.elapsed().as_secs_f64();
+    Ok(())
 }
 
 fn apply(graph: &mut Graph, evidence: &mut Evidence, p: Parsed) {

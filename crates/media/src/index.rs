@@ -32,9 +32,9 @@
 //! measured figure and why an exact index of this speed cannot be much
 //! smaller).
 
-use crate::buf::Buf;
 use crate::pdq::PdqHash;
 use crate::MediaError;
+use guardrail_core::buf::Buf;
 
 /// Number of chunks (and tables).
 pub const CHUNKS: usize = 8;

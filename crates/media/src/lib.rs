@@ -10,7 +10,6 @@
 #![deny(missing_docs)]
 
 pub mod bank;
-mod buf;
 pub mod decode;
 mod error;
 pub mod index;

@@ -1,20 +1,25 @@
-//! Arrays for the index's large tables, backed by transparent huge pages.
+//! Arrays for large tables read at random, backed by transparent huge pages.
 //!
-//! The index reads thousands of random buckets per query across hundreds of
-//! megabytes; with 4 KiB pages nearly every read also misses the TLB.
+//! The media index reads thousands of random buckets per query across
+//! hundreds of megabytes, and the graph looks up an account or a post for
+//! every interaction in tables of as many; with 4 KiB pages nearly every such
+//! read also misses the TLB.
 //! Linux gives huge pages to anonymous mappings only when asked
 //! (`transparent_hugepage=madvise` is the common default), and `Vec` cannot
 //! ask, hence this small wrapper over `memmap2` (mapping) and `bytemuck`
 //! (viewing the bytes as `u16`/`u32`/`u64` without unsafe code). Small
-//! arrays stay in a `Vec`. Measured gain at 10M hashes: bench/README.md.
+//! arrays stay in a `Vec`. Measured gains: bench/README.md (media index at 10M
+//! hashes, graph load).
 
-use bytemuck::Pod;
+pub use bytemuck::Pod;
 use memmap2::MmapMut;
 
 /// Arrays at least this large (bytes) are mapped and advised.
 const HUGE_THRESHOLD: usize = 4 << 20;
 
-pub(crate) struct Buf<T: Pod> {
+/// A growable array of plain-old-data values; above 4 MiB it lives in an
+/// anonymous mapping advised for huge pages.
+pub struct Buf<T: Pod> {
     storage: Storage<T>,
     len: usize,
 }
@@ -24,13 +29,20 @@ enum Storage<T> {
     Map(MmapMut),
 }
 
+impl<T: Pod> Default for Buf<T> {
+    fn default() -> Buf<T> {
+        Buf::new()
+    }
+}
+
 impl<T: Pod> Buf<T> {
-    pub(crate) fn new() -> Buf<T> {
+    /// An empty array.
+    pub fn new() -> Buf<T> {
         Buf { storage: Storage::Vec(Vec::new()), len: 0 }
     }
 
     /// `len` zeroed elements.
-    pub(crate) fn zeroed(len: usize) -> Buf<T> {
+    pub fn zeroed(len: usize) -> Buf<T> {
         let mut b = Buf { storage: Storage::Vec(Vec::new()), len: 0 };
         b.reserve_exact(len);
         b.len = len;
@@ -40,7 +52,8 @@ impl<T: Pod> Buf<T> {
         b
     }
 
-    fn capacity(&self) -> usize {
+    /// Elements that fit without growing.
+    pub fn capacity(&self) -> usize {
         match &self.storage {
             Storage::Vec(v) => v.capacity(),
             Storage::Map(m) => m.len() / std::mem::size_of::<T>(),
@@ -48,12 +61,12 @@ impl<T: Pod> Buf<T> {
     }
 
     /// Bytes held.
-    pub(crate) fn bytes(&self) -> usize {
+    pub fn bytes(&self) -> usize {
         self.capacity() * std::mem::size_of::<T>()
     }
 
-    /// Makes room for `total` elements in all.
-    pub(crate) fn reserve_exact(&mut self, total: usize) {
+    /// Makes room for `total` elements in all (keeping the contents).
+    pub fn reserve_exact(&mut self, total: usize) {
         if total <= self.capacity() {
             return;
         }
@@ -83,7 +96,8 @@ impl<T: Pod> Buf<T> {
         }
     }
 
-    pub(crate) fn push(&mut self, x: T) {
+    /// Appends one value.
+    pub fn push(&mut self, x: T) {
         if self.len == self.capacity() {
             self.reserve_exact((self.len * 2).max(16));
         }
