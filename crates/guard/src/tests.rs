@@ -397,3 +397,34 @@ fn the_recommender_suggests_the_viewers_niche() {
     // Already followed accounts are not suggested.
     assert!(shown.iter().all(|(t, _)| !p.follows.contains(t)));
 }
+
+#[test]
+fn a_view_reaches_the_viewers_followers_without_hygiene_and_not_with_it() {
+    let guard = world_guard();
+    let g = graph_of(&world());
+    let node = |id: &str| g.node(id).unwrap();
+    let (n1, n3, s3) = (node("n1"), node("n3"), node("s3"));
+    // n3 follows n1 (in the tiny world); n1 now views s3 once.
+    let plain = Recommender::new(&g, RecommenderConfig::default(), |_| true);
+    assert!(plain.follows_of(n3).contains(&n1));
+    let mut overlay = Overlay::default();
+    overlay.insert(n1, vec![s3]);
+    let p = plain.profile(n3);
+    let shown = plain.recommend(Some(n3), &p, &overlay, 10, &mut Scratch::default());
+    assert!(shown.iter().any(|&(t, s)| t == s3 && s > 0.0), "{shown:?}");
+    // With hygiene the view is not learnt (s3 is flagged), and the guard
+    // would drop s3 anyway.
+    let learn = |v: u32| !guard.never_recommended(g.account(v).id.as_str());
+    assert!(!learn(s3));
+    let clean = Recommender::new(&g, RecommenderConfig::default(), learn);
+    let kept: Overlay = overlay
+        .iter()
+        .filter(|(v, _)| learn(**v))
+        .map(|(&v, ts)| (v, ts.iter().copied().filter(|&t| learn(t)).collect()))
+        .collect();
+    let p = clean.profile(n3);
+    let shown = clean.recommend(Some(n3), &p, &kept, 10, &mut Scratch::default());
+    assert!(shown.iter().all(|&(t, s)| t != s3 || s == 0.0), "{shown:?}");
+    let d = guard.decide("n3", Surface::AccountSuggestions, &[Candidate::Account("s3")]);
+    assert!(!d[0].allow);
+}
