@@ -25,6 +25,7 @@
 
 mod error;
 mod ingest;
+mod lines;
 mod migrations;
 mod model;
 mod postgres_store;
@@ -32,6 +33,7 @@ mod sqlite_store;
 
 pub use crate::error::StoreError;
 pub use crate::ingest::{ingest, IngestError, IngestOptions, IngestReport};
+pub use crate::lines::EventLines;
 pub use crate::migrations::SCHEMA_VERSION;
 pub use crate::model::{
     AccountColumns, AppendOutcome, Bank, BankAddOutcome, BankHash, IngestRun, NewEvent, NewScan,

@@ -20,9 +20,10 @@ use guardrail_text::Matcher;
 /// Arguments of `guardrail scan`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
-    /// The event stream (JSON Lines, format v1).
-    #[arg(long, value_name = "FILE")]
-    events: PathBuf,
+    /// The event stream (JSON Lines, format v1); without it, the event log
+    /// stored in --database (after `guardrail ingest`).
+    #[arg(long, value_name = "FILE", required_unless_present = "database")]
+    events: Option<PathBuf>,
     /// Lexicon whose strong hits in handles, bios, captions and hashtags are seeds.
     #[arg(long, value_name = "FILE")]
     lexicon: Option<PathBuf>,
@@ -38,7 +39,8 @@ pub(crate) struct Args {
     /// Print JSON: {"accounts", "networks", "persons", "blocks", "summary"}.
     #[arg(long)]
     json: bool,
-    /// Store the results in this database (SQLite path or PostgreSQL URL).
+    /// Store the results in this database (SQLite path or PostgreSQL URL);
+    /// without --events, the events are read from it too.
     #[arg(long, value_name = "URL")]
     database: Option<String>,
     /// Accounts listed per tier in the readable summary.
@@ -141,35 +143,70 @@ pub(crate) fn load(
     media: Option<&BankCheck>,
     skip_unknown_types: bool,
 ) -> anyhow::Result<Loaded> {
-    let start = Instant::now();
     let file =
         std::fs::File::open(events).with_context(|| format!("opening {}", events.display()))?;
+    load_from(
+        BufReader::with_capacity(1 << 20, file),
+        &events.display().to_string(),
+        matcher,
+        media,
+        skip_unknown_types,
+    )
+}
+
+/// Loads the graph from any stream of event lines (`name` for errors).
+fn load_from<R: std::io::BufRead + Send>(
+    input: R,
+    name: &str,
+    matcher: Option<&Matcher>,
+    media: Option<&BankCheck>,
+    skip_unknown_types: bool,
+) -> anyhow::Result<Loaded> {
+    let start = Instant::now();
     let mut graph = Graph::new();
     let mut evidence = Evidence::default();
     let options = LoadOptions { skip_unknown_types, ..LoadOptions::default() };
     let report = load_events(
-        BufReader::with_capacity(1 << 20, file),
+        input,
         &mut graph,
         &mut evidence,
         matcher,
         media.map(|m| m as &dyn MediaCheck),
         &options,
     )
-    .with_context(|| format!("in {}", events.display()))?;
+    .with_context(|| format!("in {name}"))?;
     Ok(Loaded { graph, evidence, report, seconds: start.elapsed().as_secs_f64() })
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let matcher = load_matcher(args.lexicon.as_deref())?;
     let media = load_bank_files(&args.bank, args.radius)?;
-    let loaded = load(&args.events, matcher.as_ref(), media.as_ref(), args.skip_unknown_types)?;
+    let mut store = match &args.database {
+        Some(url) => Some(guardrail_store::open(url).with_context(|| format!("opening {url}"))?),
+        None => None,
+    };
+    let (loaded, source) = match (&args.events, store.as_mut()) {
+        (Some(events), _) => (
+            load(events, matcher.as_ref(), media.as_ref(), args.skip_unknown_types)?,
+            events.display().to_string(),
+        ),
+        (None, Some(store)) => {
+            let name = format!("the event log of {}", args.database.as_deref().unwrap_or(""));
+            let lines = guardrail_store::EventLines::new(store.as_mut());
+            let loaded =
+                load_from(lines, &name, matcher.as_ref(), media.as_ref(), args.skip_unknown_types)?;
+            (loaded, "store".to_owned())
+        }
+        (None, None) => {
+            anyhow::bail!("give --events FILE, or --database URL to scan its event log")
+        }
+    };
     let start = Instant::now();
     let result = scan(&loaded.graph, &loaded.evidence, matcher.as_ref(), &ScanConfig::default())?;
     let scan_seconds = start.elapsed().as_secs_f64();
     let mut stored = None;
-    if let Some(url) = &args.database {
-        let mut store = guardrail_store::open(url).with_context(|| format!("opening {url}"))?;
-        let run = store.save_scan(&to_store(&args.events, &result)).context("storing the scan")?;
+    if let Some(store) = store.as_mut() {
+        let run = store.save_scan(&to_store(&source, &result)).context("storing the scan")?;
         stored = Some(run);
     }
     let stdout = std::io::stdout();
@@ -234,7 +271,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn to_store(events: &Path, result: &ScanResult) -> guardrail_store::NewScan {
+fn to_store(source: &str, result: &ScanResult) -> guardrail_store::NewScan {
     let mut network_of = std::collections::HashMap::new();
     for n in &result.networks {
         for a in &n.accounts {
@@ -248,7 +285,7 @@ fn to_store(events: &Path, result: &ScanResult) -> guardrail_store::NewScan {
         }
     }
     guardrail_store::NewScan {
-        source: events.display().to_string(),
+        source: source.to_owned(),
         summary: serde_json::to_string(&result.summary).unwrap_or_default(),
         accounts: result
             .accounts
@@ -420,7 +457,9 @@ pub(crate) fn demo_pass(world: &Path, database: &str) -> anyhow::Result<()> {
     }
     let mut store =
         guardrail_store::open(database).with_context(|| format!("opening {database}"))?;
-    let run = store.save_scan(&to_store(&events, &result)).context("storing the scan")?;
+    let run = store
+        .save_scan(&to_store(&events.display().to_string(), &result))
+        .context("storing the scan")?;
     println!("  stored as scan {run} in {database}");
     let truth_text =
         std::fs::read_to_string(world.join("truth.json")).context("reading truth.json")?;

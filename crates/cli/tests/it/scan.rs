@@ -155,3 +155,32 @@ fn scan_rejects_bad_input_with_line_and_field() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("truth.json"));
 }
+
+/// After `guardrail ingest`, `scan --database` without `--events` reads the
+/// stored event log and finds exactly what a scan of the file finds.
+#[test]
+fn scan_reads_the_stored_event_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("w");
+    synth(&world, 3_000, 31);
+    let events = world.join("events.jsonl");
+    let from_file = run_ok(guardrail().args(["scan", "--json", "--events"]).arg(&events)).stdout;
+    let from_file: serde_json::Value = serde_json::from_slice(&from_file).unwrap();
+    assert!(from_file["summary"]["suspected"].as_u64().unwrap() > 0);
+    for url in databases(dir.path(), "log") {
+        run_ok(
+            guardrail()
+                .args(["ingest", "--quiet", "--events"])
+                .arg(&events)
+                .args(["--database", &url]),
+        );
+        let out = run_ok(guardrail().args(["scan", "--json", "--database", &url])).stdout;
+        let from_store: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        for key in ["accounts", "networks", "persons", "blocks"] {
+            assert_eq!(from_store[key], from_file[key], "{url}: {key}");
+        }
+    }
+    let out = guardrail().arg("scan").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--events"));
+}

@@ -431,3 +431,31 @@ fn concurrent_first_opens_all_succeed() {
         assert_eq!(target.open().summary().unwrap().total_events(), 0);
     }
 }
+
+/// The stored log reads back as JSON Lines in log order, across pages.
+#[test]
+fn event_lines_read_the_log_in_order() {
+    use std::io::BufRead;
+    for target in targets() {
+        let mut store = target.open();
+        let lines: Vec<String> = (0..25_003).map(|i| follow(&format!("e{i}"), i)).collect();
+        let events: Vec<NewEvent> = lines.iter().map(|l| new_event(l)).collect();
+        for chunk in events.chunks(5_000) {
+            store.append(chunk, None).unwrap();
+        }
+        let read: Vec<String> =
+            guardrail_store::EventLines::new(store.as_mut()).lines().map(Result::unwrap).collect();
+        assert_eq!(read.len(), lines.len(), "{}", target.url);
+        for (got, want) in read.iter().zip(&lines) {
+            assert_eq!(
+                Event::from_json_line(got).unwrap(),
+                Event::from_json_line(want).unwrap(),
+                "{}",
+                target.url
+            );
+        }
+    }
+    let fresh = targets();
+    let mut empty = fresh[0].open();
+    assert_eq!(guardrail_store::EventLines::new(empty.as_mut()).lines().count(), 0);
+}
