@@ -208,6 +208,8 @@ pub struct Guard {
     never: u8,
     /// `viewer.suspected_tiers` as a bit set.
     suspected: u8,
+    /// `hygiene.drop_tiers` as a bit set.
+    hygiene: u8,
 }
 
 fn tier_bits(tiers: &[RiskTier]) -> u8 {
@@ -232,7 +234,8 @@ impl Guard {
     pub fn new(policy: Policy, state: State, matcher: Option<Arc<Matcher>>) -> Guard {
         let never = tier_bits(&policy.never_recommend);
         let suspected = tier_bits(&policy.viewer.suspected_tiers);
-        Guard { policy, state, matcher, never, suspected }
+        let hygiene = tier_bits(&policy.hygiene.drop_tiers);
+        Guard { policy, state, matcher, never, suspected, hygiene }
     }
 
     /// The policy.
@@ -412,14 +415,10 @@ impl Guard {
             && f64::from(flagged) >= self.policy.taint.share * f64::from(users)
     }
 
-    /// Whether an account is flagged for interaction hygiene.
+    /// Whether interactions with or by an account are kept from recommenders.
     pub(crate) fn hygiene_flagged(&self, id: &str) -> bool {
-        self.hygiene_flagged_flags(self.state.flags(id))
-    }
-
-    pub(crate) fn hygiene_flagged_flags(&self, f: Flags) -> bool {
-        let h = &self.policy.hygiene;
-        (h.drop_flagged_networks && f.network()) || h.drop_tiers.iter().any(|&t| t == f.tier())
+        let f = self.state.flags(id);
+        in_tiers(self.hygiene, f) || (self.policy.hygiene.drop_flagged_networks && f.network())
     }
 
     /// Whether an account (by its state) is one that is never recommended.

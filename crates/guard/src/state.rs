@@ -8,6 +8,8 @@ use guardrail_graph::{Graph, ScanResult};
 use guardrail_text::{Level, Matcher};
 use rustc_hash::FxHashMap;
 
+use crate::policy::Policy;
+
 /// What the guard knows about one account.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub struct AccountState {
@@ -163,14 +165,15 @@ impl State {
     }
 
     /// The state after a scan: every account's tier and age band, network
-    /// membership, and every hashtag's usage by flagged accounts
-    /// (`is_flagged` says which tiers count, normally the policy's
-    /// `never_recommend`) with its text verdict when a matcher is given.
+    /// membership, and every hashtag's usage by flagged accounts (those the
+    /// policy never recommends: its `never_recommend` tiers and, with
+    /// `drop_flagged_networks`, network members) with its text verdict when
+    /// a matcher is given.
     pub fn from_scan(
         graph: &Graph,
         scan: &ScanResult,
         matcher: Option<&Matcher>,
-        is_flagged: impl Fn(RiskTier, bool) -> bool,
+        policy: &Policy,
     ) -> State {
         let mut in_network = vec![false; graph.len()];
         for network in &scan.networks {
@@ -189,7 +192,8 @@ impl State {
             let s =
                 AccountState { tier, age_band: account.age_band, flagged_network: in_network[v] };
             state.set_account(account.id.as_str(), s);
-            let flagged = is_flagged(tier, in_network[v]);
+            let flagged = policy.never_recommend.contains(&tier)
+                || (policy.drop_flagged_networks && in_network[v]);
             for &(tag, _uses) in graph.hashtags_of(v as u32) {
                 users[tag as usize] += 1;
                 flagged_users[tag as usize] += u32::from(flagged);

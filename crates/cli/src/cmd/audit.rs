@@ -12,7 +12,7 @@ use guardrail_core::Truth;
 use guardrail_graph::{scan, ScanConfig};
 use guardrail_guard::{audit, AuditConfig, AuditReport, Guard, Metrics, Policy, State};
 
-use super::scan::{load, load_bank_files, load_matcher};
+use super::scan::{load, Signals};
 
 /// Arguments of `guardrail audit`.
 #[derive(clap::Args)]
@@ -23,15 +23,8 @@ pub(crate) struct Args {
     /// The world's truth.json: only chooses the sellers viewed and scores what is shown.
     #[arg(long, value_name = "FILE")]
     truth: PathBuf,
-    /// Lexicon for the scan's seeds and the guard's text rules.
-    #[arg(long, value_name = "FILE")]
-    lexicon: Option<PathBuf>,
-    /// Hash list whose matches are confirmed seeds (repeatable).
-    #[arg(long, value_name = "FILE")]
-    bank: Vec<PathBuf>,
-    /// PDQ match radius for --bank.
-    #[arg(long, default_value_t = 31)]
-    radius: u32,
+    #[command(flatten)]
+    signals: Signals,
     /// Guard policy file (TOML, docs/GUARD.md); the defaults without it.
     #[arg(long, value_name = "FILE")]
     policy: Option<PathBuf>,
@@ -71,8 +64,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         ..AuditConfig::default()
     };
-    let matcher = load_matcher(args.lexicon.as_deref())?;
-    let media = load_bank_files(&args.bank, args.radius)?;
+    let (matcher, media) = args.signals.load()?;
     let (report, seconds) =
         run_audit(&args.events, &truth, matcher.map(Arc::new), media.as_ref(), policy, &config)?;
     crate::chart::exposure(&args.chart, &report)
@@ -98,11 +90,7 @@ pub(crate) fn run_audit(
     let start = Instant::now();
     let loaded = load(events, matcher.as_deref(), media, false)?;
     let result = scan(&loaded.graph, &loaded.evidence, matcher.as_deref(), &ScanConfig::default())?;
-    let never = policy.never_recommend.clone();
-    let networks = policy.drop_flagged_networks;
-    let state = State::from_scan(&loaded.graph, &result, matcher.as_deref(), |tier, network| {
-        never.contains(&tier) || (networks && network)
-    });
+    let state = State::from_scan(&loaded.graph, &result, matcher.as_deref(), &policy);
     let guard = Guard::new(policy, state, matcher);
     let report = audit(&loaded.graph, truth, &guard, config)?;
     Ok((report, start.elapsed().as_secs_f64()))

@@ -17,14 +17,11 @@ use guardrail_media::bank::{parse_list, BankInfo, Banks, HashKind, KnownHash};
 use guardrail_media::PdqHash;
 use guardrail_text::Matcher;
 
-/// Arguments of `guardrail scan`.
+/// The scan's signals besides enforcement (shared by `scan` and `audit`).
 #[derive(clap::Args)]
-pub(crate) struct Args {
-    /// The event stream (JSON Lines, format v1); without it, the event log
-    /// stored in --database (after `guardrail ingest`).
-    #[arg(long, value_name = "FILE", required_unless_present = "database")]
-    events: Option<PathBuf>,
-    /// Lexicon whose strong hits in handles, bios, captions and hashtags are seeds.
+pub(crate) struct Signals {
+    /// Lexicon whose strong hits in handles, bios, captions and hashtags are
+    /// seeds (and, for `audit`, the guard's text rules).
     #[arg(long, value_name = "FILE")]
     lexicon: Option<PathBuf>,
     /// Hash list whose matches in posts' media are confirmed seeds (repeatable).
@@ -33,6 +30,24 @@ pub(crate) struct Args {
     /// PDQ match radius for --bank.
     #[arg(long, default_value_t = 31)]
     radius: u32,
+}
+
+impl Signals {
+    /// The compiled lexicon and the loaded hash lists, if given.
+    pub(crate) fn load(&self) -> anyhow::Result<(Option<Matcher>, Option<BankCheck>)> {
+        Ok((load_matcher(self.lexicon.as_deref())?, load_bank_files(&self.bank, self.radius)?))
+    }
+}
+
+/// Arguments of `guardrail scan`.
+#[derive(clap::Args)]
+pub(crate) struct Args {
+    /// The event stream (JSON Lines, format v1); without it, the event log
+    /// stored in --database (after `guardrail ingest`).
+    #[arg(long, value_name = "FILE", required_unless_present = "database")]
+    events: Option<PathBuf>,
+    #[command(flatten)]
+    signals: Signals,
     /// Skip events of unknown type instead of failing.
     #[arg(long)]
     skip_unknown_types: bool,
@@ -103,7 +118,7 @@ impl MediaCheck for BankCheck {
     }
 }
 
-pub(crate) fn load_bank_files(files: &[PathBuf], radius: u32) -> anyhow::Result<Option<BankCheck>> {
+fn load_bank_files(files: &[PathBuf], radius: u32) -> anyhow::Result<Option<BankCheck>> {
     if files.is_empty() {
         return Ok(None);
     }
@@ -122,7 +137,7 @@ pub(crate) fn load_bank_files(files: &[PathBuf], radius: u32) -> anyhow::Result<
     Ok(Some(BankCheck { banks, radius }))
 }
 
-pub(crate) fn load_matcher(path: Option<&Path>) -> anyhow::Result<Option<Matcher>> {
+fn load_matcher(path: Option<&Path>) -> anyhow::Result<Option<Matcher>> {
     path.map(|p| {
         let lexicon = super::text::load_lexicon(Some(p), ("", ""))?;
         Matcher::new(lexicon).with_context(|| format!("compiling lexicon {}", p.display()))
@@ -179,8 +194,7 @@ fn load_from<R: std::io::BufRead + Send>(
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let matcher = load_matcher(args.lexicon.as_deref())?;
-    let media = load_bank_files(&args.bank, args.radius)?;
+    let (matcher, media) = args.signals.load()?;
     let mut store = match &args.database {
         Some(url) => Some(guardrail_store::open(url).with_context(|| format!("opening {url}"))?),
         None => None,
