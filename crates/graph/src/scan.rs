@@ -16,16 +16,17 @@
 //! 6. Networks: Louvain communities of the flagged accounts, and Fraudar
 //!    dense blocks of their follows.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::time::Instant;
 
 use guardrail_core::{ReportCategory, RiskTier, Surface};
 use guardrail_text::Matcher;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 
 use crate::community::{dense_blocks, louvain, LocalGraph};
-use crate::expand::{pattern_hits, Pattern};
+use crate::expand::{hashtag_hits, pattern_hits, set_hashtags, Hashtags, Pattern};
 use crate::graph::{Graph, Kinds, Node};
 use crate::identity::{link_identities, IdentityConfig, Persons};
 use crate::load::{text_hit, Evidence};
@@ -55,6 +56,9 @@ pub struct ScanConfig {
     pub pattern_alpha: f64,
     /// Rounds of pattern expansion.
     pub pattern_rounds: usize,
+    /// Least share of a hashtag's distinct users that must be in the set for
+    /// the hashtag to be the set's (see [`crate::expand::set_hashtags`]).
+    pub hashtag_share: f64,
     /// Seed weight of an account flagged only by the lexicon (confirmed seeds weigh 1).
     pub lexicon_seed_weight: f64,
     /// Identity linking settings.
@@ -74,6 +78,7 @@ impl Default for ScanConfig {
             expansion_rounds: 3,
             pattern_alpha: 1e-3,
             pattern_rounds: 2,
+            hashtag_share: 0.5,
             lexicon_seed_weight: 0.5,
             identity: IdentityConfig::default(),
             reason_examples: 3,
@@ -96,6 +101,9 @@ impl ScanConfig {
         }
         if !(self.pattern_alpha > 0.0 && self.pattern_alpha < 1.0) {
             return bad("pattern_alpha", "must be between 0 and 1 (exclusive)");
+        }
+        if !(self.hashtag_share > 0.0 && self.hashtag_share <= 1.0) {
+            return bad("hashtag_share", "must be in (0, 1]");
         }
         if !(self.lexicon_seed_weight >= 0.0 && self.lexicon_seed_weight.is_finite()) {
             return bad("lexicon_seed_weight", "must be a finite number >= 0");
@@ -393,8 +401,10 @@ pub fn scan(
     }
 
     seconds.propagation = lap();
-    // Pattern expansion.
+    // Pattern expansion: follows, followers, hashtags.
     let mut pattern_reasons: FxHashMap<Node, Vec<String>> = FxHashMap::default();
+    let mut tag_hit = vec![false; n];
+    let hashtags = Hashtags::new(graph);
     for _ in 0..config.pattern_rounds {
         let mut added = 0;
         for pattern in [Pattern::Follows, Pattern::FollowedBy] {
@@ -414,6 +424,39 @@ pub fn scan(
                 added += 1;
             }
         }
+        let set = set_hashtags(&hashtags, &inside, config.hashtag_share, config.pattern_alpha);
+        for h in hashtag_hits(&hashtags, &inside, &set, config.pattern_alpha) {
+            let used: Vec<String> = hashtags
+                .of(h.node)
+                .iter()
+                .filter_map(|&f| set.binary_search_by_key(&f, |s| s.family).ok())
+                .take(config.reason_examples)
+                .map(|i| {
+                    let s = &set[i];
+                    let spellings = match hashtags.spellings(s.family) {
+                        1 => String::new(),
+                        k => format!("{k} spellings, "),
+                    };
+                    format!(
+                        "#{} ({spellings}{} of its {} users flagged)",
+                        graph.hashtag(hashtags.spelling(s.family)),
+                        s.inside,
+                        s.users
+                    )
+                })
+                .collect();
+            pattern_reasons.entry(h.node).or_default().push(format!(
+                "uses {} of the network's hashtags among its {} (chance would give {:.1}; p = {:.1e}): {}",
+                h.count,
+                h.degree,
+                h.expected,
+                h.p_value,
+                used.join(", ")
+            ));
+            inside[h.node as usize] = true;
+            tag_hit[h.node as usize] = true;
+            added += 1;
+        }
         if added == 0 {
             break;
         }
@@ -423,8 +466,14 @@ pub fn scan(
     // left, every account that is not a seed and has fewer than
     // `min_ties` distinct neighbours in the set by follow, like or comment
     // (views do not count: one look is not a tie). Camouflage edges from
-    // random accounts to the network are single ties.
-    prune_weak_ties(graph, &mut inside, |v| seeds.contains_key(&v), config.min_ties);
+    // random accounts to the network are single ties. Seeds and accounts that
+    // use the network's hashtags are kept: their evidence is their own.
+    prune_weak_ties(
+        graph,
+        &mut inside,
+        |v| seeds.contains_key(&v) || tag_hit[v as usize],
+        config.min_ties,
+    );
     seconds.patterns = lap();
     // Tiers.
     let mut tiers = vec![RiskTier::Clear; n];
@@ -532,6 +581,19 @@ pub fn scan(
         }
         out
     };
+    let confirmed = |v: Node| tiers[v as usize] == RiskTier::Confirmed;
+    let path = paths_from(graph, &flagged, &tiers, &confirmed);
+    // Accounts that follow a confirmed account: a flagged account followed by
+    // several of them shares its audience with the confirmed ones.
+    let mut follows_confirmed = vec![false; n];
+    for v in (0..n as Node).filter(|&v| confirmed(v)) {
+        let (cols, kinds) = graph.in_edges(v);
+        for (&u, &k) in cols.iter().zip(kinds) {
+            if Kinds(k).contains(Kinds::FOLLOW) {
+                follows_confirmed[u as usize] = true;
+            }
+        }
+    }
     let mut accounts: Vec<AccountRisk> = Vec::new();
     for v in 0..n as Node {
         let tier = tiers[v as usize];
@@ -547,8 +609,25 @@ pub fn scan(
                 reasons.extend(p.iter().cloned());
             }
             let direct = ties_to(v, &|u| seeds.get(&u).is_some_and(|s| s.confirmed));
-            if !direct.is_empty() && !seeds.get(&v).is_some_and(|s| s.confirmed) {
+            if !direct.is_empty() && !confirmed(v) {
                 reasons.push(format!("next to confirmed accounts: {}", direct.join("; ")));
+            } else if !confirmed(v) {
+                if let Some(line) = describe_path(&path, v, &name) {
+                    reasons.push(line);
+                }
+            }
+            let (cols, kinds) = graph.in_edges(v);
+            let (mut shared, mut followers) = (0, 0);
+            for (&u, &k) in cols.iter().zip(kinds) {
+                if Kinds(k).contains(Kinds::FOLLOW) {
+                    followers += 1;
+                    shared += usize::from(follows_confirmed[u as usize] && u != v);
+                }
+            }
+            if shared >= 2 && !confirmed(v) {
+                reasons.push(format!(
+                    "shared followers: {shared} of its {followers} followers also follow confirmed accounts"
+                ));
             }
             if score[v as usize] > 0.0 && !seeds.contains_key(&v) {
                 reasons.push(format!(
@@ -618,6 +697,68 @@ pub fn scan(
         tiers,
         person_of: persons.person,
     })
+}
+
+/// One step of a shortest path towards a confirmed account: the next
+/// account, the interactions between the two, and whether they go from this
+/// account to the next.
+#[derive(Clone, Copy)]
+struct Step {
+    next: Node,
+    kinds: Kinds,
+    outgoing: bool,
+}
+
+/// Breadth-first search from every confirmed account through the flagged
+/// accounts, by follows, likes and comments either way (views are not ties):
+/// for every flagged account reached, its first step back towards the
+/// nearest confirmed account.
+fn paths_from(
+    graph: &Graph,
+    flagged: &[Node],
+    tiers: &[RiskTier],
+    confirmed: &dyn Fn(Node) -> bool,
+) -> FxHashMap<Node, Step> {
+    let mut step: FxHashMap<Node, Step> = FxHashMap::default();
+    let mut queue: VecDeque<Node> = flagged.iter().copied().filter(|&v| confirmed(v)).collect();
+    let mut seen: FxHashSet<Node> = queue.iter().copied().collect();
+    while let Some(v) = queue.pop_front() {
+        // u -> v edges are u's outgoing; v -> u edges are u's incoming.
+        for (u_outgoing, (cols, kinds)) in [(true, graph.in_edges(v)), (false, graph.out_edges(v))]
+        {
+            for (&u, &k) in cols.iter().zip(kinds) {
+                let kinds = Kinds(k & !Kinds::VIEW.0);
+                if kinds == Kinds::NONE || !tiers[u as usize].is_flagged() || !seen.insert(u) {
+                    continue;
+                }
+                step.insert(u, Step { next: v, kinds, outgoing: u_outgoing });
+                queue.push_back(u);
+            }
+        }
+    }
+    step
+}
+
+/// "path to confirmed X: A follows B; C liked B; ..." for an account two or
+/// more steps from the nearest confirmed account.
+fn describe_path(
+    path: &FxHashMap<Node, Step>,
+    v: Node,
+    name: &dyn Fn(Node) -> String,
+) -> Option<String> {
+    let mut facts = Vec::new();
+    let mut at = v;
+    while let Some(s) = path.get(&at) {
+        let how = s.kinds.names().join("+");
+        facts.push(if s.outgoing {
+            format!("{} {how} {}", name(at), name(s.next))
+        } else {
+            format!("{} {how} {}", name(s.next), name(at))
+        });
+        // Steps lead to accounts found earlier, so this ends at a confirmed one.
+        at = s.next;
+    }
+    (!facts.is_empty()).then(|| format!("path to confirmed {}: {}", name(at), facts.join("; ")))
 }
 
 /// Removes from `inside`, until stable, every account for which `keep` is

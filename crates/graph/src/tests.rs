@@ -7,7 +7,7 @@ use guardrail_core::{Event, RiskTier};
 use proptest::prelude::*;
 
 use crate::community::{dense_blocks, louvain, modularity, LocalGraph};
-use crate::expand::{pattern_hits, Pattern};
+use crate::expand::{hashtag_hits, pattern_hits, set_hashtags, Hashtags, Pattern};
 use crate::identity::{link_identities, mentions, similar_handles, IdentityConfig};
 use crate::rank::{personalised_pagerank, sweep_cut, PprConfig};
 use crate::{load_events, scan, Evidence, Graph, GraphError, Kinds, LoadOptions, Node, ScanConfig};
@@ -313,6 +313,110 @@ fn follow_patterns_are_degree_aware() {
     assert_eq!(ids, ["buyer"], "{hits:?}");
 }
 
+/// Posts of benign accounts `n0..n{count}`: two of six niche hashtags each,
+/// and a follow ring.
+fn benign_town(count: usize) -> String {
+    let mut s = String::new();
+    let niches = ["knit", "yarn", "wool", "hike", "trail", "peak"];
+    for k in 0..count {
+        let a = niches[k % 6];
+        let b = niches[(k + 1) % 6];
+        s.push_str(&format!("p pn{k} n{k} {a} {b}\n"));
+        for step in [1, 7, 13] {
+            s.push_str(&format!("f n{k} n{}\n", (k + step) % count));
+        }
+    }
+    s
+}
+
+#[test]
+fn hashtag_patterns_take_the_sets_hashtags_not_its_camouflage() {
+    // Set: s0..s4, each posting three of the code hashtags c0..c3 and the
+    // popular #knit. `twin` posts all four codes and #knit; `once` posts one
+    // code among niche hashtags; `prolific` posts two codes among 120 others.
+    let mut s = benign_town(200);
+    for k in 0..5 {
+        s.push_str(&format!("p ps{k} s{k} c{} c{} c{} knit\n", k % 4, (k + 1) % 4, (k + 2) % 4));
+    }
+    s += "p pt twin C0 c1 c2 c3 knit\np po once c0 knit yarn\n";
+    let many: Vec<String> = (0..120).map(|i| format!("t{i}")).collect();
+    s.push_str(&format!("p pp prolific c0 c1 {}\n", many.join(" ")));
+    let (g, _) = load(&events(&s));
+    let mut inside = vec![false; g.len()];
+    for k in 0..5 {
+        inside[node(&g, &format!("s{k}")) as usize] = true;
+    }
+    let families = Hashtags::new(&g);
+    let tags = set_hashtags(&families, &inside, 0.5, 1e-3);
+    let names: Vec<&str> = tags.iter().map(|t| g.hashtag(families.spelling(t.family))).collect();
+    assert_eq!(names, ["c0", "c1", "c2", "c3"], "{tags:?}");
+    assert!(tags.iter().all(|t| t.inside >= 3 && t.p_value < 1e-3), "{tags:?}");
+    let hits = hashtag_hits(&families, &inside, &tags, 1e-3);
+    let ids: Vec<&str> = hits.iter().map(|h| g.account(h.node).id.as_str()).collect();
+    assert_eq!(ids, ["twin"], "{hits:?}");
+    assert_eq!((hits[0].count, hits[0].degree), (4, 5));
+    // Requiring every user of a hashtag to be in the set leaves the codes
+    // that outsiders also posted to nobody.
+    let strict = set_hashtags(&families, &inside, 1.0, 1e-3);
+    assert!(strict.is_empty(), "{strict:?}");
+}
+
+#[test]
+fn scan_finds_an_unlinked_group_through_the_seeds_hashtags() {
+    // Group A: s0 (banned) .. s7 with buyers b0..b5 following all of them.
+    // Group B: t0..t2, no tie to group A, posting A's code hashtags, with
+    // buyers d0..d5 following all three. `once` posts one code and follows
+    // one of group B.
+    let mut s = benign_town(2000);
+    for k in 0..8 {
+        s.push_str(&format!("p ps{k} s{k} code{} code{} knit\n", k % 3, (k + 1) % 3));
+        s.push_str(&format!("f s{k} s{}\n", (k + 1) % 8));
+        for b in 0..6 {
+            s.push_str(&format!("f b{b} s{k}\n"));
+        }
+    }
+    for k in 0..2 {
+        s.push_str(&format!("p pt{k} t{k} code{} code{} hike\n", k % 3, (k + 2) % 3));
+    }
+    // t2 spells the codes as nobody else does: a Cyrillic "о", leetspeak.
+    s += "p pt2 t2 c\u{43e}de2 C0DE1 hike\n";
+    for k in 0..3 {
+        for d in 0..6 {
+            s.push_str(&format!("f d{d} t{k}\n"));
+        }
+    }
+    s += "p po once code1 knit yarn\nf once t0\n";
+    s += r#"{"type":"enforcement","id":"ban","at":"2026-01-02T00:00:00Z","account":"s0","action":"ban","confirmed_category":"child_safety"}"#;
+    let (g, ev) = load(&events(&s));
+    let r = scan(&g, &ev, None, &ScanConfig::default()).unwrap();
+    let tier = |id: &str| r.tiers[node(&g, id) as usize];
+    for id in ["s1", "s7", "b0", "b5", "t0", "t1", "t2", "d0", "d5"] {
+        assert_eq!(tier(id), RiskTier::Suspected, "{id}");
+    }
+    let t0 = r.accounts.iter().find(|a| a.id == "t0").unwrap();
+    assert!(
+        t0.reasons.iter().any(|x| x.starts_with("uses 2 of the network's hashtags among its 3")
+            && x.contains("#code0 (")),
+        "{:?}",
+        t0.reasons
+    );
+    let t2 = r.accounts.iter().find(|a| a.id == "t2").unwrap();
+    assert!(
+        t2.reasons.iter().any(|x| x.starts_with("uses 2 of the network's hashtags")
+            && x.contains("#code1 (2 spellings, ")),
+        "{:?}",
+        t2.reasons
+    );
+    assert_eq!(tier("once"), RiskTier::Exposed, "one code hashtag and one follow");
+    let flagged_benign: Vec<String> =
+        (0..2000).map(|k| format!("n{k}")).filter(|id| tier(id).is_flagged()).collect();
+    assert!(flagged_benign.is_empty(), "{flagged_benign:?}");
+    // Without the hashtag test (no hashtag is the set's alone), group B is not found.
+    let blind = ScanConfig { hashtag_share: 1.0, ..ScanConfig::default() };
+    let r = scan(&g, &ev, None, &blind).unwrap();
+    assert_eq!(r.tiers[node(&g, "t0") as usize], RiskTier::Clear);
+}
+
 #[test]
 fn mentions_find_handles_and_same_person_words() {
     let m = mentions("prints & patterns | backup: @Thread_Work2 • collab with @friend.shop.");
@@ -465,6 +569,23 @@ fn scan_tiers_a_small_world_with_reasons() {
         b0.reasons.iter().any(|x| x.contains("next to confirmed accounts") && x.contains("s0")),
         "{:?}",
         b0.reasons
+    );
+    let s2 = r.accounts.iter().find(|a| a.id == "s2").unwrap();
+    assert!(
+        s2.reasons.contains(
+            &"path to confirmed @seller0x (s0): @seller2x (s2) follows @seller3x (s3); \
+              @seller3x (s3) follows @seller0x (s0)"
+                .to_owned()
+        ),
+        "{:?}",
+        s2.reasons
+    );
+    assert!(
+        s2.reasons.contains(
+            &"shared followers: 6 of its 8 followers also follow confirmed accounts".to_owned()
+        ),
+        "{:?}",
+        s2.reasons
     );
     assert_eq!(r.persons.len(), 1);
     assert_eq!(r.persons[0].accounts, ["s0", "r0"]);
