@@ -216,10 +216,11 @@ fn main() {
     if let Ok(what) = std::env::var("PROFILE") {
         // For `perf record`: spend five seconds on one workload only.
         let start = Instant::now();
-        let iters: u32 =
-            std::env::var("ITERS").ok().and_then(|v| v.parse().ok()).unwrap_or(u32::MAX);
+        // ITERS fixes the work (for instruction counts under valgrind);
+        // without it, five seconds.
+        let iters: Option<u32> = std::env::var("ITERS").ok().and_then(|v| v.parse().ok());
         let mut done = 0;
-        while start.elapsed().as_secs() < 5 && done < iters {
+        while iters.map_or(start.elapsed().as_secs() < 5, |n| done < n) {
             done += 1;
             if what == "norm" {
                 let mut n = guardrail_text::Normalised::default();
@@ -230,6 +231,18 @@ fn main() {
             } else if what == "short" {
                 for c in &short {
                     std::hint::black_box(guard_big.check(&c.text, c.surface).ok());
+                }
+            } else if what == "test-short" {
+                for c in &short {
+                    std::hint::black_box(guard.check(&c.text, c.surface).ok());
+                }
+            } else if what == "rr-short" {
+                for c in &short {
+                    std::hint::black_box(rr(&c.text));
+                }
+            } else if what == "rr-long" {
+                for p in &paragraphs {
+                    std::hint::black_box(rr(p));
                 }
             } else {
                 for p in &paragraphs {

@@ -25,6 +25,13 @@ pub(crate) struct Fuzzy {
     /// Deletion variant (by 64-bit FNV-1a hash; a collision only adds a
     /// candidate that the distance check then rejects) -> terms.
     deletes: FxHashMap<u64, Vec<u32>>,
+    /// One bit per slot of the deletion hashes present (about 16 bits per
+    /// variant): most variants of an ordinary word are not in the index, and
+    /// this answers that from a table that stays in cache instead of a probe
+    /// of `deletes`.
+    filter: Vec<u64>,
+    /// Right shift of a mixed hash to a bit of `filter`.
+    filter_shift: u32,
     terms: Vec<(Box<[u8]>, u32, usize)>,
     /// The most edits any indexed term allows.
     depth: usize,
@@ -39,36 +46,35 @@ pub(crate) struct Fuzzy {
 /// Longest word looked up (a u64 bitmask holds the lengths in reach).
 const MAX: usize = 63;
 
-/// Calls `f` with `word` and every string made by deleting one, and (with
-/// `depth` 2) two, of its bytes. Deleting the second of two equal letters
-/// gives the same string as deleting the first, so it is skipped; the strings
-/// are built in stack buffers. Both the index and the lookups use it.
-fn each_deletion(word: &[u8], depth: usize, mut f: impl FnMut(&[u8])) {
+/// Calls `f` with the hash ([`words::hash`]) of `word` and of every string
+/// made by deleting one, and (with `depth` 2) two, of its bytes. Deleting
+/// the second of two equal letters gives the same string as deleting the
+/// first, so it is skipped. Only hashes are needed (by the index and by the
+/// lookups), so the strings are never built: each hash continues from the
+/// hash of the prefix before the first deletion.
+fn each_deletion(word: &[u8], depth: usize, mut f: impl FnMut(u64)) {
     let n = word.len();
-    f(word);
+    let fold = |h: u64, bytes: &[u8]| bytes.iter().fold(h, |h, &b| words::step(h, b));
+    f(words::hash(word));
     if depth == 0 || n > MAX {
         return;
     }
-    let mut one = [0u8; MAX];
+    let mut prefix = words::SEED; // hash of word[..i]
     for i in 0..n {
-        if i > 0 && word[i] == word[i - 1] {
-            continue;
-        }
-        one[..i].copy_from_slice(&word[..i]);
-        one[i..n - 1].copy_from_slice(&word[i + 1..]);
-        f(&one[..n - 1]);
-        if depth < 2 {
-            continue;
-        }
-        let mut two = [0u8; MAX];
-        for j in i..n - 1 {
-            if j > i && one[j] == one[j - 1] {
-                continue;
+        if i == 0 || word[i] != word[i - 1] {
+            f(fold(prefix, &word[i + 1..]));
+            if depth >= 2 {
+                // Second deletion at k > i; `mid` is the hash of word[..i] + word[i+1..k].
+                let mut mid = prefix;
+                for k in i + 1..n {
+                    if k == i + 1 || word[k] != word[k - 1] {
+                        f(fold(mid, &word[k + 1..]));
+                    }
+                    mid = words::step(mid, word[k]);
+                }
             }
-            two[..j].copy_from_slice(&one[..j]);
-            two[j..n - 2].copy_from_slice(&one[j + 1..n - 1]);
-            f(&two[..n - 2]);
         }
+        prefix = words::step(prefix, word[i]);
     }
 }
 
@@ -84,12 +90,19 @@ impl Fuzzy {
             }
             let id = list.len() as u32;
             list.push((Box::<[u8]>::from(bytes), *entry, edits));
-            each_deletion(bytes, edits, |v| {
-                let ids = deletes.entry(words::hash(v)).or_default();
+            each_deletion(bytes, edits, |h| {
+                let ids = deletes.entry(h).or_default();
                 if !ids.contains(&id) {
                     ids.push(id);
                 }
             });
+        }
+        let bits = (deletes.len() * 16).next_power_of_two().max(64);
+        let filter_shift = 64 - bits.trailing_zeros();
+        let mut filter = vec![0u64; bits / 64];
+        for &h in deletes.keys() {
+            let b = (words::mix(h) >> filter_shift) as usize;
+            filter[b / 64] |= 1 << (b % 64);
         }
         let depth = list.iter().map(|(_, _, e)| *e).max().unwrap_or(0);
         let mut lengths = 0u64;
@@ -103,7 +116,7 @@ impl Fuzzy {
             firsts[t[0] as usize] = true;
             lasts[t[t.len() - 1] as usize] = true;
         }
-        Fuzzy { deletes, terms: list, depth, lengths, firsts, lasts }
+        Fuzzy { deletes, filter, filter_shift, terms: list, depth, lengths, firsts, lasts }
     }
 
     /// The closest indexed term within its allowed edits of `word`, among
@@ -126,8 +139,12 @@ impl Fuzzy {
         }
         seen.clear();
         let mut best: Option<(u32, u32)> = None;
-        each_deletion(word, self.depth, |variant| {
-            let Some(ids) = self.deletes.get(&words::hash(variant)) else { return };
+        each_deletion(word, self.depth, |h| {
+            let b = (words::mix(h) >> self.filter_shift) as usize;
+            if self.filter[b / 64] & (1 << (b % 64)) == 0 {
+                return;
+            }
+            let Some(ids) = self.deletes.get(&h) else { return };
             for &id in ids {
                 if seen.contains(&id) {
                     continue;
@@ -150,16 +167,23 @@ impl Fuzzy {
     }
 }
 
-/// Optimal string alignment distance (Levenshtein plus adjacent swaps).
+/// Optimal string alignment distance (Levenshtein plus adjacent swaps), for
+/// strings of at most [`MAX`] bytes (longer ones are never indexed or looked
+/// up); rows live on the stack.
 pub(crate) fn osa(a: &[u8], b: &[u8]) -> usize {
     let (n, m) = (a.len(), b.len());
-    let mut prev2 = vec![0usize; m + 1];
-    let mut prev: Vec<usize> = (0..=m).collect();
-    let mut cur = vec![0usize; m + 1];
+    // Distances stay below 2 * MAX + 2 < 256.
+    assert!(n <= MAX && m <= MAX, "osa on strings longer than {MAX} bytes");
+    let mut prev2 = [0u8; MAX + 1];
+    let mut prev = [0u8; MAX + 1];
+    let mut cur = [0u8; MAX + 1];
+    for (j, p) in prev.iter_mut().enumerate().take(m + 1) {
+        *p = j as u8;
+    }
     for i in 1..=n {
-        cur[0] = i;
+        cur[0] = i as u8;
         for j in 1..=m {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let cost = u8::from(a[i - 1] != b[j - 1]);
             let mut v = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 v = v.min(prev2[j - 2] + 1);
@@ -169,7 +193,7 @@ pub(crate) fn osa(a: &[u8], b: &[u8]) -> usize {
         std::mem::swap(&mut prev2, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
-    prev[m]
+    usize::from(prev[m])
 }
 
 #[cfg(test)]
@@ -209,7 +233,7 @@ mod tests {
         #[test]
         fn deletions_are_all_and_only_the_deletions(word in "[abc]{0,8}", depth in 0usize..3) {
             let mut got = std::collections::BTreeSet::new();
-            each_deletion(word.as_bytes(), depth, |v| { got.insert(v.to_vec()); });
+            each_deletion(word.as_bytes(), depth, |h| { got.insert(h); });
             let mut want = std::collections::BTreeSet::from([word.as_bytes().to_vec()]);
             for _ in 0..depth {
                 let mut next = want.clone();
@@ -222,6 +246,7 @@ mod tests {
                 }
                 want = next;
             }
+            let want: std::collections::BTreeSet<u64> = want.iter().map(|v| words::hash(v)).collect();
             prop_assert_eq!(got, want);
         }
 

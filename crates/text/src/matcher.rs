@@ -721,6 +721,30 @@ impl Matcher {
 
     /// Near-variants and split forms of terms, on search and autocomplete.
     fn near_variants(&self, text: &str, n: &Normalised, bit: u8, covered: u64, found: &mut Found) {
+        thread_local! {
+            static BUFFERS: RefCell<NearBuffers> = RefCell::new(NearBuffers::default());
+        }
+        // Reused between calls (a short check would otherwise spend a tenth
+        // of its time growing these); fresh ones if this thread is already
+        // inside a check.
+        BUFFERS.with(|cell| match cell.try_borrow_mut() {
+            Ok(mut b) => self.near_variants_with(text, n, bit, covered, found, &mut b),
+            Err(_) => {
+                let mut b = NearBuffers::default();
+                self.near_variants_with(text, n, bit, covered, found, &mut b);
+            }
+        });
+    }
+
+    fn near_variants_with(
+        &self,
+        text: &str,
+        n: &Normalised,
+        bit: u8,
+        covered: u64,
+        found: &mut Found,
+        NearBuffers { buf, buf2, joined }: &mut NearBuffers,
+    ) {
         let tokens = n.tokens();
         let key = n.key_bytes();
         let dict = words::dictionary();
@@ -730,8 +754,6 @@ impl Matcher {
         let piece = |x: usize| &key[tokens[x].start as usize..tokens[x].end as usize];
         // Per token, computed once: is it a known word, is it (nearly) a
         // word of a blocked phrase.
-        let mut buf = Vec::new();
-        let mut buf2 = Vec::new();
         let mut known = [false; MAX_FUZZY_TOKENS];
         for (x, k) in known.iter_mut().enumerate().take(limit) {
             *k = word(x) && known_word(piece(x));
@@ -751,9 +773,7 @@ impl Matcher {
             let tk = &key[t.start as usize..t.end as usize];
             // One token close to a blocked term.
             if !known[i] {
-                if let Some((entry, d)) =
-                    self.fuzzy.best(tk, &mut buf, |e| self.on(e as usize, bit))
-                {
+                if let Some((entry, d)) = self.fuzzy.best(tk, buf, |e| self.on(e as usize, bit)) {
                     let span = Loc::Key(t.start, t.end);
                     found.push(self.make(
                         entry as usize,
@@ -777,8 +797,8 @@ impl Matcher {
                 // (nearly) a word of a blocked phrase ("drazzlxe pack",
                 // "dazzle pakc").
                 let fuzzy_worth =
-                    (i..=j).all(|x| !known[x]) || (i..=j).any(|x| is_phrase_like(x, &mut buf2));
-                let mut joined = Vec::new();
+                    (i..=j).all(|x| !known[x]) || (i..=j).any(|x| is_phrase_like(x, buf2));
+                joined.clear();
                 for x in i..=j {
                     for &b in &key[tokens[x].start as usize..tokens[x].end as usize] {
                         if joined.last() != Some(&b) {
@@ -798,8 +818,7 @@ impl Matcher {
                 if !fuzzy_worth {
                     continue;
                 }
-                if let Some((entry, d)) =
-                    self.fuzzy.best(&joined, &mut buf, |e| self.on(e as usize, bit))
+                if let Some((entry, d)) = self.fuzzy.best(joined, buf, |e| self.on(e as usize, bit))
                 {
                     found.push(self.make(entry as usize, text, span, How::Split, Some(d), None));
                     break;
@@ -834,6 +853,14 @@ fn resolve_shortcodes(text: &str) -> Result<String, String> {
 /// The emoji's name, for display (`pizza`), if it has one.
 pub fn emoji_name(seq: &str) -> Option<&'static str> {
     emojis::get(seq).map(|e| e.name())
+}
+
+/// Scratch space of the near-variant pass.
+#[derive(Default)]
+struct NearBuffers {
+    buf: Vec<u32>,
+    buf2: Vec<u32>,
+    joined: Vec<u8>,
 }
 
 struct Found {

@@ -15,7 +15,7 @@
 
 use std::sync::OnceLock;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
 
 use crate::normalise::{key, Normalised};
 
@@ -30,20 +30,30 @@ pub(crate) const MAX_SEGMENTED: usize = 64;
 /// so that segmentation can stop extending a piece as soon as no word starts
 /// that way. Keys are 64-bit FNV-1a hashes computed incrementally while a
 /// piece grows, so extending a piece by one byte costs one multiply and one
-/// probe, not a hash of the whole piece; a collision between two of the few
-/// hundred thousand keys is vanishingly unlikely (and would only make a piece
-/// count as a word).
+/// probe, not a hash of the whole piece.
+///
+/// The table is written here rather than taken from a hash map crate because
+/// this is the innermost loop of both segmentation and near-variant checks:
+/// each slot is one `u64` (the hash with its two low bits replaced by the
+/// flags), probed linearly, so a lookup touches one cache line of a table
+/// half the size of a `HashMap<u64, u8>` (whose control bytes and slots are
+/// two misses). Two keys are confused only if their hashes agree on 62 bits,
+/// which among a few hundred thousand keys is vanishingly unlikely and would
+/// only make a piece count as a word.
 #[derive(Default)]
 pub(crate) struct WordSet {
-    map: FxHashMap<u64, u8>,
+    slots: Vec<u64>,
+    len: usize,
 }
 
-const PREFIX: u8 = 1;
-const WORD: u8 = 2;
-const SEED: u64 = 0xcbf2_9ce4_8422_2325;
+pub(crate) const SEED: u64 = 0xcbf2_9ce4_8422_2325;
+const PREFIX: u64 = 1;
+const WORD: u64 = 2;
+const FLAGS: u64 = PREFIX | WORD;
 
+/// One byte of FNV-1a.
 #[inline]
-fn step(h: u64, b: u8) -> u64 {
+pub(crate) fn step(h: u64, b: u8) -> u64 {
     (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
@@ -53,13 +63,55 @@ pub(crate) fn hash(bytes: &[u8]) -> u64 {
     bytes.iter().fold(SEED, |h, b| step(h, *b))
 }
 
+/// A well-mixed 64-bit value from an FNV hash (whose low bits are weak):
+/// its top bits pick slots in the tables of this crate.
+#[inline]
+pub(crate) fn mix(h: u64) -> u64 {
+    (h ^ (h >> 29)).wrapping_mul(0xbf58_476d_1ce4_e5b9)
+}
+
 impl WordSet {
+    /// The hash as stored: low bits cleared for the flags, never 0 (empty).
+    #[inline]
+    fn stored(h: u64) -> u64 {
+        match h & !FLAGS {
+            0 => 1 << 2,
+            x => x,
+        }
+    }
+
     pub(crate) fn insert(&mut self, word: &[u8]) {
         let mut h = SEED;
         for (i, b) in word.iter().enumerate() {
             h = step(h, *b);
             let flag = if i + 1 == word.len() { WORD | PREFIX } else { PREFIX };
-            *self.map.entry(h).or_default() |= flag;
+            if (self.len + 1) * 2 > self.slots.len() {
+                let size = (self.slots.len() * 2).max(64);
+                let old = std::mem::replace(&mut self.slots, vec![0; size]);
+                self.len = 0;
+                for slot in old.into_iter().filter(|&s| s != 0) {
+                    self.place(slot & !FLAGS, slot & FLAGS);
+                }
+            }
+            self.place(Self::stored(h), flag);
+        }
+    }
+
+    fn place(&mut self, key: u64, flag: u64) {
+        let mask = self.slots.len() - 1;
+        let mut i = (mix(key) >> 32) as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                self.slots[i] = key | flag;
+                self.len += 1;
+                return;
+            }
+            if s & !FLAGS == key {
+                self.slots[i] = s | flag;
+                return;
+            }
+            i = (i + 1) & mask;
         }
     }
 
@@ -69,12 +121,27 @@ impl WordSet {
     }
 
     #[inline]
-    fn flags(&self, h: u64) -> u8 {
-        self.map.get(&h).copied().unwrap_or(0)
+    fn flags(&self, h: u64) -> u64 {
+        if self.slots.is_empty() {
+            return 0;
+        }
+        let key = Self::stored(h);
+        let mask = self.slots.len() - 1;
+        let mut i = (mix(key) >> 32) as usize & mask;
+        loop {
+            let s = self.slots[i];
+            if s == 0 {
+                return 0;
+            }
+            if s & !FLAGS == key {
+                return s & FLAGS;
+            }
+            i = (i + 1) & mask;
+        }
     }
 
     pub(crate) fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.len == 0
     }
 }
 
