@@ -46,35 +46,63 @@ pub(crate) struct Fuzzy {
 /// Longest word looked up (a u64 bitmask holds the lengths in reach).
 const MAX: usize = 63;
 
-/// Calls `f` with the hash ([`words::hash`]) of `word` and of every string
+/// Base of the polynomial hash of deletion variants (odd, so a power of it
+/// is never 0 modulo 2^64).
+const BASE: u64 = 0x9e37_79b9_7f4a_7c15;
+
+/// The polynomial hash `sum(byte_k * BASE^(len - 1 - k))` modulo 2^64 of
+/// `word` (bytes offset by one so that a zero byte still counts). Unlike
+/// FNV, the hash of a concatenation follows from the parts'
+/// (`h(ab) = h(a) * BASE^|b| + h(b)`), so every deletion variant's hash
+/// costs a few multiplications. A collision only adds a candidate that the
+/// distance check then rejects.
+fn poly_hash(word: &[u8]) -> u64 {
+    word.iter().fold(0u64, |h, &b| h.wrapping_mul(BASE).wrapping_add(u64::from(b) + 1))
+}
+
+/// Calls `f` with the hash ([`poly_hash`]) of `word` and of every string
 /// made by deleting one, and (with `depth` 2) two, of its bytes. Deleting
 /// the second of two equal letters gives the same string as deleting the
-/// first, so it is skipped. Only hashes are needed (by the index and by the
-/// lookups), so the strings are never built: each hash continues from the
-/// hash of the prefix before the first deletion.
+/// first, so it is skipped. The strings are never built: prefix hashes and
+/// powers of the base give each variant's hash directly.
 fn each_deletion(word: &[u8], depth: usize, mut f: impl FnMut(u64)) {
     let n = word.len();
-    let fold = |h: u64, bytes: &[u8]| bytes.iter().fold(h, |h, &b| words::step(h, b));
-    f(words::hash(word));
     if depth == 0 || n > MAX {
+        f(poly_hash(word));
         return;
     }
-    let mut prefix = words::SEED; // hash of word[..i]
+    // prefix[i] = h(word[..i]); power[i] = BASE^i.
+    let mut prefix = [0u64; MAX + 1];
+    let mut power = [1u64; MAX + 1];
     for i in 0..n {
-        if i == 0 || word[i] != word[i - 1] {
-            f(fold(prefix, &word[i + 1..]));
-            if depth >= 2 {
-                // Second deletion at k > i; `mid` is the hash of word[..i] + word[i+1..k].
-                let mut mid = prefix;
-                for k in i + 1..n {
-                    if k == i + 1 || word[k] != word[k - 1] {
-                        f(fold(mid, &word[k + 1..]));
-                    }
-                    mid = words::step(mid, word[k]);
-                }
-            }
+        prefix[i + 1] = prefix[i].wrapping_mul(BASE).wrapping_add(u64::from(word[i]) + 1);
+        power[i + 1] = power[i].wrapping_mul(BASE);
+    }
+    // h(word[a..b]) from the prefix hashes.
+    let part = |a: usize, b: usize| prefix[b].wrapping_sub(prefix[a].wrapping_mul(power[b - a]));
+    f(prefix[n]);
+    for i in 0..n {
+        if i > 0 && word[i] == word[i - 1] {
+            continue;
         }
-        prefix = words::step(prefix, word[i]);
+        // word[..i] + word[i+1..]
+        let tail = part(i + 1, n);
+        f(prefix[i].wrapping_mul(power[n - 1 - i]).wrapping_add(tail));
+        if depth < 2 {
+            continue;
+        }
+        for k in i + 1..n {
+            if k > i + 1 && word[k] == word[k - 1] {
+                continue;
+            }
+            // word[..i] + word[i+1..k] + word[k+1..]
+            let h = prefix[i]
+                .wrapping_mul(power[k - i - 1])
+                .wrapping_add(part(i + 1, k))
+                .wrapping_mul(power[n - 1 - k])
+                .wrapping_add(part(k + 1, n));
+            f(h);
+        }
     }
 }
 
@@ -246,7 +274,7 @@ mod tests {
                 }
                 want = next;
             }
-            let want: std::collections::BTreeSet<u64> = want.iter().map(|v| words::hash(v)).collect();
+            let want: std::collections::BTreeSet<u64> = want.iter().map(|v| poly_hash(v)).collect();
             prop_assert_eq!(got, want);
         }
 

@@ -139,6 +139,22 @@ const fn ascii_class(b: u8) -> Ascii {
     }
 }
 
+/// The key byte of an ASCII letter (lower case, `l` as `i`; see
+/// [`key_letter`]); 0 for other bytes.
+static KEY_BYTE: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphabetic() {
+            let lower = c.to_ascii_lowercase();
+            t[b] = if lower == b'l' { b'i' } else { lower };
+        }
+        b += 1;
+    }
+    t
+};
+
 static ASCII: [Ascii; 128] = {
     let mut t = [Ascii::Drop; 128];
     let mut i = 0;
@@ -445,19 +461,31 @@ impl Normalised {
         self.pending_sep = false;
         let key_start = self.begin_token(i as u32);
         let key = &mut self.key;
+        let word = &bytes[i..j];
         let mut last = 0u8;
-        let mut prev_upper = true;
-        for &b in &bytes[i..j] {
-            let upper = b.is_ascii_uppercase();
-            let c = key_letter(b.to_ascii_lowercase() as char) as u8;
-            if c != last {
-                if upper && !prev_upper {
-                    self.soft.push(key.len() as u32);
+        if word.iter().all(u8::is_ascii_lowercase) {
+            // The usual case: no case change, so no soft boundary.
+            for &b in word {
+                let c = KEY_BYTE[b as usize];
+                if c != last {
+                    key.push(c);
+                    last = c;
                 }
-                key.push(c);
-                last = c;
             }
-            prev_upper = upper;
+        } else {
+            let mut prev_upper = true;
+            for &b in word {
+                let upper = b.is_ascii_uppercase();
+                let c = KEY_BYTE[b as usize];
+                if c != last {
+                    if upper && !prev_upper {
+                        self.soft.push(key.len() as u32);
+                    }
+                    key.push(c);
+                    last = c;
+                }
+                prev_upper = upper;
+            }
         }
         self.cur.1 = j as u32;
         self.end_token(key_start, TokenKind::Word);
@@ -506,10 +534,15 @@ impl Normalised {
 
     /// Emits held-back single characters: joined into one word when there
     /// are three or more with a letter among them, else one by one.
+    #[inline]
     fn flush_singles(&mut self) {
-        if self.singles.is_empty() {
-            return;
+        if !self.singles.is_empty() {
+            self.flush_singles_now();
         }
+    }
+
+    #[cold]
+    fn flush_singles_now(&mut self) {
         let singles = std::mem::take(&mut self.singles);
         if singles.len() >= 3 && singles.iter().any(|u| u.kind == UnitKind::Letter) {
             self.finish(&singles);
@@ -536,6 +569,7 @@ impl Normalised {
     }
 
     /// Writes the separator before a new token; returns the key offset where it starts.
+    #[inline]
     fn begin_token(&mut self, start: u32) -> u32 {
         if !self.key.is_empty() {
             let prev = self.ends.last().copied().unwrap_or(0);
@@ -546,6 +580,7 @@ impl Normalised {
         self.key.len() as u32
     }
 
+    #[inline]
     fn end_token(&mut self, key_start: u32, kind: TokenKind) {
         let end = self.key.len() as u32;
         if end == key_start {
@@ -861,6 +896,18 @@ mod tests {
         assert_eq!(key("vo\u{0301}rbla\u{0308}t"), "vorbiat");
         assert_eq!(key("νοrbլаt"), key("vorblat"));
         assert_eq!(key("vorbІat"), "vorbiat");
+    }
+
+    #[test]
+    fn key_byte_table_is_key_letter_of_the_lower_case() {
+        for b in 0..=255u8 {
+            let want = if b.is_ascii_alphabetic() {
+                key_letter(b.to_ascii_lowercase() as char) as u8
+            } else {
+                0
+            };
+            assert_eq!(KEY_BYTE[b as usize], want, "{b}");
+        }
     }
 
     #[test]

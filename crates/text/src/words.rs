@@ -46,18 +46,17 @@ pub(crate) struct WordSet {
     len: usize,
 }
 
-pub(crate) const SEED: u64 = 0xcbf2_9ce4_8422_2325;
+const SEED: u64 = 0xcbf2_9ce4_8422_2325;
 const PREFIX: u64 = 1;
 const WORD: u64 = 2;
 const FLAGS: u64 = PREFIX | WORD;
 
-/// One byte of FNV-1a.
 #[inline]
-pub(crate) fn step(h: u64, b: u8) -> u64 {
+fn step(h: u64, b: u8) -> u64 {
     (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
-/// 64-bit FNV-1a: the hash of word sets and of the near-variant index.
+/// 64-bit FNV-1a: the hash of word sets.
 #[inline]
 pub(crate) fn hash(bytes: &[u8]) -> u64 {
     bytes.iter().fold(SEED, |h, b| step(h, *b))
