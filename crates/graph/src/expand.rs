@@ -178,21 +178,16 @@ impl Hashtags {
         let mut offsets = Vec::with_capacity(graph.len() + 1);
         offsets.push(0);
         let mut rows = Vec::new();
+        let mut row = Vec::new();
         for v in 0..graph.len() as Node {
-            let start = rows.len();
+            row.clear();
             for &(t, _) in graph.hashtags_of(v) {
                 users[t as usize] += 1;
-                rows.push(family[t as usize]);
+                row.push(family[t as usize]);
             }
-            rows[start..].sort_unstable();
-            let mut kept = start;
-            for i in start..rows.len() {
-                if i == start || rows[i] != rows[kept - 1] {
-                    rows[kept] = rows[i];
-                    kept += 1;
-                }
-            }
-            rows.truncate(kept);
+            row.sort_unstable();
+            row.dedup();
+            rows.extend_from_slice(&row);
             offsets.push(rows.len());
         }
         let mut spelling = vec![u32::MAX; families];

@@ -9,7 +9,12 @@
 //!    and the Andersen-Chung-Lang sweep cut; repeated from the set found
 //!    (seed-set expansion) until the set stops growing.
 //! 4. Pattern expansion ([`crate::expand`]): accounts that follow, or are
-//!    followed by, significantly more of the set than chance allows.
+//!    followed by, significantly more of the set than chance allows, and
+//!    accounts that use significantly many of the set's hashtags (hashtags
+//!    grouped by their normalised text; a hashtag is the set's when most of
+//!    its users are in it). One tie to the set is exposure, not membership:
+//!    accounts with fewer than two ties are dropped again, except seeds and
+//!    hashtag hits, whose evidence is their own.
 //! 5. Tiers: `confirmed` seeds, `suspected` for the rest of the set,
 //!    `exposed` for accounts with an interaction with a flagged account,
 //!    `clear` otherwise. Proximity alone never confirms: it raises a case.
@@ -582,7 +587,7 @@ pub fn scan(
         out
     };
     let confirmed = |v: Node| tiers[v as usize] == RiskTier::Confirmed;
-    let path = paths_from(graph, &flagged, &tiers, &confirmed);
+    let path = paths_from(graph, &flagged, &tiers);
     // Accounts that follow a confirmed account: a flagged account followed by
     // several of them shares its audience with the confirmed ones.
     let mut follows_confirmed = vec![false; n];
@@ -608,7 +613,7 @@ pub fn scan(
             if let Some(p) = pattern_reasons.get(&v) {
                 reasons.extend(p.iter().cloned());
             }
-            let direct = ties_to(v, &|u| seeds.get(&u).is_some_and(|s| s.confirmed));
+            let direct = ties_to(v, &confirmed);
             if !direct.is_empty() && !confirmed(v) {
                 reasons.push(format!("next to confirmed accounts: {}", direct.join("; ")));
             } else if !confirmed(v) {
@@ -713,14 +718,10 @@ struct Step {
 /// accounts, by follows, likes and comments either way (views are not ties):
 /// for every flagged account reached, its first step back towards the
 /// nearest confirmed account.
-fn paths_from(
-    graph: &Graph,
-    flagged: &[Node],
-    tiers: &[RiskTier],
-    confirmed: &dyn Fn(Node) -> bool,
-) -> FxHashMap<Node, Step> {
+fn paths_from(graph: &Graph, flagged: &[Node], tiers: &[RiskTier]) -> FxHashMap<Node, Step> {
     let mut step: FxHashMap<Node, Step> = FxHashMap::default();
-    let mut queue: VecDeque<Node> = flagged.iter().copied().filter(|&v| confirmed(v)).collect();
+    let mut queue: VecDeque<Node> =
+        flagged.iter().copied().filter(|&v| tiers[v as usize] == RiskTier::Confirmed).collect();
     let mut seen: FxHashSet<Node> = queue.iter().copied().collect();
     while let Some(v) = queue.pop_front() {
         // u -> v edges are u's outgoing; v -> u edges are u's incoming.

@@ -22,8 +22,9 @@ pub(crate) fn max_edits(len: usize) -> usize {
 }
 
 pub(crate) struct Fuzzy {
-    /// Deletion variant (by 64-bit FNV-1a hash; a collision only adds a
-    /// candidate that the distance check then rejects) -> terms.
+    /// Deletion variant (by its 64-bit polynomial hash, [`poly_hash`]; a
+    /// collision only adds a candidate that the distance check then
+    /// rejects) -> terms.
     deletes: FxHashMap<u64, Vec<u32>>,
     /// One bit per slot of the deletion hashes present (about 16 bits per
     /// variant): most variants of an ordinary word are not in the index, and

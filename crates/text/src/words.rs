@@ -258,6 +258,28 @@ mod tests {
         Some(cuts.windows(2).map(|w| k[w[0]..w[1]].to_owned()).collect())
     }
 
+    proptest::proptest! {
+        #[test]
+        fn word_set_holds_exactly_its_words_and_their_prefixes(
+            words in proptest::collection::vec("[a-e]{1,6}", 0..200),
+            probes in proptest::collection::vec("[a-e]{1,7}", 0..50),
+        ) {
+            let mut set = WordSet::default();
+            for w in &words {
+                set.insert(w.as_bytes());
+            }
+            proptest::prop_assert_eq!(set.is_empty(), words.is_empty());
+            for p in words.iter().chain(&probes) {
+                let is_word = words.contains(p);
+                let is_prefix = words.iter().any(|w| w.starts_with(p.as_str()));
+                let flags = set.flags(hash(p.as_bytes()));
+                proptest::prop_assert_eq!(flags & WORD != 0, is_word, "{}", p);
+                proptest::prop_assert_eq!(flags & PREFIX != 0, is_prefix, "{}", p);
+                proptest::prop_assert_eq!(set.contains(p.as_bytes()), is_word);
+            }
+        }
+    }
+
     #[test]
     fn dictionary_loads() {
         assert!(dictionary_len() > 60_000);
