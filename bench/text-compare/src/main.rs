@@ -236,6 +236,10 @@ fn main() {
                 for c in &short {
                     std::hint::black_box(guard.check(&c.text, c.surface).ok());
                 }
+            } else if what == "test-long" {
+                for p in &paragraphs {
+                    std::hint::black_box(guard.check(p, Surface::Caption).ok());
+                }
             } else if what == "rr-short" {
                 for c in &short {
                     std::hint::black_box(rr(&c.text));

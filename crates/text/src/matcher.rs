@@ -915,10 +915,22 @@ impl Found {
                     else {
                         return false;
                     };
-                    if tokens[a].start != *s || tokens[b].end != *e {
+                    if tokens[a].start == *s && tokens[b].end == *e {
+                        Some(n.token_span(a).start..n.token_span(b).end)
+                    } else if a == b {
+                        // Inside one token: the span map of that token's
+                        // source alone, if it reads as the same key.
+                        let src = n.token_span(a);
+                        let t = tokens[a];
+                        let sub = Normalised::new(&text[src.clone()]);
+                        if sub.key_bytes() != &n.key_bytes()[t.start as usize..t.end as usize] {
+                            return false;
+                        }
+                        let inner = sub.span((*s - t.start) as usize, (*e - t.start) as usize);
+                        Some(src.start + inner.start..src.start + inner.end)
+                    } else {
                         return false;
                     }
-                    Some(n.token_span(a).start..n.token_span(b).end)
                 }
             });
         }
@@ -1005,4 +1017,67 @@ fn _assert_send_sync() {
     fn is<T: Send + Sync>() {}
     is::<Matcher>();
     let _ = fuzzy::osa;
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// Spans of the key-located matches: through the first pass's tokens
+    /// (when it can place them) and through the full span map.
+    fn both_ways(m: &Matcher, text: &str) -> (Option<Vec<Range<usize>>>, Vec<Range<usize>>) {
+        let spans = |f: &Found| f.matches.iter().map(|x| x.start..x.end).collect::<Vec<_>>();
+        let mut n = Normalised::default();
+        n.run_without_spans(text);
+        let mut first = m.check_normalised(text, &n, Surface::Caption);
+        let by_tokens = first.locate_by_tokens(text, &n).then(|| spans(&first));
+        let full = Normalised::new(text);
+        let mut second = m.check_normalised(text, &full, Surface::Caption);
+        second.locate(text, &full);
+        (by_tokens, spans(&second))
+    }
+
+    fn matcher() -> Matcher {
+        Matcher::new(Lexicon::parse("t", "vorblat\nquimzel\nsnorvid").expect("lexicon"))
+            .expect("matcher")
+    }
+
+    #[test]
+    fn a_match_inside_a_token_is_placed_without_the_full_span_map() {
+        let m = matcher();
+        for text in
+            ["see VorBlatPics now", "x buyv0rbl4t!", "the #vοrblatshop, ok", "quimzelsnorvid"]
+        {
+            let (by_tokens, full) = both_ways(&m, text);
+            assert!(!full.is_empty(), "{text}");
+            assert_eq!(by_tokens.as_ref(), Some(&full), "{text}");
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn token_placement_agrees_with_the_full_span_map(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just("vorblat".to_owned()),
+                    Just("V0RBL4T".to_owned()),
+                    Just("qu\u{456}mzel".to_owned()),
+                    Just("s.n.o.r.v.i.d".to_owned()),
+                    "[a-z]{1,6}",
+                    "[ .,!#_]{1,2}",
+                    Just("s e l l".to_owned()),
+                ],
+                1..8,
+            )
+        ) {
+            let text: String = pieces.concat();
+            let m = matcher();
+            let (by_tokens, full) = both_ways(&m, &text);
+            if let Some(by_tokens) = by_tokens {
+                prop_assert_eq!(by_tokens, full, "{}", text);
+            }
+        }
+    }
 }
