@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use guardrail_core::{ReportCategory, RiskTier, Surface};
 use guardrail_text::Matcher;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::community::{dense_blocks, louvain, LocalGraph};
@@ -720,16 +720,20 @@ struct Step {
 /// nearest confirmed account.
 fn paths_from(graph: &Graph, flagged: &[Node], tiers: &[RiskTier]) -> FxHashMap<Node, Step> {
     let mut step: FxHashMap<Node, Step> = FxHashMap::default();
-    let mut queue: VecDeque<Node> =
-        flagged.iter().copied().filter(|&v| tiers[v as usize] == RiskTier::Confirmed).collect();
-    let mut seen: FxHashSet<Node> = queue.iter().copied().collect();
+    let confirmed = |v: Node| tiers[v as usize] == RiskTier::Confirmed;
+    let mut queue: VecDeque<Node> = flagged.iter().copied().filter(|&v| confirmed(v)).collect();
     while let Some(v) = queue.pop_front() {
         // u -> v edges are u's outgoing; v -> u edges are u's incoming.
         for (u_outgoing, (cols, kinds)) in [(true, graph.in_edges(v)), (false, graph.out_edges(v))]
         {
             for (&u, &k) in cols.iter().zip(kinds) {
                 let kinds = Kinds(k & !Kinds::VIEW.0);
-                if kinds == Kinds::NONE || !tiers[u as usize].is_flagged() || !seen.insert(u) {
+                // Confirmed accounts are the sources; others are reached once.
+                if kinds == Kinds::NONE
+                    || !tiers[u as usize].is_flagged()
+                    || confirmed(u)
+                    || step.contains_key(&u)
+                {
                     continue;
                 }
                 step.insert(u, Step { next: v, kinds, outgoing: u_outgoing });

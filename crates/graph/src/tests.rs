@@ -329,6 +329,12 @@ fn benign_town(count: usize) -> String {
     s
 }
 
+/// Asserts that account `id` has a reason that `want` accepts.
+fn assert_reason(r: &crate::ScanResult, id: &str, want: impl Fn(&str) -> bool) {
+    let a = r.accounts.iter().find(|a| a.id == id).unwrap_or_else(|| panic!("{id} not listed"));
+    assert!(a.reasons.iter().any(|x| want(x)), "{id}: {:?}", a.reasons);
+}
+
 #[test]
 fn hashtag_patterns_take_the_sets_hashtags_not_its_camouflage() {
     // Set: s0..s4, each posting three of the code hashtags c0..c3 and the
@@ -393,20 +399,12 @@ fn scan_finds_an_unlinked_group_through_the_seeds_hashtags() {
     for id in ["s1", "s7", "b0", "b5", "t0", "t1", "t2", "d0", "d5"] {
         assert_eq!(tier(id), RiskTier::Suspected, "{id}");
     }
-    let t0 = r.accounts.iter().find(|a| a.id == "t0").unwrap();
-    assert!(
-        t0.reasons.iter().any(|x| x.starts_with("uses 2 of the network's hashtags among its 3")
-            && x.contains("#code0 (")),
-        "{:?}",
-        t0.reasons
-    );
-    let t2 = r.accounts.iter().find(|a| a.id == "t2").unwrap();
-    assert!(
-        t2.reasons.iter().any(|x| x.starts_with("uses 2 of the network's hashtags")
-            && x.contains("#code1 (2 spellings, ")),
-        "{:?}",
-        t2.reasons
-    );
+    assert_reason(&r, "t0", |x| {
+        x.starts_with("uses 2 of the network's hashtags among its 3") && x.contains("#code0 (")
+    });
+    assert_reason(&r, "t2", |x| {
+        x.starts_with("uses 2 of the network's hashtags") && x.contains("#code1 (2 spellings, ")
+    });
     assert_eq!(tier("once"), RiskTier::Exposed, "one code hashtag and one follow");
     let flagged_benign: Vec<String> =
         (0..2000).map(|k| format!("n{k}")).filter(|id| tier(id).is_flagged()).collect();
@@ -564,29 +562,14 @@ fn scan_tiers_a_small_world_with_reasons() {
     let r0 = r.accounts.iter().find(|a| a.id == "r0").unwrap();
     assert!(r0.reasons[0].starts_with("ban evasion: same person as s0"), "{:?}", r0.reasons);
     assert!(r0.reasons[0].contains("shared device ds0"), "{:?}", r0.reasons);
-    let b0 = r.accounts.iter().find(|a| a.id == "b0").unwrap();
-    assert!(
-        b0.reasons.iter().any(|x| x.contains("next to confirmed accounts") && x.contains("s0")),
-        "{:?}",
-        b0.reasons
-    );
-    let s2 = r.accounts.iter().find(|a| a.id == "s2").unwrap();
-    assert!(
-        s2.reasons.contains(
-            &"path to confirmed @seller0x (s0): @seller2x (s2) follows @seller3x (s3); \
+    assert_reason(&r, "b0", |x| x.contains("next to confirmed accounts") && x.contains("s0"));
+    assert_reason(&r, "s2", |x| {
+        x == "path to confirmed @seller0x (s0): @seller2x (s2) follows @seller3x (s3); \
               @seller3x (s3) follows @seller0x (s0)"
-                .to_owned()
-        ),
-        "{:?}",
-        s2.reasons
-    );
-    assert!(
-        s2.reasons.contains(
-            &"shared followers: 6 of its 8 followers also follow confirmed accounts".to_owned()
-        ),
-        "{:?}",
-        s2.reasons
-    );
+    });
+    assert_reason(&r, "s2", |x| {
+        x == "shared followers: 6 of its 8 followers also follow confirmed accounts"
+    });
     assert_eq!(r.persons.len(), 1);
     assert_eq!(r.persons[0].accounts, ["s0", "r0"]);
     assert!(!r.networks.is_empty());

@@ -435,25 +435,30 @@ impl Matcher {
             return Err(TextError::TooLong { bytes: text.len(), limit: self.limits.max_bytes });
         }
         thread_local! {
-            static SCRATCH: RefCell<Normalised> = RefCell::new(Normalised::default());
+            static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
         }
         // First without the span map (most texts match nothing); again with
-        // it only when something matched, to report where.
+        // it only when something matched, to report where. The scratch space
+        // is reused between calls (a short check would otherwise spend a
+        // tenth of its time growing buffers); fresh if this thread is
+        // already inside a check.
         let mut found = SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut n) => {
+            Ok(mut scratch) => {
+                let Scratch { norm: n, near } = &mut *scratch;
                 n.run_without_spans(text);
-                let mut found = self.check_normalised(text, &n, surface);
-                if !found.matches.is_empty() && !found.locate_by_tokens(text, &n) {
+                let mut found = self.check_normalised(text, n, surface, near);
+                if !found.matches.is_empty() && !found.locate_by_tokens(text, n) {
                     // A match inside a token: build the full span map (the
                     // key is the same with or without it).
                     n.run(text);
-                    found.locate(text, &n);
+                    found.locate(text, n);
                 }
                 found
             }
             Err(_) => {
                 let n = Normalised::new(text);
-                let mut found = self.check_normalised(text, &n, surface);
+                let mut found =
+                    self.check_normalised(text, &n, surface, &mut NearBuffers::default());
                 found.locate(text, &n);
                 found
             }
@@ -474,7 +479,13 @@ impl Matcher {
             .collect()
     }
 
-    fn check_normalised(&self, text: &str, n: &Normalised, surface: Surface) -> Found {
+    fn check_normalised(
+        &self,
+        text: &str,
+        n: &Normalised,
+        surface: Surface,
+        near: &mut NearBuffers,
+    ) -> Found {
         let bit = surface_bit(surface);
         let mut found = Found::new(self.limits.max_matches);
         let tokens = n.tokens();
@@ -573,7 +584,7 @@ impl Matcher {
             }
         }
         if fuzzy_surface {
-            self.near_variants(text, n, bit, covered, &mut found);
+            self.near_variants(text, n, bit, covered, &mut found, near);
         }
         found
     }
@@ -720,23 +731,10 @@ impl Matcher {
     }
 
     /// Near-variants and split forms of terms, on search and autocomplete.
-    fn near_variants(&self, text: &str, n: &Normalised, bit: u8, covered: u64, found: &mut Found) {
-        thread_local! {
-            static BUFFERS: RefCell<NearBuffers> = RefCell::new(NearBuffers::default());
-        }
-        // Reused between calls (a short check would otherwise spend a tenth
-        // of its time growing these); fresh ones if this thread is already
-        // inside a check.
-        BUFFERS.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut b) => self.near_variants_with(text, n, bit, covered, found, &mut b),
-            Err(_) => {
-                let mut b = NearBuffers::default();
-                self.near_variants_with(text, n, bit, covered, found, &mut b);
-            }
-        });
-    }
-
-    fn near_variants_with(
+    /// Kept out of line: inlined into `check_normalised` it cost 3.5% more
+    /// instructions per short check (`bench/text-cachegrind.sh`).
+    #[inline(never)]
+    fn near_variants(
         &self,
         text: &str,
         n: &Normalised,
@@ -853,6 +851,13 @@ fn resolve_shortcodes(text: &str) -> Result<String, String> {
 /// The emoji's name, for display (`pizza`), if it has one.
 pub fn emoji_name(seq: &str) -> Option<&'static str> {
     emojis::get(seq).map(|e| e.name())
+}
+
+/// Per-thread scratch space of [`Matcher::check`].
+#[derive(Default)]
+struct Scratch {
+    norm: Normalised,
+    near: NearBuffers,
 }
 
 /// Scratch space of the near-variant pass.
@@ -1031,10 +1036,11 @@ mod tests {
         let spans = |f: &Found| f.matches.iter().map(|x| x.start..x.end).collect::<Vec<_>>();
         let mut n = Normalised::default();
         n.run_without_spans(text);
-        let mut first = m.check_normalised(text, &n, Surface::Caption);
+        let mut first = m.check_normalised(text, &n, Surface::Caption, &mut NearBuffers::default());
         let by_tokens = first.locate_by_tokens(text, &n).then(|| spans(&first));
         let full = Normalised::new(text);
-        let mut second = m.check_normalised(text, &full, Surface::Caption);
+        let mut second =
+            m.check_normalised(text, &full, Surface::Caption, &mut NearBuffers::default());
         second.locate(text, &full);
         (by_tokens, spans(&second))
     }
