@@ -192,6 +192,8 @@ pub struct Matcher {
     /// intact, or change it a little).
     phrase_words: FxHashSet<Box<[u8]>>,
     phrase_words_near: Fuzzy,
+    /// The known words (dictionary and lexicon) that are phrase-like.
+    phrase_like_known: WordSet,
     limits: Limits,
 }
 
@@ -257,7 +259,7 @@ impl Matcher {
         let mut ages = Vec::new();
         let mut patterns = Vec::new();
         let mut whole: FxHashMap<Box<[u8]>, Vec<u32>> = FxHashMap::default();
-        let mut vocab = WordSet::default();
+        let mut vocab_words: FxHashSet<Box<[u8]>> = FxHashSet::default();
         let mut phrase_words: FxHashSet<Box<[u8]>> = FxHashSet::default();
         let mut emoji: FxHashMap<Box<[u8]>, Vec<u32>> = FxHashMap::default();
         let mut emoji_len = 0usize;
@@ -285,7 +287,7 @@ impl Matcher {
                         return Err(at("text", "holds emoji; use kind = \"emoji\"".into()));
                     }
                     for w in k.split(' ') {
-                        vocab.insert(w.as_bytes());
+                        vocab_words.insert(w.as_bytes().into());
                     }
                     add(k.clone(), Target { entry: id, form: Form::Exact });
                     let joined = k.replace(' ', "");
@@ -294,7 +296,7 @@ impl Matcher {
                         phrase_words.extend(k.split(' ').map(|w| w.as_bytes().into()));
                     }
                     if n.tokens().len() > 1 {
-                        vocab.insert(joined.as_bytes());
+                        vocab_words.insert(joined.as_bytes().into());
                         add(joined.clone(), Target { entry: id, form: Form::Joined });
                     }
                     whole.entry(joined.as_bytes().into()).or_default().push(id);
@@ -318,10 +320,10 @@ impl Matcher {
                             continue;
                         }
                         for w in v.split(' ') {
-                            vocab.insert(w.as_bytes());
+                            vocab_words.insert(w.as_bytes().into());
                         }
                         if v.contains(' ') {
-                            vocab.insert(v_joined.as_bytes());
+                            vocab_words.insert(v_joined.as_bytes().into());
                             add(v_joined, Target { entry: id, form });
                         }
                         add(v, Target { entry: id, form });
@@ -395,6 +397,31 @@ impl Matcher {
                     .map_err(|err| TextError::Build(err.to_string()))?,
             )
         };
+        let mut vocab = WordSet::default();
+        for w in &vocab_words {
+            vocab.insert(w);
+        }
+        let phrase_words_near = Fuzzy::new(
+            &phrase_words
+                .iter()
+                .filter_map(|w| std::str::from_utf8(w).ok())
+                .map(|w| (w.to_owned(), 0, 1))
+                .collect::<Vec<_>>(),
+        );
+        // Which known words (dictionary or lexicon) are phrase-like, decided
+        // once here: in a check, a known word then costs one probe instead
+        // of a near-variant search (most words of ordinary queries are
+        // known).
+        let mut phrase_like_known = WordSet::default();
+        if !phrase_words.is_empty() {
+            let mut buf = Vec::new();
+            let dict = words::dictionary();
+            for w in dict.keys().chain(vocab_words.iter().map(|w| &w[..])) {
+                if phrase_like(&phrase_words, &phrase_words_near, w, &mut buf) {
+                    phrase_like_known.insert(w);
+                }
+            }
+        }
         Ok(Matcher {
             fuzzy: Fuzzy::new(&fuzzy_terms),
             lexicon,
@@ -405,14 +432,9 @@ impl Matcher {
             patterns,
             whole,
             vocab,
-            phrase_words_near: Fuzzy::new(
-                &phrase_words
-                    .iter()
-                    .filter_map(|w| std::str::from_utf8(w).ok())
-                    .map(|w| (w.to_owned(), 0, 1))
-                    .collect::<Vec<_>>(),
-            ),
+            phrase_words_near,
             phrase_words,
+            phrase_like_known,
             emoji,
             emoji_len,
             limits,
@@ -748,19 +770,24 @@ impl Matcher {
         let dict = words::dictionary();
         let limit = tokens.len().min(self.limits.max_fuzzy_tokens).min(MAX_FUZZY_TOKENS);
         let word = |i: usize| tokens[i].kind == TokenKind::Word && covered & (1 << i) == 0;
-        let known_word = |t: &[u8]| dict.contains(t) || self.vocab.contains(t);
         let piece = |x: usize| &key[tokens[x].start as usize..tokens[x].end as usize];
-        // Per token, computed once: is it a known word, is it (nearly) a
-        // word of a blocked phrase.
+        // Per token, computed once from one hash: is it a known word, and
+        // (for known words, from the set built with the matcher) is it
+        // (nearly) a word of a blocked phrase.
         let mut known = [false; MAX_FUZZY_TOKENS];
-        for (x, k) in known.iter_mut().enumerate().take(limit) {
-            *k = word(x) && known_word(piece(x));
+        let mut near_phrase: [Option<bool>; MAX_FUZZY_TOKENS] = [None; MAX_FUZZY_TOKENS];
+        for x in 0..limit {
+            if word(x) {
+                let h = words::hash(piece(x));
+                known[x] = dict.contains_hash(h) || self.vocab.contains_hash(h);
+                if known[x] {
+                    near_phrase[x] = Some(self.phrase_like_known.contains_hash(h));
+                }
+            }
         }
-        let mut phrase_like: [Option<bool>; MAX_FUZZY_TOKENS] = [None; MAX_FUZZY_TOKENS];
         let mut is_phrase_like = |x: usize, buf2: &mut Vec<u32>| -> bool {
-            *phrase_like[x].get_or_insert_with(|| {
-                self.phrase_words.contains(piece(x))
-                    || self.phrase_words_near.best(piece(x), buf2, |_| true).is_some()
+            *near_phrase[x].get_or_insert_with(|| {
+                phrase_like(&self.phrase_words, &self.phrase_words_near, piece(x), buf2)
             })
         };
         for i in 0..limit {
@@ -791,11 +818,6 @@ impl Matcher {
                 if j >= limit || !(i..=j).all(word) {
                     break;
                 }
-                // Worth a fuzzy look: no piece is a known word, or one is
-                // (nearly) a word of a blocked phrase ("drazzlxe pack",
-                // "dazzle pakc").
-                let fuzzy_worth =
-                    (i..=j).all(|x| !known[x]) || (i..=j).any(|x| is_phrase_like(x, buf2));
                 joined.clear();
                 for x in i..=j {
                     for &b in &key[tokens[x].start as usize..tokens[x].end as usize] {
@@ -813,6 +835,11 @@ impl Matcher {
                     found.push(self.make(entry as usize, text, span, How::Split, None, None));
                     break;
                 }
+                // Worth a fuzzy look: no piece is a known word, or one is
+                // (nearly) a word of a blocked phrase ("drazzlxe pack",
+                // "dazzle pakc").
+                let fuzzy_worth =
+                    (i..=j).all(|x| !known[x]) || (i..=j).any(|x| is_phrase_like(x, buf2));
                 if !fuzzy_worth {
                     continue;
                 }
@@ -824,6 +851,17 @@ impl Matcher {
             }
         }
     }
+}
+
+/// Whether `word` (key bytes) is a word of a blocked phrase or one edit from
+/// one.
+fn phrase_like(
+    phrase_words: &FxHashSet<Box<[u8]>>,
+    near: &Fuzzy,
+    word: &[u8],
+    buf: &mut Vec<u32>,
+) -> bool {
+    phrase_words.contains(word) || near.best(word, buf, |_| true).is_some()
 }
 
 /// Replaces `:shortcode:` names in an emoji entry by the emoji.
@@ -1060,6 +1098,29 @@ mod tests {
             assert!(!full.is_empty(), "{text}");
             assert_eq!(by_tokens.as_ref(), Some(&full), "{text}");
         }
+    }
+
+    #[test]
+    fn known_words_are_phrase_like_exactly_when_the_search_says_so() {
+        let lexicon = Lexicon::parse("t", "vorblat\ndrazzle pack\ngrumbleweed menu");
+        let m = Matcher::new(lexicon.expect("lexicon")).expect("matcher");
+        let mut buf = Vec::new();
+        let mut like = 0;
+        for w in words::dictionary().keys() {
+            let direct = phrase_like(&m.phrase_words, &m.phrase_words_near, w, &mut buf);
+            assert_eq!(m.phrase_like_known.contains(w), direct, "{}", String::from_utf8_lossy(w));
+            like += usize::from(direct);
+        }
+        // "pack", "back", "hack", "menu", "mend", ...: the set is not empty.
+        assert!(like >= 5, "{like}");
+        for w in ["drazzle", "drazzie", "grumbieweed", "pack", "menu"] {
+            assert!(m.phrase_like_known.contains(key(w).as_bytes()), "{w}");
+        }
+        // A known word near a phrase word lets its pair get a fuzzy look.
+        let v = m.check("dazzle pakc", Surface::Search).expect("check");
+        assert_eq!(v.level, Level::Block, "{v:?}");
+        let v = m.check("back pack", Surface::Search).expect("check");
+        assert_eq!(v.level, Level::Allow, "{v:?}");
     }
 
     proptest! {

@@ -116,7 +116,14 @@ impl WordSet {
 
     #[inline]
     pub(crate) fn contains(&self, word: &[u8]) -> bool {
-        self.flags(hash(word)) & WORD != 0
+        self.contains_hash(hash(word))
+    }
+
+    /// [`WordSet::contains`] for a word whose [`hash`] is `h`: one hash of a
+    /// token serves several sets.
+    #[inline]
+    pub(crate) fn contains_hash(&self, h: u64) -> bool {
+        self.flags(h) & WORD != 0
     }
 
     #[inline]
@@ -147,6 +154,8 @@ impl WordSet {
 /// The dictionary in key form.
 pub(crate) struct Dictionary {
     words: WordSet,
+    /// The distinct keys, each followed by a newline (never part of a key).
+    keys: Vec<u8>,
     len: usize,
 }
 
@@ -154,6 +163,17 @@ impl Dictionary {
     #[inline]
     pub(crate) fn contains(&self, key: &[u8]) -> bool {
         self.words.contains(key)
+    }
+
+    /// [`Dictionary::contains`] by the key's [`hash`].
+    #[inline]
+    pub(crate) fn contains_hash(&self, h: u64) -> bool {
+        self.words.contains_hash(h)
+    }
+
+    /// Every distinct key.
+    pub(crate) fn keys(&self) -> impl Iterator<Item = &[u8]> {
+        self.keys.split(|&b| b == b'\n').filter(|k| !k.is_empty())
     }
 }
 
@@ -163,6 +183,7 @@ pub(crate) fn dictionary() -> &'static Dictionary {
     DICT.get_or_init(|| {
         let mut words = WordSet::default();
         let mut seen = FxHashSet::default();
+        let mut keys = Vec::new();
         let mut n = Normalised::default();
         for line in WORDS.lines() {
             n.run_without_spans(line);
@@ -170,10 +191,12 @@ pub(crate) fn dictionary() -> &'static Dictionary {
                 let k = n.key_bytes();
                 if seen.insert(k.to_vec()) {
                     words.insert(k);
+                    keys.extend_from_slice(k);
+                    keys.push(b'\n');
                 }
             }
         }
-        Dictionary { words, len: seen.len() }
+        Dictionary { words, keys, len: seen.len() }
     })
 }
 
