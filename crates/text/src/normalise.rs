@@ -165,6 +165,24 @@ static ASCII: [Ascii; 128] = {
     t
 };
 
+/// [`plain_word_end`]'s classes of every byte: ASCII separators, ASCII
+/// whitespace, and 0 for the rest (all non-ASCII bytes included).
+static TRAIL: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 128 {
+        t[i] = match ascii_class(i as u8) {
+            Ascii::Sep => TRAIL_SEP,
+            Ascii::Space => TRAIL_SPACE,
+            _ => 0,
+        };
+        i += 1;
+    }
+    t
+};
+const TRAIL_SEP: u8 = 1;
+const TRAIL_SPACE: u8 = 2;
+
 /// The letter a leetspeak digit or symbol stands for.
 pub fn leet_letter(c: char) -> Option<char> {
     Some(match c {
@@ -456,25 +474,44 @@ impl Normalised {
     /// same output. Returns where scanning goes on.
     #[inline]
     fn plain_word(&mut self, bytes: &[u8], i: usize) -> Option<usize> {
-        let (j, k) = plain_run(bytes, i, u8::is_ascii_alphabetic)?;
+        // One pass over the letters writes their key bytes (repeats
+        // collapsed) to the stack and notes whether all were lower case;
+        // words longer than PLAIN_MAX take the general path.
+        let mut buf = [0u8; PLAIN_MAX];
+        let (mut n, mut last, mut all) = (0usize, 0u8, 0xffu8);
+        let rest = &bytes[i..bytes.len().min(i + PLAIN_MAX)];
+        let mut len = 0;
+        for &b in rest {
+            // 0 for anything but an ASCII letter.
+            let c = KEY_BYTE[b as usize];
+            if c == 0 {
+                break;
+            }
+            buf[n % PLAIN_MAX] = c;
+            n += usize::from(c != last);
+            last = c;
+            // A letter is lower case when its 0x20 bit is set.
+            all &= b;
+            len += 1;
+        }
+        let lower = all & 0x20 != 0;
+        let j = i + len;
+        if len < 2 {
+            return None;
+        }
+        // (A longer word stops here too: a letter follows its first
+        // PLAIN_MAX, which is no word end.)
+        let k = plain_word_end(bytes, j)?;
         self.flush_singles();
         self.pending_sep = false;
         let key_start = self.begin_token(i as u32);
-        let key = &mut self.key;
-        let word = &bytes[i..j];
-        let mut last = 0u8;
-        if word.iter().all(u8::is_ascii_lowercase) {
+        if lower {
             // The usual case: no case change, so no soft boundary.
-            for &b in word {
-                let c = KEY_BYTE[b as usize];
-                if c != last {
-                    key.push(c);
-                    last = c;
-                }
-            }
+            self.key.extend_from_slice(&buf[..n]);
         } else {
-            let mut prev_upper = true;
-            for &b in word {
+            let key = &mut self.key;
+            let (mut last, mut prev_upper) = (0u8, true);
+            for &b in &bytes[i..j] {
                 let upper = b.is_ascii_uppercase();
                 let c = KEY_BYTE[b as usize];
                 if c != last {
@@ -488,7 +525,9 @@ impl Normalised {
             }
         }
         self.cur.1 = j as u32;
-        self.end_token(key_start, TokenKind::Word);
+        let end = self.key.len() as u32;
+        // At least one letter was written, all of them ASCII.
+        self.push_token(key_start, end, TokenKind::Word, end - key_start == 1);
         Some(k)
     }
 
@@ -572,9 +611,11 @@ impl Normalised {
     #[inline]
     fn begin_token(&mut self, start: u32) -> u32 {
         if !self.key.is_empty() {
-            let prev = self.ends.last().copied().unwrap_or(0);
             self.key.push(b' ');
-            self.span_push(prev, start.max(prev));
+            if self.spans {
+                let prev = self.ends.last().copied().unwrap_or(0);
+                self.span_push(prev, start.max(prev));
+            }
         }
         self.cur = (start, start);
         self.key.len() as u32
@@ -594,27 +635,28 @@ impl Normalised {
             }
             return;
         }
-        self.note_token(key_start, end, kind);
-        self.tokens.push(Token { start: key_start, end, kind });
-        self.src.push(self.cur);
-    }
-
-    /// Tracks runs of one-character tokens (see `merge_single_letters`).
-    #[inline]
-    fn note_token(&mut self, start: u32, end: u32, kind: TokenKind) {
-        let len = (end - start) as usize;
-        let first = self.key[start as usize];
+        let len = (end - key_start) as usize;
+        let first = self.key[key_start as usize];
         let one_char = kind != TokenKind::Emoji
             && (len == 1
                 || (len == 2 && (0xC0..0xE0).contains(&first))
                 || (len == 3 && (0xE0..0xF0).contains(&first))
                 || (len == 4 && first >= 0xF0));
+        self.push_token(key_start, end, kind, one_char);
+    }
+
+    /// Records a token of the key (`one_char`: a single character, see
+    /// `merge_single_letters`, which needs runs of them).
+    #[inline]
+    fn push_token(&mut self, start: u32, end: u32, kind: TokenKind, one_char: bool) {
         if one_char {
             self.single_run += 1;
             self.merge_needed |= self.single_run >= 3;
         } else {
             self.single_run = 0;
         }
+        self.tokens.push(Token { start, end, kind });
+        self.src.push(self.cur);
     }
 
     /// Turns a finished word's units into one or more tokens (stages 3 and 4).
@@ -835,6 +877,9 @@ enum Role {
     Sep,
 }
 
+/// Longest word the first pass's shortcut writes ([`Normalised::plain_word`]).
+const PLAIN_MAX: usize = 64;
+
 /// A run of at least two bytes of one class from `i`, ending a word:
 /// `(end of the run, where scanning goes on)`.
 #[inline]
@@ -850,16 +895,13 @@ fn plain_run(bytes: &[u8], i: usize, class: impl Fn(&u8) -> bool) -> Option<(usi
 /// whitespace, if whitespace or the end follows the punctuation.
 #[inline]
 fn plain_word_end(bytes: &[u8], j: usize) -> Option<usize> {
-    let mut k = j;
-    while k < bytes.len() && bytes[k] < 0x80 && ASCII[bytes[k] as usize] == Ascii::Sep {
-        k += 1;
-    }
-    let mut spaced = false;
-    while k < bytes.len() && bytes[k] < 0x80 && ASCII[bytes[k] as usize] == Ascii::Space {
-        k += 1;
-        spaced = true;
-    }
-    (spaced || k == bytes.len()).then_some(k)
+    let rest = &bytes[j..];
+    let seps = rest.iter().position(|&b| TRAIL[b as usize] != TRAIL_SEP).unwrap_or(rest.len());
+    let spaces = rest[seps..]
+        .iter()
+        .position(|&b| TRAIL[b as usize] != TRAIL_SPACE)
+        .unwrap_or(rest.len() - seps);
+    (spaces > 0 || seps + spaces == rest.len()).then_some(j + seps + spaces)
 }
 
 #[inline]

@@ -115,6 +115,21 @@ proptest! {
     }
 
     #[test]
+    fn first_pass_agrees_with_full_pass_on_long_and_mixed_case_words(
+        words in prop::collection::vec(("[a-zA-Z]{1,100}", "[ .,!?:;'\t]{0,3}"), 1..6)
+    ) {
+        // The first pass writes plain words of up to 64 letters itself.
+        let text: String = words.iter().map(|(w, gap)| format!("{w}{gap}")).collect();
+        let full = Normalised::new(&text);
+        let mut quick = Normalised::default();
+        quick.run_without_spans(&text);
+        prop_assert_eq!(quick.key(), full.key());
+        prop_assert_eq!(quick.tokens(), full.tokens());
+        let ends = full.key_bytes().len() as u32;
+        prop_assert_eq!(quick.soft_boundaries(0, ends), full.soft_boundaries(0, ends));
+    }
+
+    #[test]
     fn checks_never_panic_and_matches_point_into_the_text(text in evasive(), s in 0usize..7) {
         let m = matcher();
         let v = m.check(&text, Surface::ALL[s]).unwrap();
