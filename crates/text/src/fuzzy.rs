@@ -10,7 +10,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::words;
+use crate::words::BitFilter;
 
 /// The edits allowed for a term of `len` letters.
 pub(crate) fn max_edits(len: usize) -> usize {
@@ -26,13 +26,10 @@ pub(crate) struct Fuzzy {
     /// collision only adds a candidate that the distance check then
     /// rejects) -> terms.
     deletes: FxHashMap<u64, Vec<u32>>,
-    /// One bit per slot of the deletion hashes present (about 16 bits per
-    /// variant): most variants of an ordinary word are not in the index, and
-    /// this answers that from a table that stays in cache instead of a probe
-    /// of `deletes`.
-    filter: Vec<u64>,
-    /// Right shift of a mixed hash to a bit of `filter`.
-    filter_shift: u32,
+    /// The deletion hashes present: most variants of an ordinary word are
+    /// not in the index, and this answers that from a table that stays in
+    /// cache instead of a probe of `deletes`.
+    filter: BitFilter,
     terms: Vec<(Box<[u8]>, u32, usize)>,
     /// The most edits any indexed term allows.
     depth: usize,
@@ -126,13 +123,7 @@ impl Fuzzy {
                 }
             });
         }
-        let bits = (deletes.len() * 16).next_power_of_two().max(64);
-        let filter_shift = 64 - bits.trailing_zeros();
-        let mut filter = vec![0u64; bits / 64];
-        for &h in deletes.keys() {
-            let b = (words::mix(h) >> filter_shift) as usize;
-            filter[b / 64] |= 1 << (b % 64);
-        }
+        let filter = BitFilter::new(deletes.keys().copied());
         let depth = list.iter().map(|(_, _, e)| *e).max().unwrap_or(0);
         let mut lengths = 0u64;
         let (mut firsts, mut lasts) = ([false; 256], [false; 256]);
@@ -145,7 +136,7 @@ impl Fuzzy {
             firsts[t[0] as usize] = true;
             lasts[t[t.len() - 1] as usize] = true;
         }
-        Fuzzy { deletes, filter, filter_shift, terms: list, depth, lengths, firsts, lasts }
+        Fuzzy { deletes, filter, terms: list, depth, lengths, firsts, lasts }
     }
 
     /// The closest indexed term within its allowed edits of `word`, among
@@ -169,8 +160,7 @@ impl Fuzzy {
         seen.clear();
         let mut best: Option<(u32, u32)> = None;
         each_deletion(word, self.depth, |h| {
-            let b = (words::mix(h) >> self.filter_shift) as usize;
-            if self.filter[b / 64] & (1 << (b % 64)) == 0 {
+            if !self.filter.may_contain(h) {
                 return;
             }
             let Some(ids) = self.deletes.get(&h) else { return };

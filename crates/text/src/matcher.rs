@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::fuzzy::{self, Fuzzy};
 use crate::normalise::{key, key_with_repeats, Normalised, TokenKind};
 use crate::plain::Plain;
-use crate::words::{self, WordSet};
+use crate::words::{self, BitFilter, WordSet};
 use crate::TextError;
 
 /// Most leading tokens of a query ever tried for near-variants.
@@ -183,6 +183,8 @@ pub struct Matcher {
     fuzzy: Fuzzy,
     /// Keys of single-word terms and joined phrases, for split forms.
     whole: FxHashMap<Box<[u8]>, Vec<u32>>,
+    /// The [`words::hash`]es of `whole`'s keys, probed first.
+    whole_filter: BitFilter,
     /// Word keys of the lexicon, known pieces when segmenting.
     vocab: WordSet,
     /// Emoji codes by key (emoji tokens separated by spaces), and the longest.
@@ -430,6 +432,7 @@ impl Matcher {
             targets,
             ages,
             patterns,
+            whole_filter: BitFilter::new(whole.keys().map(|k| words::hash(k))),
             whole,
             vocab,
             phrase_words_near,
@@ -813,24 +816,31 @@ impl Matcher {
             }
             // Two or three tokens that together spell a term exactly ("vor
             // blat"), or nearly ("drazazle apck"; never "the sell era").
+            let mut h = words::SEED;
             for len in 2..=3 {
                 let j = i + len - 1;
                 if j >= limit || !(i..=j).all(word) {
                     break;
                 }
-                joined.clear();
-                for x in i..=j {
-                    for &b in &key[tokens[x].start as usize..tokens[x].end as usize] {
-                        if joined.last() != Some(&b) {
-                            joined.push(b);
-                        }
+                // The pieces joined, repeats across a junction collapsed
+                // (the key of the joined text), and its hash as it grows.
+                if len == 2 {
+                    joined.clear();
+                    h = words::SEED;
+                    for x in [i, j] {
+                        join(joined, &mut h, piece(x));
                     }
+                } else {
+                    join(joined, &mut h, piece(j));
                 }
                 let span = Loc::Key(t.start, tokens[j].end);
-                let exact = self
-                    .whole
-                    .get(joined.as_slice())
-                    .and_then(|ids| ids.iter().copied().find(|e| self.on(*e as usize, bit)));
+                let exact = if self.whole_filter.may_contain(h) {
+                    self.whole
+                        .get(joined.as_slice())
+                        .and_then(|ids| ids.iter().copied().find(|e| self.on(*e as usize, bit)))
+                } else {
+                    None
+                };
                 if let Some(entry) = exact {
                     found.push(self.make(entry as usize, text, span, How::Split, None, None));
                     break;
@@ -849,6 +859,18 @@ impl Matcher {
                     break;
                 }
             }
+        }
+    }
+}
+
+/// Appends `piece` to `joined`, dropping a byte equal to the one before it,
+/// and extends `h`, the [`words::hash`] of `joined`, to match.
+#[inline]
+fn join(joined: &mut Vec<u8>, h: &mut u64, piece: &[u8]) {
+    for &b in piece {
+        if joined.last() != Some(&b) {
+            joined.push(b);
+            *h = words::step(*h, b);
         }
     }
 }

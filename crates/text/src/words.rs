@@ -46,13 +46,15 @@ pub(crate) struct WordSet {
     len: usize,
 }
 
-const SEED: u64 = 0xcbf2_9ce4_8422_2325;
+/// FNV-1a's starting value: [`hash`] of the empty string.
+pub(crate) const SEED: u64 = 0xcbf2_9ce4_8422_2325;
 const PREFIX: u64 = 1;
 const WORD: u64 = 2;
 const FLAGS: u64 = PREFIX | WORD;
 
+/// [`hash`] of a string one byte longer.
 #[inline]
-fn step(h: u64, b: u8) -> u64 {
+pub(crate) fn step(h: u64, b: u8) -> u64 {
     (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
 }
 
@@ -148,6 +150,41 @@ impl WordSet {
 
     pub(crate) fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+/// A set of 64-bit hashes answered from one bit each of about 16 bits a
+/// member: "certainly not a member" for most probes, from a table small
+/// enough to stay in cache, so that the exact (larger, slower) structure is
+/// only consulted on a hit. One bit per member rather than a Bloom filter's
+/// several: the probe is one load, and a false hit costs only the exact look.
+#[derive(Default)]
+pub(crate) struct BitFilter {
+    bits: Vec<u64>,
+    shift: u32,
+}
+
+impl BitFilter {
+    /// A filter holding `hashes` (any 64-bit hashes; they are mixed here).
+    pub(crate) fn new(hashes: impl ExactSizeIterator<Item = u64> + Clone) -> BitFilter {
+        let size = (hashes.len() * 16).next_power_of_two().max(64);
+        let shift = 64 - size.trailing_zeros();
+        let mut bits = vec![0u64; size / 64];
+        for h in hashes {
+            let b = (mix(h) >> shift) as usize;
+            bits[b / 64] |= 1 << (b % 64);
+        }
+        BitFilter { bits, shift }
+    }
+
+    /// False only if `h` was not among the filter's hashes.
+    #[inline]
+    pub(crate) fn may_contain(&self, h: u64) -> bool {
+        if self.bits.is_empty() {
+            return false;
+        }
+        let b = (mix(h) >> self.shift) as usize;
+        self.bits[b / 64] & (1 << (b % 64)) != 0
     }
 }
 
@@ -308,6 +345,25 @@ mod tests {
                 proptest::prop_assert_eq!(flags & PREFIX != 0, is_prefix, "{}", p);
                 proptest::prop_assert_eq!(set.contains(p.as_bytes()), is_word);
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn bit_filter_holds_every_member_and_rejects_most_others(
+            members in proptest::collection::hash_set(proptest::num::u64::ANY, 0..300),
+        ) {
+            let filter = BitFilter::new(members.iter().copied());
+            for &h in &members {
+                proptest::prop_assert!(filter.may_contain(h));
+            }
+            // About one bit in 16 is set: far fewer than half of 1,000
+            // other hashes may be members.
+            let false_hits = (0..1000u64)
+                .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ 0x5555)
+                .filter(|h| !members.contains(h) && filter.may_contain(*h))
+                .count();
+            proptest::prop_assert!(false_hits < 250, "{}", false_hits);
         }
     }
 
