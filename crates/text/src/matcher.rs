@@ -516,7 +516,8 @@ impl Matcher {
         let tokens = n.tokens();
         let key = n.key_bytes();
         let fuzzy_surface = matches!(surface, Surface::Search | Surface::Autocomplete);
-        // Tokens (of the first 64) already inside a match: near-variants skip them.
+        // Tokens (of the first 64) already inside a `block` match:
+        // near-variants skip them.
         let mut covered = 0u64;
         let mut seg_cache: Vec<(usize, Option<Vec<usize>>)> = Vec::new();
         if let Some(ac) = &self.ac {
@@ -550,9 +551,18 @@ impl Matcher {
                                 Form::Reversed => How::Reversed,
                                 _ => how,
                             };
-                            if let (true, Some(a), Some(b)) =
-                                (fuzzy_surface, n.token_at(s), n.token_at(e.saturating_sub(1)))
-                            {
+                            // A token inside a `block` match needs no
+                            // near-variant look (near-variants are of
+                            // `block` terms); inside a weaker one it does:
+                            // `quimuzel` holds a `strong` entry `quimu` and
+                            // is one edit from the blocked `quimzel`.
+                            let blocks = self.lexicon.entries[entry].severity == Severity::Block;
+                            if let (true, true, Some(a), Some(b)) = (
+                                fuzzy_surface,
+                                blocks,
+                                n.token_at(s),
+                                n.token_at(e.saturating_sub(1)),
+                            ) {
                                 for c in a..=b.min(63) {
                                     covered |= 1 << c;
                                 }

@@ -116,6 +116,36 @@ fn near_variants_on_search_and_autocomplete_only() {
 }
 
 #[test]
+fn a_weaker_match_inside_a_token_does_not_hide_a_near_variant_of_a_blocked_term() {
+    let lexicon = Lexicon::from_toml(
+        r#"
+format = 1
+name = "t"
+
+[[entry]]
+kind = "term"
+text = "quimzel"
+category = "test"
+severity = "block"
+
+[[entry]]
+kind = "term"
+text = "quimu"
+category = "test"
+severity = "strong"
+"#,
+    )
+    .unwrap();
+    let m = Matcher::new(lexicon).unwrap();
+    // `quimuzel` holds `quimu` (strong) and is one edit from `quimzel`.
+    let v = m.check("quimuzel", Surface::Search).unwrap();
+    assert_eq!(v.level, Level::Block, "{v:?}");
+    assert!(v.matches.iter().any(|x| x.term == "quimzel" && x.distance == Some(1)), "{v:?}");
+    // Off the search surfaces only the exact match counts.
+    assert_eq!(level(&m, "quimuzel", Surface::Caption), Level::Strong);
+}
+
+#[test]
 fn autocomplete_filter() {
     let m = matcher();
     let suggestions = ["embroidery patterns", "vorblat boys", "vorblatt cp", "vorbla", "quimzel"];
