@@ -836,7 +836,6 @@ impl Matcher {
                 // (the key of the joined text), and its hash as it grows.
                 if len == 2 {
                     joined.clear();
-                    h = words::SEED;
                     for x in [i, j] {
                         join(joined, &mut h, piece(x));
                     }

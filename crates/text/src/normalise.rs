@@ -506,24 +506,23 @@ impl Normalised {
         self.flush_singles();
         self.pending_sep = false;
         let key_start = self.begin_token(i as u32);
-        if lower {
-            // The usual case: no case change, so no soft boundary. (The
-            // whole buffer is copied and the tail cut: a copy of constant
-            // length is a few vector moves, one of `n` bytes a call.)
-            let at = self.key.len();
-            self.key.extend_from_slice(&buf);
-            self.key.truncate(at + n);
-        } else {
-            let key = &mut self.key;
-            let (mut last, mut prev_upper) = (0u8, true);
+        // The key is the buffer: copied whole and the tail cut (a copy of
+        // constant length is a few vector moves, one of `n` bytes a call).
+        let at = self.key.len();
+        self.key.extend_from_slice(&buf);
+        self.key.truncate(at + n);
+        if !lower {
+            // Soft boundaries: an upper-case letter after a lower-case one,
+            // where it starts a key byte.
+            let (mut pos, mut last, mut prev_upper) = (at, 0u8, true);
             for &b in &bytes[i..j] {
                 let upper = b.is_ascii_uppercase();
                 let c = KEY_BYTE[b as usize];
                 if c != last {
                     if upper && !prev_upper {
-                        self.soft.push(key.len() as u32);
+                        self.soft.push(pos as u32);
                     }
-                    key.push(c);
+                    pos += 1;
                     last = c;
                 }
                 prev_upper = upper;
