@@ -4,7 +4,7 @@
 //!
 //! ```text
 //! media_bench data DIR N QUERIES SEED   write haystack.bin, queries.bin, truth.tsv, images
-//! media_bench index DIR [RADIUS]        build the index over DIR's haystack and time queries
+//! media_bench index DIR [RADIUS] [fast|compact]  build the index over DIR's haystack and time queries
 //! media_bench hash DIR                  time PDQ on DIR's raw RGB images
 //! ```
 
@@ -12,7 +12,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-use guardrail_media::{HashIndex, Hasher, PdqHash};
+use guardrail_media::{HashIndex, Hasher, Layout, PdqHash};
 use rand::{rngs::SmallRng, seq::index::sample, Rng, SeedableRng};
 
 fn main() {
@@ -25,14 +25,24 @@ fn main() {
             arg(3).parse().unwrap(),
             arg(4).parse().unwrap(),
         ),
-        "index" => index(Path::new(arg(1)), args.get(2).map_or(31, |r| r.parse().unwrap())),
+        "index" => index(
+            Path::new(arg(1)),
+            args.get(2).map_or(31, |r| r.parse().unwrap()),
+            match args.get(3).map(String::as_str) {
+                None | Some("fast") => Layout::Fast,
+                Some("compact") => Layout::Compact,
+                Some(_) => usage(),
+            },
+        ),
         "hash" => hash(Path::new(arg(1))),
         _ => usage(),
     }
 }
 
 fn usage() -> ! {
-    eprintln!("usage: media_bench data DIR N QUERIES SEED | index DIR [RADIUS] | hash DIR");
+    eprintln!(
+        "usage: media_bench data DIR N QUERIES SEED | index DIR [RADIUS] [fast|compact] | hash DIR"
+    );
     std::process::exit(2)
 }
 
@@ -107,7 +117,7 @@ fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
-fn index(dir: &Path, radius: u32) {
+fn index(dir: &Path, radius: u32, layout: Layout) {
     let hay = read_hashes(&dir.join("haystack.bin"));
     let queries = read_hashes(&dir.join("queries.bin"));
     let truth: Vec<(usize, u32, u32)> = std::fs::read_to_string(dir.join("truth.tsv"))
@@ -121,7 +131,7 @@ fn index(dir: &Path, radius: u32) {
     let n = hay.len();
     let rss_before = rss_kib();
     let start = Instant::now();
-    let index = HashIndex::build(hay.iter().map(|&h| (h, 0)));
+    let index = HashIndex::build_with(layout, hay.iter().map(|&h| (h, 0)));
     let build = start.elapsed().as_secs_f64();
     let rss_after = rss_kib();
     drop(hay);
@@ -143,12 +153,10 @@ fn index(dir: &Path, radius: u32) {
     latencies.sort_by(f64::total_cmp);
     let pct = |p: f64| latencies[((latencies.len() - 1) as f64 * p) as usize] * 1e6;
     println!(
-        "guardrail index: {n} hashes, radius {radius}, {} queries one at a time, 1 thread",
+        "guardrail index ({layout:?} layout): {n} hashes, radius {radius}, {} queries one at a time, 1 thread",
         queries.len()
     );
-    println!(
-        "  build            {build:.2} s (8 tables, built in parallel on the available cores)"
-    );
+    println!("  build            {build:.2} s (tables built in parallel on the available cores)");
     println!(
         "  memory           {:.1} bytes/hash (index's own count; RSS grew {:.1} bytes/hash)",
         index.memory_bytes() as f64 / n as f64,

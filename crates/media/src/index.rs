@@ -1,24 +1,35 @@
 //! Exact Hamming range search over 256-bit PDQ hashes.
 //!
-//! Multi-index hashing (Norouzi, Punjani and Fleet, 2012), laid out for
-//! one-query-at-a-time service use:
+//! Multi-index hashing (Norouzi, Punjani and Fleet, 2012), applied twice and
+//! laid out for one-query-at-a-time service use:
 //!
 //! - The 256 bits are cut into 8 chunks of 32. If two hashes are within
 //!   distance `r`, then by the pigeonhole principle some chunk `i` is within
 //!   `t_i`, where the thresholds satisfy `Σ (t_i + 1) = r + 1` (for the
 //!   default radius 31, `t_i = 3` for every chunk).
-//! - Each chunk has a table: the stored hashes sorted by that chunk's top 18
-//!   bits (a directory of 262,144 offsets), each entry holding the chunk's
-//!   low 14 bits and the entry id. A query visits the buckets whose top bits
-//!   are within `k ≤ t_i` flips of its own (988 buckets for `t_i = 3`) and
-//!   scans each bucket's low bits for those within `t_i - k`: contiguous
-//!   16-bit compares instead of thousands of random probes. (18 directory
-//!   bits measured faster than 16 or 20 at 10M hashes.)
+//! - [`Layout::Fast`] (the default) applies the principle again inside each
+//!   chunk: a chunk within `t` has one of its 16-bit halves within `u_0` or
+//!   the other within `u_1`, where `u_0 + u_1 + 2 = t + 1` (1 and 1 at the
+//!   default radius). Each half has a table: the stored hashes sorted by
+//!   that half (a directory of 65,536 offsets), each entry holding the
+//!   chunk's other half and the entry id. A query visits the 17 buckets
+//!   whose key is within one flip of its own half and scans each bucket's
+//!   other halves for those that bring the chunk within `t`: 272 buckets of
+//!   about 150 contiguous 16-bit entries at 10M hashes, instead of the ~8,000
+//!   scattered buckets of single-level multi-index hashing, so a query costs
+//!   a few hundred cache misses instead of many thousands.
+//! - [`Layout::Compact`] keeps one table a chunk, sorted by the chunk's top
+//!   18 bits, entries holding its low 14 bits; a query visits the 988
+//!   buckets whose top bits are within `k ≤ t` flips of its own and scans
+//!   their low bits for those within `t - k`. Half the tables (about 85
+//!   instead of 133 bytes a hash), several times slower.
 //! - Survivors are verified against the full hash. A hash that qualifies in
 //!   several chunks is reported only from the first, which is decided from
-//!   its own chunk distances, so no set of seen ids is needed.
+//!   its own chunk distances; inside a chunk, the second half's table skips
+//!   entries whose first half qualified. So no set of seen ids is needed.
 //!
-//! The answer is exactly brute force's (the property tests check it).
+//! The answer is exactly brute force's (the property tests check it, for
+//! both layouts).
 //!
 //! Updates without a rebuild: additions go to a small buffer that queries
 //! scan linearly, removals set a tombstone bit, and [`HashIndex::compact`]
@@ -27,21 +38,18 @@
 //! life of the index; removed entries' hashes stay in memory until the index
 //! is rebuilt from its source (the store) at the next start.
 //!
-//! Memory per hash: 32 bytes of hash, 4 of payload, 8 × (2 + 4) in the
-//! tables, plus a bit of tombstone: about 84 bytes (bench/README.md has the
-//! measured figure and why an exact index of this speed cannot be much
-//! smaller).
+//! Memory per hash: 32 bytes of hash, 4 of payload, a bit of tombstone, and
+//! 6 bytes an entry in each table (16 tables in the fast layout, 8 in the
+//! compact one). bench/README.md has the measured figures and why an exact
+//! index of this speed cannot be much smaller.
 
 use crate::pdq::PdqHash;
 use crate::MediaError;
 use guardrail_core::buf::Buf;
 
-/// Number of chunks (and tables).
+/// Number of chunks.
 pub const CHUNKS: usize = 8;
-const DIR_BITS: u32 = 18;
-const LOW_BITS: u32 = 32 - DIR_BITS;
-const BUCKETS: usize = 1 << DIR_BITS;
-/// Entries of padding after the last bucket's low bits (one scan block).
+/// Entries of padding after the last bucket's filters (one scan block).
 const PAD: usize = 16;
 
 /// The default search radius: ThreatExchange's PDQ match threshold.
@@ -63,11 +71,77 @@ pub struct Hit {
     pub id: EntryId,
 }
 
+/// How the tables are laid out: memory against speed. Both answer exactly.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Layout {
+    /// Two tables a chunk, keyed by each 16-bit half (about 133 bytes a
+    /// hash; at 10M hashes and radius 31, 17 bucket visits a table).
+    #[default]
+    Fast,
+    /// One table a chunk, keyed by its top 18 bits (about 85 bytes a hash;
+    /// 988 bucket visits a table).
+    Compact,
+}
+
+/// Which bits of which chunk a table is sorted by.
+#[derive(Clone, Copy, Debug)]
+struct Key {
+    chunk: usize,
+    /// The chunk is rotated left by this much; the key is then its top
+    /// `bits` bits and the filter the rest.
+    rotate: u32,
+    bits: u32,
+    /// Which of the chunk's two probes this table serves (fast layout):
+    /// 0 for the first half, 1 for the second, which skips entries whose
+    /// first half is within that probe's key radius.
+    part: usize,
+}
+
+impl Key {
+    #[inline]
+    fn split(&self, c: u32) -> (u32, u16) {
+        let c = c.rotate_left(self.rotate);
+        (c >> (32 - self.bits), (c & ((1u32 << (32 - self.bits)) - 1)) as u16)
+    }
+}
+
+fn keys(layout: Layout) -> Vec<Key> {
+    match layout {
+        Layout::Fast => (0..CHUNKS)
+            .flat_map(|chunk| {
+                // Part 0 is keyed by the low half (rotated to the top), part
+                // 1 by the high half.
+                [
+                    Key { chunk, rotate: 16, bits: 16, part: 0 },
+                    Key { chunk, rotate: 0, bits: 16, part: 1 },
+                ]
+            })
+            .collect(),
+        Layout::Compact => {
+            (0..CHUNKS).map(|chunk| Key { chunk, rotate: 0, bits: 18, part: 0 }).collect()
+        }
+    }
+}
+
+/// Key radii of a chunk's probes for its threshold `t`: in the fast layout
+/// `u_0 + u_1 + 2 = t + 1` (the second `None` when `t = 0`); in the compact
+/// layout one probe whose key radius is `t` itself.
+fn key_radii(layout: Layout, t: u32) -> [Option<u32>; 2] {
+    match layout {
+        Layout::Fast => {
+            let total = t + 1;
+            [Some(total.div_ceil(2) - 1), (total / 2).checked_sub(1)]
+        }
+        Layout::Compact => [Some(t), None],
+    }
+}
+
 struct Table {
+    key: Key,
     /// `offsets[b]..offsets[b + 1]` is bucket `b`'s range.
     offsets: Buf<u32>,
-    /// The chunk's low bits, per entry.
-    lows: Buf<u16>,
+    /// The chunk's bits outside the key, per entry.
+    filters: Buf<u16>,
     /// The entry id, per entry.
     ids: Buf<u32>,
 }
@@ -78,31 +152,32 @@ fn chunk(h: &PdqHash, i: usize) -> u32 {
 }
 
 impl Table {
-    fn build(i: usize, hashes: &[u64], live: impl Iterator<Item = u32> + Clone) -> Table {
-        let mut offsets = Buf::zeroed(BUCKETS + 1);
+    fn build(key: Key, hashes: &[u64], live: impl Iterator<Item = u32> + Clone) -> Table {
+        let buckets = 1usize << key.bits;
+        let mut offsets = Buf::zeroed(buckets + 1);
         for id in live.clone() {
-            offsets[(chunk(&stored(hashes, id), i) >> LOW_BITS) as usize + 1] += 1;
+            offsets[key.split(chunk(&stored(hashes, id), key.chunk)).0 as usize + 1] += 1;
         }
-        for b in 0..BUCKETS {
+        for b in 0..buckets {
             offsets[b + 1] += offsets[b];
         }
-        let n = offsets[BUCKETS] as usize;
+        let n = offsets[buckets] as usize;
         let mut fill = offsets.to_vec();
         // Padding lets the scan read whole blocks past the last bucket.
-        let mut lows = Buf::zeroed(n + PAD);
+        let mut filters = Buf::zeroed(n + PAD);
         let mut ids = Buf::zeroed(n);
         for id in live {
-            let c = chunk(&stored(hashes, id), i);
-            let slot = &mut fill[(c >> LOW_BITS) as usize];
-            lows[*slot as usize] = (c & ((1 << LOW_BITS) - 1)) as u16;
+            let (b, f) = key.split(chunk(&stored(hashes, id), key.chunk));
+            let slot = &mut fill[b as usize];
+            filters[*slot as usize] = f;
             ids[*slot as usize] = id;
             *slot += 1;
         }
-        Table { offsets, lows, ids }
+        Table { key, offsets, filters, ids }
     }
 
     fn bytes(&self) -> usize {
-        self.offsets.bytes() + self.lows.bytes() + self.ids.bytes()
+        self.offsets.bytes() + self.filters.bytes() + self.ids.bytes()
     }
 }
 
@@ -123,8 +198,12 @@ fn thresholds(r: u32) -> [Option<u32>; CHUNKS] {
     })
 }
 
+/// A bucket to scan: its number (then its start), its end, the filter budget.
+type Visit = (u32, u32, u32);
+
 /// The exact Hamming range index. See the module documentation.
 pub struct HashIndex {
+    layout: Layout,
     /// Four words per entry.
     words: Buf<u64>,
     /// Number of entries (live or removed).
@@ -145,9 +224,15 @@ impl Default for HashIndex {
 }
 
 impl HashIndex {
-    /// An empty index.
+    /// An empty index with the default (fast) layout.
     pub fn new() -> HashIndex {
+        HashIndex::with_layout(Layout::default())
+    }
+
+    /// An empty index with the given layout.
+    pub fn with_layout(layout: Layout) -> HashIndex {
         HashIndex {
+            layout,
             words: Buf::new(),
             count: 0,
             payloads: Buf::new(),
@@ -159,10 +244,18 @@ impl HashIndex {
         }
     }
 
-    /// Builds the tables over `entries` (hash and caller's payload) at once;
-    /// entry ids are their positions in the iterator.
+    /// Builds the tables over `entries` (hash and caller's payload) at once,
+    /// in the default layout; entry ids are their positions in the iterator.
     pub fn build(entries: impl IntoIterator<Item = (PdqHash, u32)>) -> HashIndex {
-        let mut index = HashIndex::new();
+        HashIndex::build_with(Layout::default(), entries)
+    }
+
+    /// Like [`HashIndex::build`], in the given layout.
+    pub fn build_with(
+        layout: Layout,
+        entries: impl IntoIterator<Item = (PdqHash, u32)>,
+    ) -> HashIndex {
+        let mut index = HashIndex::with_layout(layout);
         let entries = entries.into_iter();
         let expected = entries.size_hint().0;
         index.words.reserve_exact(4 * expected);
@@ -175,6 +268,10 @@ impl HashIndex {
         index
     }
 
+    /// The layout of the tables.
+    pub fn layout(&self) -> Layout {
+        self.layout
+    }
     fn push(&mut self, h: PdqHash, payload: u32) {
         for w in h.0 {
             self.words.push(w);
@@ -252,20 +349,27 @@ impl HashIndex {
     }
 
     /// Rebuilds the tables over every live entry and empties the buffer.
+    /// The tables are built on as many threads as there are cores.
     pub fn compact(&mut self) {
         let n = self.count as u32;
         let dead = &self.dead;
         let live = (0..n).filter(move |&id| dead[id as usize / 64] >> (id % 64) & 1 == 0);
         let hashes: &[u64] = &self.words;
-        self.tables = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..CHUNKS)
-                .map(|i| {
-                    let live = live.clone();
-                    scope.spawn(move || Table::build(i, hashes, live))
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().expect("table build panicked")).collect()
+        let keys = keys(self.layout);
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let mut tables: Vec<Option<Table>> = keys.iter().map(|_| None).collect();
+        std::thread::scope(|scope| {
+            let per = keys.len().div_ceil(threads);
+            for (keys, out) in keys.chunks(per).zip(tables.chunks_mut(per)) {
+                let live = live.clone();
+                scope.spawn(move || {
+                    for (&key, slot) in keys.iter().zip(out) {
+                        *slot = Some(Table::build(key, hashes, live.clone()));
+                    }
+                });
+            }
         });
+        self.tables = tables.into_iter().map(|t| t.expect("every table is built")).collect();
         self.indexed = self.count;
     }
 
@@ -324,13 +428,12 @@ impl HashIndex {
         Ok(())
     }
 
-    /// Searches every table. Done in passes over all tables' buckets so that
-    /// memory latency overlaps: list a table's buckets, read their bounds
+    /// Searches every table, one at a time, in passes over its buckets so
+    /// that memory latency overlaps: list the buckets, read their bounds
     /// (independent loads), touch each bucket's first and last cache line
     /// (independent loads again), and only then scan them. Done bucket by
     /// bucket, each costs two dependent cache misses; this way the misses of
-    /// hundreds of buckets are in flight together. (Batching all tables at
-    /// once measured slower: the touched lines no longer fit in L2.)
+    /// all of a table's buckets are in flight together.
     fn search_tables(
         &self,
         query: &PdqHash,
@@ -338,51 +441,61 @@ impl HashIndex {
         t: &[Option<u32>; CHUNKS],
         hits: &mut Vec<Hit>,
     ) {
-        // (bucket, then start; end; budget), one table at a time.
-        let mut buckets: Vec<(u32, u32, u32)> = Vec::with_capacity(1024);
-        for (i, ti) in t.iter().enumerate() {
-            let Some(ti) = *ti else { continue };
+        let mut buckets: Vec<Visit> = Vec::with_capacity(1024);
+        for table in &self.tables {
+            let key = table.key;
+            let Some(ti) = t[key.chunk] else { continue };
+            let radii = key_radii(self.layout, ti);
+            let Some(u) = radii[key.part] else { continue };
+            let (qkey, qfilter) = key.split(chunk(query, key.chunk));
+            // The second part skips entries the first part reports: those
+            // whose first half (this table's filter) is within `u_0`.
+            let skip = if key.part == 1 { radii[0] } else { None };
             buckets.clear();
-            let qtop = chunk(query, i) >> LOW_BITS;
-            for k in 0..=ti.min(DIR_BITS) {
-                for_each_mask(k, DIR_BITS, |mask| buckets.push((qtop ^ mask, 0, ti - k)));
+            for k in 0..=u.min(key.bits) {
+                for_each_mask(k, key.bits, |mask| buckets.push((qkey ^ mask, 0, ti - k)));
             }
-            self.scan_buckets(i, &mut buckets, query, radius, t, hits);
+            self.scan_buckets(table, &mut buckets, qfilter, skip, query, radius, t, hits);
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn scan_buckets(
         &self,
-        i: usize,
-        buckets: &mut [(u32, u32, u32)],
+        table: &Table,
+        buckets: &mut [Visit],
+        qfilter: u16,
+        skip: Option<u32>,
         query: &PdqHash,
         radius: u32,
         t: &[Option<u32>; CHUNKS],
         hits: &mut Vec<Hit>,
     ) {
-        let table = &self.tables[i];
         for b in buckets.iter_mut() {
             let at = b.0 as usize;
             (b.0, b.1) = (table.offsets[at], table.offsets[at + 1]);
         }
         let mut touched = 0u16;
         for &(start, end, _) in buckets.iter() {
-            touched ^= table.lows[start as usize] ^ table.lows[end as usize];
+            touched ^= table.filters[start as usize] ^ table.filters[end as usize];
         }
         std::hint::black_box(touched);
-        let qlow = (chunk(query, i) & ((1 << LOW_BITS) - 1)) as u16;
         for &(start, end, budget) in buckets.iter() {
             let (start, end) = (start as usize, end as usize);
+            let filters = &table.filters[start..end + PAD];
             let mut visit = |j: usize| {
+                if skip.is_some_and(|s| (filters[j] ^ qfilter).count_ones() <= s) {
+                    return;
+                }
                 let id = table.ids[start + j];
-                self.verify(i, id, query, radius, t, hits);
+                self.verify(table.key.chunk, id, query, radius, t, hits);
             };
-            scan(&table.lows[start..end + PAD], end - start, qlow, budget, &mut visit);
+            scan(filters, end - start, qfilter, budget, &mut visit);
         }
     }
 
-    /// Full check of a candidate found in table `i`: within the radius,
-    /// live, and not already reported from an earlier table.
+    /// Full check of a candidate found in chunk `i`'s tables: within the
+    /// radius, live, and not already reported from an earlier chunk.
     #[inline]
     fn verify(
         &self,

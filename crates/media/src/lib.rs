@@ -18,5 +18,5 @@ pub mod video;
 
 pub use crate::bank::{BankInfo, BankMatch, Banks, HashKind, KnownHash};
 pub use crate::error::MediaError;
-pub use crate::index::{EntryId, HashIndex, Hit, DEFAULT_RADIUS};
+pub use crate::index::{EntryId, HashIndex, Hit, Layout, DEFAULT_RADIUS};
 pub use crate::pdq::{Dihedral, Hasher, Luma, PdqHash, PdqOutput, MIN_RELIABLE_QUALITY};

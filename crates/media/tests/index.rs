@@ -1,7 +1,7 @@
 //! The index answers exactly as brute force, on random and clustered data,
 //! through insertions, removals and compactions.
 
-use guardrail_media::{HashIndex, Hit, PdqHash};
+use guardrail_media::{HashIndex, Hit, Layout, PdqHash};
 use proptest::prelude::*;
 use rand::{rngs::SmallRng, Rng, SeedableRng};
 
@@ -43,11 +43,12 @@ proptest! {
 
     #[test]
     fn same_answers_as_brute_force(seed in any::<u64>(), n in 1usize..600, cluster in any::<bool>(),
-                                   radius in 0u32..=64, ops in 0usize..60) {
+                                   radius in 0u32..=64, ops in 0usize..60, compact in any::<bool>()) {
         let mut rng = SmallRng::seed_from_u64(seed);
         let data = if cluster { clustered(&mut rng, n) } else { (0..n).map(|_| PdqHash(rng.gen())).collect() };
         let split = rng.gen_range(0..=n);
-        let mut index = HashIndex::build(data[..split].iter().map(|&h| (h, 0)));
+        let layout = if compact { Layout::Compact } else { Layout::Fast };
+        let mut index = HashIndex::build_with(layout, data[..split].iter().map(|&h| (h, 0)));
         index.set_buffer_limit(rng.gen_range(1..50));
         let mut truth: Vec<(PdqHash, bool)> = data[..split].iter().map(|&h| (h, true)).collect();
         for &h in &data[split..] {
@@ -95,15 +96,17 @@ fn real_clustered_hashes_from_the_reference_tests() {
     let hay = parse(&haystack);
     let nee = parse(&needles);
     assert!(hay.len() >= 1000 && nee.len() >= 100, "{} {}", hay.len(), nee.len());
-    let index = HashIndex::build(hay.iter().map(|&h| (h, 0)));
     let truth: Vec<(PdqHash, bool)> = hay.iter().map(|&h| (h, true)).collect();
-    let mut found = 0;
-    for radius in [0, 10, 31, 48, 64] {
-        for q in &nee {
-            let got = index.query(q, radius).unwrap();
-            assert_eq!(got, brute(&truth, q, radius), "radius {radius}");
-            found += got.len();
+    for layout in [Layout::Fast, Layout::Compact] {
+        let index = HashIndex::build_with(layout, hay.iter().map(|&h| (h, 0)));
+        let mut found = 0;
+        for radius in [0, 1, 2, 10, 31, 48, 64, 96] {
+            for q in &nee {
+                let got = index.query(q, radius).unwrap();
+                assert_eq!(got, brute(&truth, q, radius), "{layout:?}, radius {radius}");
+                found += got.len();
+            }
         }
+        assert!(found > 100, "the needles should find clustered neighbours ({found})");
     }
-    assert!(found > 100, "the needles should find clustered neighbours ({found})");
 }
