@@ -291,7 +291,6 @@ pub struct Banks {
     banks: Vec<BankInfo>,
     by_name: HashMap<String, u32>,
     pdq: HashIndex,
-    pdq_ids: HashMap<(u32, PdqHash), EntryId>,
     exact: HashMap<KnownHash, Vec<u32>>,
 }
 
@@ -329,28 +328,79 @@ impl Banks {
         let b = self.bank(bank)?;
         match hash {
             KnownHash::Pdq(h) => {
-                if self.pdq_ids.contains_key(&(b, h)) {
+                if self.pdq_entry(b, &h).is_some() {
                     return Ok(false);
                 }
-                let id = self.pdq.insert(h, b)?;
-                self.pdq_ids.insert((b, h), id);
+                self.pdq.insert(h, b)?;
             }
-            other => {
-                let banks = self.exact.entry(other).or_default();
-                if banks.contains(&b) {
-                    return Ok(false);
-                }
-                banks.push(b);
-            }
+            other => return Ok(self.add_exact(b, other)),
         }
         Ok(true)
+    }
+
+    /// Adds many hashes (a bank's list, or every bank's at a start) with at
+    /// most one rebuild of the PDQ tables; returns how many were new. All
+    /// or nothing: an unknown bank name adds none.
+    pub fn add_all<S: AsRef<str>>(
+        &mut self,
+        entries: &[(S, KnownHash)],
+    ) -> Result<usize, MediaError> {
+        let mut banks = Vec::with_capacity(entries.len());
+        let mut last: Option<(&str, u32)> = None;
+        for (name, _) in entries {
+            let name = name.as_ref();
+            let b = match last {
+                Some((n, b)) if n == name => b,
+                _ => self.bank(name)?,
+            };
+            last = Some((name, b));
+            banks.push(b);
+        }
+        let mut pending: Vec<(PdqHash, u32)> = entries
+            .iter()
+            .zip(&banks)
+            .filter_map(|((_, hash), &b)| match *hash {
+                KnownHash::Pdq(h) => Some((h, b)),
+                _ => None,
+            })
+            .collect();
+        pending.sort_unstable();
+        pending.dedup();
+        if !self.pdq.is_empty() {
+            pending.retain(|&(h, b)| self.pdq_entry(b, &h).is_none());
+        }
+        self.pdq.insert_many(&pending)?;
+        let mut added = pending.len();
+        for ((_, hash), &b) in entries.iter().zip(&banks) {
+            if !matches!(hash, KnownHash::Pdq(_)) {
+                added += usize::from(self.add_exact(b, *hash));
+            }
+        }
+        Ok(added)
+    }
+
+    /// The live index entry of `hash` in bank `b`: a radius-0 query (one
+    /// bucket) instead of a map beside the index, which would cost more
+    /// memory than the index's own tables.
+    fn pdq_entry(&self, b: u32, hash: &PdqHash) -> Option<EntryId> {
+        let hits = self.pdq.query(hash, 0).expect("radius 0 is valid");
+        hits.into_iter().map(|hit| hit.id).find(|&id| self.pdq.payload(id) == Some(b))
+    }
+
+    fn add_exact(&mut self, b: u32, hash: KnownHash) -> bool {
+        let banks = self.exact.entry(hash).or_default();
+        if banks.contains(&b) {
+            return false;
+        }
+        banks.push(b);
+        true
     }
 
     /// Removes a hash from a bank; returns whether it was there.
     pub fn remove(&mut self, bank: &str, hash: &KnownHash) -> Result<bool, MediaError> {
         let b = self.bank(bank)?;
         Ok(match hash {
-            KnownHash::Pdq(h) => match self.pdq_ids.remove(&(b, *h)) {
+            KnownHash::Pdq(h) => match self.pdq_entry(b, h) {
                 Some(id) => self.pdq.remove(id),
                 None => false,
             },
@@ -488,6 +538,37 @@ mod tests {
         let err = parse_list(&bad, "bad.csv", None).unwrap_err();
         let MediaError::BankImport { errors, .. } = &err else { panic!("{err}") };
         assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![3, 4], "{err}");
+    }
+
+    #[test]
+    fn bulk_adds_skip_repeats_and_reject_unknown_banks_whole() {
+        let mut banks = Banks::new();
+        banks.put_bank(BankInfo { name: "a".into(), action: "review".into(), tags: vec![] });
+        banks.put_bank(BankInfo { name: "b".into(), action: "block".into(), tags: vec![] });
+        let h = PdqHash::from_hex(P1).unwrap();
+        let mut g = h;
+        g.0[3] ^= u64::MAX;
+        let md5 = digests(b"x")[0];
+        assert!(banks.add("a", KnownHash::Pdq(h)).unwrap());
+        let list = [
+            ("a", KnownHash::Pdq(h)),
+            ("a", KnownHash::Pdq(g)),
+            ("a", KnownHash::Pdq(g)),
+            ("b", KnownHash::Pdq(h)),
+            ("b", md5),
+            ("b", md5),
+        ];
+        assert_eq!(banks.add_all(&list).unwrap(), 3);
+        assert_eq!(banks.pdq_len(), 3);
+        assert_eq!(banks.add_all(&list).unwrap(), 0);
+        let err = banks.add_all(&[("a", KnownHash::Pdq(g)), ("nope", md5)]).unwrap_err();
+        assert!(err.to_string().contains("nope"), "{err}");
+        assert_eq!(banks.pdq_len(), 3);
+        assert!(banks.remove("b", &KnownHash::Pdq(h)).unwrap());
+        assert!(!banks.remove("b", &KnownHash::Pdq(h)).unwrap());
+        let m = banks.match_pdq(&[h], 0, None).unwrap();
+        assert_eq!(m.iter().map(|m| m.bank.as_str()).collect::<Vec<_>>(), vec!["a"]);
+        assert_eq!(banks.match_exact(&[md5], None).unwrap().len(), 1);
     }
 
     #[test]

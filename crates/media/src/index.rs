@@ -309,6 +309,38 @@ impl HashIndex {
 
     /// Adds a hash; it is searchable at once.
     pub fn insert(&mut self, hash: PdqHash, payload: u32) -> Result<EntryId, MediaError> {
+        let id = self.append(hash, payload)?;
+        if self.buffered() >= self.buffer_limit() {
+            self.compact();
+        }
+        Ok(id)
+    }
+
+    /// Adds many hashes, compacting at most once at the end (inserting a
+    /// large list one by one would rebuild the tables every `1/64` of
+    /// growth); returns the first one's id (the rest follow in order).
+    /// All or nothing: an error (the index would be full) adds none.
+    pub fn insert_many(&mut self, entries: &[(PdqHash, u32)]) -> Result<EntryId, MediaError> {
+        let first = self.count;
+        if first + entries.len() >= u32::MAX as usize {
+            return Err(MediaError::Index(format!(
+                "adding {} hashes to {first} would pass the index's 2^32 - 1 entries",
+                entries.len()
+            )));
+        }
+        self.words.reserve_exact(4 * (first + entries.len()));
+        self.payloads.reserve_exact(first + entries.len());
+        for &(h, p) in entries {
+            self.append(h, p)?;
+        }
+        if self.buffered() >= self.buffer_limit() {
+            self.compact();
+        }
+        Ok(first as EntryId)
+    }
+
+    /// Stores an entry in the buffer without compacting.
+    fn append(&mut self, hash: PdqHash, payload: u32) -> Result<EntryId, MediaError> {
         let id = u32::try_from(self.count)
             .ok()
             .filter(|&id| id < u32::MAX)
@@ -316,9 +348,6 @@ impl HashIndex {
         self.push(hash, payload);
         if self.dead.len() * 64 < self.count {
             self.dead.push(0);
-        }
-        if self.buffered() >= self.buffer_limit() {
-            self.compact();
         }
         Ok(id)
     }

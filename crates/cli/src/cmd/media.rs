@@ -284,13 +284,15 @@ fn load_banks(url: &str) -> anyhow::Result<Banks> {
     for b in store.banks()? {
         banks.put_bank(BankInfo { name: b.name, action: b.action, tags: b.tags });
     }
+    let mut hashes = Vec::new();
     for (bank, h) in store.bank_hashes(None)? {
         let kind = HashKind::parse(&h.kind)
             .with_context(|| format!("bank {bank}: stored hash kind {:?}", h.kind))?;
         let hash = KnownHash::parse(kind, &h.hash)
             .map_err(|e| anyhow::anyhow!("bank {bank}: stored {e}"))?;
-        banks.add(&bank, hash)?;
+        hashes.push((bank, hash));
     }
+    banks.add_all(&hashes)?;
     banks.compact();
     Ok(banks)
 }

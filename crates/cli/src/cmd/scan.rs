@@ -129,9 +129,8 @@ fn load_bank_files(files: &[PathBuf], radius: u32) -> anyhow::Result<Option<Bank
             .with_context(|| format!("reading hash list {}", path.display()))?;
         let hashes = parse_list(&text, &path.display().to_string(), Some(HashKind::Pdq))?;
         banks.put_bank(BankInfo { name: name.clone(), action: "review".into(), tags: Vec::new() });
-        for h in hashes {
-            banks.add(&name, h.hash)?;
-        }
+        let hashes: Vec<_> = hashes.into_iter().map(|h| (name.as_str(), h.hash)).collect();
+        banks.add_all(&hashes)?;
     }
     banks.compact();
     Ok(Some(BankCheck { banks, radius }))
