@@ -143,7 +143,53 @@ struct Table {
     /// The chunk's bits outside the key, per entry.
     filters: Buf<u16>,
     /// The entry id, per entry.
-    ids: Buf<u32>,
+    ids: Ids,
+}
+
+/// A table's entry ids: three bytes each while every id fits (indexes of
+/// under 2^24 entries, 16 bytes a hash less in the fast layout), else four.
+/// Ids are read only for candidates, so the narrow form costs no speed.
+enum Ids {
+    Narrow(Buf<[u8; 3]>),
+    Wide(Buf<u32>),
+}
+
+impl Ids {
+    fn zeroed(len: usize, max_id: usize) -> Ids {
+        if max_id < 1 << 24 {
+            Ids::Narrow(Buf::zeroed(len))
+        } else {
+            Ids::Wide(Buf::zeroed(len))
+        }
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> u32 {
+        match self {
+            Ids::Narrow(ids) => {
+                let [a, b, c] = ids[i];
+                u32::from_le_bytes([a, b, c, 0])
+            }
+            Ids::Wide(ids) => ids[i],
+        }
+    }
+
+    fn set(&mut self, i: usize, id: u32) {
+        match self {
+            Ids::Narrow(ids) => {
+                let [a, b, c, _] = id.to_le_bytes();
+                ids[i] = [a, b, c];
+            }
+            Ids::Wide(ids) => ids[i] = id,
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Ids::Narrow(ids) => ids.bytes(),
+            Ids::Wide(ids) => ids.bytes(),
+        }
+    }
 }
 
 #[inline]
@@ -165,12 +211,12 @@ impl Table {
         let mut fill = offsets.to_vec();
         // Padding lets the scan read whole blocks past the last bucket.
         let mut filters = Buf::zeroed(n + PAD);
-        let mut ids = Buf::zeroed(n);
+        let mut ids = Ids::zeroed(n, hashes.len() / 4);
         for id in live {
             let (b, f) = key.split(chunk(&stored(hashes, id), key.chunk));
             let slot = &mut fill[b as usize];
             filters[*slot as usize] = f;
-            ids[*slot as usize] = id;
+            ids.set(*slot as usize, id);
             *slot += 1;
         }
         Table { key, offsets, filters, ids }
@@ -516,7 +562,7 @@ impl HashIndex {
                 if skip.is_some_and(|s| (filters[j] ^ qfilter).count_ones() <= s) {
                     return;
                 }
-                let id = table.ids[start + j];
+                let id = table.ids.get(start + j);
                 self.verify(table.key.chunk, id, query, radius, t, hits);
             };
             scan(filters, end - start, qfilter, budget, &mut visit);
@@ -634,6 +680,21 @@ mod tests {
             assert_eq!(sum, r + 1, "radius {r}");
         }
         assert_eq!(thresholds(31), [Some(3); 8]);
+    }
+
+    #[test]
+    fn ids_are_narrow_below_two_to_the_24_and_read_back_either_way() {
+        let narrow = Ids::zeroed(4, (1 << 24) - 1);
+        let wide = Ids::zeroed(4, 1 << 24);
+        assert!(matches!(narrow, Ids::Narrow(_)));
+        assert!(matches!(wide, Ids::Wide(_)));
+        for (mut ids, max) in [(narrow, (1u32 << 24) - 1), (wide, u32::MAX - 1)] {
+            for (i, id) in [0, 1, 0x00ab_cdef, max].into_iter().enumerate() {
+                ids.set(i, id);
+            }
+            let back: Vec<u32> = (0..4).map(|i| ids.get(i)).collect();
+            assert_eq!(back, vec![0, 1, 0x00ab_cdef, max]);
+        }
     }
 
     #[test]
