@@ -3,8 +3,9 @@
 #  - PDQ hashing of the same 512x512 and 1024x1024 pixels by guardrail and by
 #    Meta's C++ (the `pdqhash` PyPI package), decoding excluded, one core;
 #  - exact range search, radius 31, one query a call, one thread: guardrail's
-#    index and FAISS (IndexBinaryMultiHash as Meta's HMA uses it, and
-#    IndexBinaryFlat), over N random hashes plus planted near-duplicates.
+#    index in both layouts (fast, the default, and compact) and FAISS
+#    (IndexBinaryMultiHash as Meta's HMA uses it, and IndexBinaryFlat), over N
+#    random hashes plus planted near-duplicates.
 # Peers live in a virtualenv this script makes (bench/.venv-media).
 # Usage, from the repository root:  bench/media.sh [N] [FAISS_QUERIES]
 set -eu
@@ -25,5 +26,6 @@ echo "== PDQ hashing, one core"
 taskset -c 0 $BIN hash "$DATA"
 taskset -c 0 "$VENV/bin/python" bench/media_peers.py pdq "$DATA"
 echo "== range search, radius 31"
-$BIN index "$DATA" 31
+$BIN index "$DATA" 31 fast
+$BIN index "$DATA" 31 compact
 OMP_NUM_THREADS=1 taskset -c 0 "$VENV/bin/python" bench/media_peers.py faiss "$DATA" "$FQ"

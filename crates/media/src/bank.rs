@@ -285,7 +285,7 @@ pub struct BankMatch {
 
 /// Every bank in memory: a [`HashIndex`] over all PDQ hashes (the payload is
 /// the bank number) and hash maps for the exact kinds. Adding and removing
-/// hashes is incremental.
+/// hashes is incremental; [`Banks::add_all`] loads a list with one rebuild.
 #[derive(Default)]
 pub struct Banks {
     banks: Vec<BankInfo>,

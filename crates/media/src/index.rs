@@ -21,8 +21,8 @@
 //! - [`Layout::Compact`] keeps one table a chunk, sorted by the chunk's top
 //!   18 bits, entries holding its low 14 bits; a query visits the 988
 //!   buckets whose top bits are within `k ≤ t` flips of its own and scans
-//!   their low bits for those within `t - k`. Half the tables (about 85
-//!   instead of 133 bytes a hash), several times slower.
+//!   their low bits for those within `t - k`. Half the tables (about 77
+//!   instead of 117 bytes a hash at 10M hashes), about six times slower.
 //! - Survivors are verified against the full hash. A hash that qualifies in
 //!   several chunks is reported only from the first, which is decided from
 //!   its own chunk distances; inside a chunk, the second half's table skips
@@ -39,8 +39,8 @@
 //! is rebuilt from its source (the store) at the next start.
 //!
 //! Memory per hash: 32 bytes of hash, 4 of payload, a bit of tombstone, and
-//! 6 bytes an entry in each table (16 tables in the fast layout, 8 in the
-//! compact one). bench/README.md has the measured figures and why an exact
+//! 5 bytes an entry in each table (2 of filter, 3 of id under 2^24 entries,
+//! 4 above; 16 tables in the fast layout, 8 in the compact one). bench/README.md has the measured figures and why an exact
 //! index of this speed cannot be much smaller.
 
 use crate::pdq::PdqHash;
@@ -74,11 +74,11 @@ pub struct Hit {
 /// How the tables are laid out: memory against speed. Both answer exactly.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Layout {
-    /// Two tables a chunk, keyed by each 16-bit half (about 133 bytes a
-    /// hash; at 10M hashes and radius 31, 17 bucket visits a table).
+    /// Two tables a chunk, keyed by each 16-bit half (about 117 bytes a
+    /// hash; at radius 31, 17 bucket visits a table).
     #[default]
     Fast,
-    /// One table a chunk, keyed by its top 18 bits (about 85 bytes a hash;
+    /// One table a chunk, keyed by its top 18 bits (about 77 bytes a hash;
     /// 988 bucket visits a table).
     Compact,
 }
