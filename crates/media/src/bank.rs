@@ -367,6 +367,12 @@ impl Banks {
         pending.sort_unstable();
         pending.dedup();
         if !self.pdq.is_empty() {
+            // Each look-up scans the insert buffer: before a long list, fold
+            // the buffer into the tables (one rebuild instead of a scan of
+            // the buffer per hash).
+            if pending.len().saturating_mul(self.pdq.buffered()) > self.pdq.len().max(1 << 16) {
+                self.pdq.compact();
+            }
             pending.retain(|&(h, b)| self.pdq_entry(b, &h).is_none());
         }
         self.pdq.insert_many(&pending)?;
