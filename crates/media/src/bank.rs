@@ -546,11 +546,17 @@ mod tests {
         assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![3, 4], "{err}");
     }
 
-    #[test]
-    fn bulk_adds_skip_repeats_and_reject_unknown_banks_whole() {
+    /// Banks `a` (review) and `b` (block), empty.
+    fn two_banks() -> Banks {
         let mut banks = Banks::new();
         banks.put_bank(BankInfo { name: "a".into(), action: "review".into(), tags: vec![] });
         banks.put_bank(BankInfo { name: "b".into(), action: "block".into(), tags: vec![] });
+        banks
+    }
+
+    #[test]
+    fn bulk_adds_skip_repeats_and_reject_unknown_banks_whole() {
+        let mut banks = two_banks();
         let h = PdqHash::from_hex(P1).unwrap();
         let mut g = h;
         g.0[3] ^= u64::MAX;
@@ -579,9 +585,7 @@ mod tests {
 
     #[test]
     fn banks_match_and_forget() {
-        let mut banks = Banks::new();
-        banks.put_bank(BankInfo { name: "a".into(), action: "review".into(), tags: vec![] });
-        banks.put_bank(BankInfo { name: "b".into(), action: "block".into(), tags: vec![] });
+        let mut banks = two_banks();
         let h = PdqHash::from_hex(P1).unwrap();
         assert!(banks.add("a", KnownHash::Pdq(h)).unwrap());
         assert!(!banks.add("a", KnownHash::Pdq(h)).unwrap());

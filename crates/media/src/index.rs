@@ -530,42 +530,27 @@ impl HashIndex {
             for k in 0..=u.min(key.bits) {
                 for_each_mask(k, key.bits, |mask| buckets.push((qkey ^ mask, 0, ti - k)));
             }
-            self.scan_buckets(table, &mut buckets, qfilter, skip, query, radius, t, hits);
-        }
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn scan_buckets(
-        &self,
-        table: &Table,
-        buckets: &mut [Visit],
-        qfilter: u16,
-        skip: Option<u32>,
-        query: &PdqHash,
-        radius: u32,
-        t: &[Option<u32>; CHUNKS],
-        hits: &mut Vec<Hit>,
-    ) {
-        for b in buckets.iter_mut() {
-            let at = b.0 as usize;
-            (b.0, b.1) = (table.offsets[at], table.offsets[at + 1]);
-        }
-        let mut touched = 0u16;
-        for &(start, end, _) in buckets.iter() {
-            touched ^= table.filters[start as usize] ^ table.filters[end as usize];
-        }
-        std::hint::black_box(touched);
-        for &(start, end, budget) in buckets.iter() {
-            let (start, end) = (start as usize, end as usize);
-            let filters = &table.filters[start..end + PAD];
-            let mut visit = |j: usize| {
-                if skip.is_some_and(|s| (filters[j] ^ qfilter).count_ones() <= s) {
-                    return;
-                }
-                let id = table.ids.get(start + j);
-                self.verify(table.key.chunk, id, query, radius, t, hits);
-            };
-            scan(filters, end - start, qfilter, budget, &mut visit);
+            for b in buckets.iter_mut() {
+                let at = b.0 as usize;
+                (b.0, b.1) = (table.offsets[at], table.offsets[at + 1]);
+            }
+            let mut touched = 0u16;
+            for &(start, end, _) in buckets.iter() {
+                touched ^= table.filters[start as usize] ^ table.filters[end as usize];
+            }
+            std::hint::black_box(touched);
+            for &(start, end, budget) in buckets.iter() {
+                let (start, end) = (start as usize, end as usize);
+                let filters = &table.filters[start..end + PAD];
+                let mut visit = |j: usize| {
+                    if skip.is_some_and(|s| (filters[j] ^ qfilter).count_ones() <= s) {
+                        return;
+                    }
+                    let id = table.ids.get(start + j);
+                    self.verify(key.chunk, id, query, radius, t, hits);
+                };
+                scan(filters, end - start, qfilter, budget, &mut visit);
+            }
         }
     }
 
