@@ -38,14 +38,16 @@
 //! life of the index; removed entries' hashes stay in memory until the index
 //! is rebuilt from its source (the store) at the next start.
 //!
-//! Memory per hash: 32 bytes of hash, 4 of payload, a bit of tombstone, and
-//! 5 bytes an entry in each table (2 of filter, 3 of id under 2^24 entries,
-//! 4 above; 16 tables in the fast layout, 8 in the compact one). bench/README.md has the measured figures and why an exact
-//! index of this speed cannot be much smaller.
+//! Memory per hash: 32 bytes of hash, 1 of payload while every payload is
+//! under 256 (2 under 65,536, else 4), a bit of tombstone, and 5 bytes an
+//! entry in each table (2 of filter, 3 of id under 2^24 entries, 4 above; 16
+//! tables in the fast layout, 8 in the compact one). bench/README.md has the
+//! measured figures and why an exact index of this speed cannot be much
+//! smaller.
 
 use crate::pdq::PdqHash;
 use crate::MediaError;
-use guardrail_core::buf::Buf;
+use guardrail_core::buf::{Buf, Pod};
 
 /// Number of chunks.
 pub const CHUNKS: usize = 8;
@@ -192,6 +194,74 @@ impl Ids {
     }
 }
 
+/// The callers' payloads, one per entry, as narrow as the largest payload
+/// allows: one byte while every payload is under 256 (a bank number, in
+/// `Banks`), two under 65,536, else four. A wider payload widens the whole
+/// array once; payloads are read only for hits.
+enum Payloads {
+    U8(Buf<u8>),
+    U16(Buf<u16>),
+    U32(Buf<u32>),
+}
+
+impl Payloads {
+    fn reserve_exact(&mut self, total: usize) {
+        match self {
+            Payloads::U8(p) => p.reserve_exact(total),
+            Payloads::U16(p) => p.reserve_exact(total),
+            Payloads::U32(p) => p.reserve_exact(total),
+        }
+    }
+
+    fn push(&mut self, payload: u32) {
+        match self {
+            Payloads::U8(p) if payload > u8::MAX as u32 => {
+                let wide = if payload > u16::MAX as u32 {
+                    Payloads::U32(widen(p))
+                } else {
+                    Payloads::U16(widen(p))
+                };
+                *self = wide;
+                self.push(payload);
+            }
+            Payloads::U16(p) if payload > u16::MAX as u32 => {
+                *self = Payloads::U32(widen(p));
+                self.push(payload);
+            }
+            Payloads::U8(p) => p.push(payload as u8),
+            Payloads::U16(p) => p.push(payload as u16),
+            Payloads::U32(p) => p.push(payload),
+        }
+    }
+
+    fn get(&self, i: usize) -> Option<u32> {
+        match self {
+            Payloads::U8(p) => p.get(i).map(|&x| x.into()),
+            Payloads::U16(p) => p.get(i).map(|&x| x.into()),
+            Payloads::U32(p) => p.get(i).copied(),
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Payloads::U8(p) => p.bytes(),
+            Payloads::U16(p) => p.bytes(),
+            Payloads::U32(p) => p.bytes(),
+        }
+    }
+}
+
+/// A copy of `narrow` in a wider type, with room for as many values as
+/// `narrow` had.
+fn widen<N: Pod + Into<W>, W: Pod>(narrow: &Buf<N>) -> Buf<W> {
+    let mut wide = Buf::new();
+    wide.reserve_exact(narrow.capacity());
+    for &x in narrow.iter() {
+        wide.push(x.into());
+    }
+    wide
+}
+
 #[inline]
 fn chunk(h: &PdqHash, i: usize) -> u32 {
     (h.0[i / 2] >> (32 * (i % 2))) as u32
@@ -254,7 +324,7 @@ pub struct HashIndex {
     words: Buf<u64>,
     /// Number of entries (live or removed).
     count: usize,
-    payloads: Buf<u32>,
+    payloads: Payloads,
     dead: Vec<u64>,
     dead_count: usize,
     tables: Vec<Table>,
@@ -281,7 +351,7 @@ impl HashIndex {
             layout,
             words: Buf::new(),
             count: 0,
-            payloads: Buf::new(),
+            payloads: Payloads::U8(Buf::new()),
             dead: Vec::new(),
             dead_count: 0,
             tables: Vec::new(),
@@ -420,7 +490,7 @@ impl HashIndex {
 
     /// The caller's payload of an entry.
     pub fn payload(&self, id: EntryId) -> Option<u32> {
-        self.payloads.get(id as usize).copied()
+        self.payloads.get(id as usize)
     }
 
     /// Rebuilds the tables over every live entry and empties the buffer.
@@ -680,6 +750,26 @@ mod tests {
             let back: Vec<u32> = (0..4).map(|i| ids.get(i)).collect();
             assert_eq!(back, vec![0, 1, 0x00ab_cdef, max]);
         }
+    }
+
+    #[test]
+    fn payloads_widen_only_when_a_payload_needs_it_and_keep_every_value() {
+        let mut index = HashIndex::new();
+        let values = [0, 255, 256, 65_535, 65_536, u32::MAX];
+        let widths = [1, 1, 2, 2, 4, 4];
+        let mut ids = Vec::new();
+        for (i, (&p, &width)) in values.iter().zip(&widths).enumerate() {
+            ids.push(index.insert(PdqHash([i as u64, 1, 2, 3]), p).unwrap());
+            let per = match &index.payloads {
+                Payloads::U8(_) => 1,
+                Payloads::U16(_) => 2,
+                Payloads::U32(_) => 4,
+            };
+            assert_eq!(per, width, "after payload {p}");
+            let back: Vec<u32> = ids.iter().map(|&id| index.payload(id).unwrap()).collect();
+            assert_eq!(back, values[..=i]);
+        }
+        assert_eq!(index.payload(ids.len() as EntryId), None);
     }
 
     #[test]
