@@ -2,7 +2,7 @@
 //! budget? An optimistic model, with memory costs measured on this machine,
 //! behind the statement in docs/MEDIA.md that 48 bytes a hash and 3,000
 //! radius-31 queries a second at 10M hashes cannot both be met by this family
-//! of indexes. Run by bench/index-bound.sh; the figures are in bench/README.md.
+//! of indexes. Run by bench/media.sh; the figures are in bench/README.md.
 //!
 //! ```text
 //! index_bound [N] [RADIUS]     defaults 10000000 and 31
@@ -87,45 +87,28 @@ struct Costs {
 }
 
 impl Costs {
+    /// Random reads in buffers of 256 KiB to 1 GiB, then sequential reads of
+    /// the largest.
     fn measure() -> Costs {
         let mut rng = SmallRng::seed_from_u64(1);
         let reads = 1 << 22;
         let mut random = Vec::new();
+        let mut buf: Buf<u64> = Buf::new();
         for shift in [18, 21, 24, 27, 29, 30] {
             let len = (1usize << shift) / 8;
-            let mut buf: Buf<u64> = Buf::zeroed(len);
+            buf = Buf::zeroed(len);
             for (i, x) in buf.iter_mut().enumerate() {
                 *x = i as u64;
             }
             let idx: Vec<u32> = (0..reads).map(|_| rng.gen_range(0..len as u32)).collect();
-            let mut best = f64::INFINITY;
-            let mut sink = 0u64;
-            for _ in 0..3 {
-                let start = Instant::now();
+            let ns = best_of_3(|| {
                 // Independent loads: the core overlaps as many misses as it can.
-                for &i in &idx {
-                    sink = sink.wrapping_add(buf[i as usize]);
-                }
-                best = best.min(start.elapsed().as_secs_f64() * 1e9 / reads as f64);
-            }
-            std::hint::black_box(sink);
-            random.push((1usize << shift, best));
+                idx.iter().fold(0u64, |a, &i| a.wrapping_add(buf[i as usize]))
+            });
+            random.push((1usize << shift, ns / reads as f64));
         }
-        let buf: Buf<u64> = {
-            let mut b = Buf::zeroed((1 << 30) / 8);
-            for (i, x) in b.iter_mut().enumerate() {
-                *x = i as u64;
-            }
-            b
-        };
-        let mut best = f64::INFINITY;
-        for _ in 0..3 {
-            let start = Instant::now();
-            let sum = buf.iter().fold(0u64, |a, &x| a.wrapping_add(x));
-            std::hint::black_box(sum);
-            best = best.min(start.elapsed().as_secs_f64() * 1e9);
-        }
-        Costs { random, bandwidth: buf.bytes() as f64 / best }
+        let ns = best_of_3(|| buf.iter().fold(0u64, |a, &x| a.wrapping_add(x)));
+        Costs { random, bandwidth: buf.bytes() as f64 / ns }
     }
 
     /// Cost of a random read in a structure of `bytes` bytes: that of the
@@ -134,6 +117,14 @@ impl Costs {
         let below = self.random.iter().rev().find(|(size, _)| *size as f64 <= bytes);
         below.unwrap_or(&self.random[0]).1
     }
+}
+
+/// A table added to a design in the search: the sorted hash array searched
+/// within threshold `t`, or a table of threshold `t` and `extra` bits an entry.
+#[derive(Clone, Copy)]
+enum Step {
+    Primary(usize),
+    Table(usize, usize),
 }
 
 struct Model {
@@ -223,7 +214,7 @@ impl Model {
         let states = (need + 1) * (bits + 1) * 2;
         let at = |s: usize, m: usize, p: usize| (s * (bits + 1) + m) * 2 + p;
         let mut cost = vec![f64::INFINITY; states];
-        let mut from: Vec<Option<(usize, usize, usize)>> = vec![None; states];
+        let mut from: Vec<Option<(usize, Step)>> = vec![None; states];
         cost[at(0, 0, 0)] = 0.0;
         for s in 0..need {
             for m in 0..=bits {
@@ -238,7 +229,7 @@ impl Model {
                             let i = at(s2, m, 1);
                             if here + primary[t].0 < cost[i] {
                                 cost[i] = here + primary[t].0;
-                                from[i] = Some((at(s, m, p), t, usize::MAX));
+                                from[i] = Some((at(s, m, p), Step::Primary(t)));
                             }
                         }
                         let fits = &table[t][..=MAX_TABLE_BITS.min(bits - m)];
@@ -246,7 +237,7 @@ impl Model {
                             let i = at(s2, m + extra, p);
                             if here + ns < cost[i] {
                                 cost[i] = here + ns;
-                                from[i] = Some((at(s, m, p), t, extra));
+                                from[i] = Some((at(s, m, p), Step::Table(t, extra)));
                             }
                         }
                     }
@@ -262,14 +253,17 @@ impl Model {
         let mut parts = Vec::new();
         let mut key_bits = 0;
         let mut i = end;
-        while let Some((prev, t, extra)) = from[i] {
-            parts.push(if extra == usize::MAX {
-                key_bits += primary[t].1;
-                format!("hashes sorted by {} bits (t {t})", primary[t].1)
-            } else {
-                let (_, b, f) = table[t][extra];
-                key_bits += b;
-                format!("b {b} f {f} (t {t})")
+        while let Some((prev, step)) = from[i] {
+            parts.push(match step {
+                Step::Primary(t) => {
+                    key_bits += primary[t].1;
+                    format!("hashes sorted by {} bits (t {t})", primary[t].1)
+                }
+                Step::Table(t, extra) => {
+                    let (_, b, f) = table[t][extra];
+                    key_bits += b;
+                    format!("b {b} f {f} (t {t})")
+                }
             });
             i = prev;
         }
@@ -288,6 +282,17 @@ impl Model {
         }
         Some((cost[end], design))
     }
+}
+
+/// The least of three timings of `f`, in nanoseconds.
+fn best_of_3(f: impl Fn() -> u64) -> f64 {
+    (0..3)
+        .map(|_| {
+            let start = Instant::now();
+            std::hint::black_box(f());
+            start.elapsed().as_secs_f64() * 1e9
+        })
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// Keys within `t` of a `b`-bit key: sum of C(b, k) for k <= t.
