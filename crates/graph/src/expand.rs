@@ -57,6 +57,9 @@ pub fn poisson_tail(k: u32, lambda: f64) -> f64 {
     if lambda <= 0.0 {
         return 0.0;
     }
+    if !lambda.is_finite() {
+        return 1.0;
+    }
     // log of the first term: -lambda + k ln(lambda) - ln(k!)
     let ln_fact: f64 = (1..=k).map(|i| f64::from(i).ln()).sum();
     let mut term = (-lambda + f64::from(k) * lambda.ln() - ln_fact).exp();
@@ -299,6 +302,377 @@ pub fn hashtag_hits(
     })
 }
 
+/// `P(X > x)` for `X` chi-squared with `2 * m` degrees of freedom (closed
+/// form for even degrees: `e^(-x/2) * sum_{i<m} (x/2)^i / i!`).
+pub fn chi2_even_tail(x: f64, m: u32) -> f64 {
+    if x <= 0.0 {
+        return 1.0;
+    }
+    let half = x / 2.0;
+    let mut term = 1.0;
+    let mut sum = 1.0;
+    for i in 1..m {
+        term *= half / f64::from(i);
+        sum += term;
+    }
+    ((-half).exp() * sum).min(1.0)
+}
+
+/// One channel of the behaviour test: how many distinct accounts of the set
+/// an account reached this way, out of how many it reached this way, against
+/// the count chance would give.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Channel {
+    /// Distinct accounts of the set.
+    pub count: u32,
+    /// Distinct accounts in all.
+    pub degree: u32,
+    /// The count chance would give (the null model's mean).
+    pub expected: f64,
+    /// `P(X >= count)` for a Poisson with that mean (1 when `count` is 0).
+    pub p_value: f64,
+}
+
+impl Channel {
+    fn new(count: u32, degree: u32, expected: f64) -> Channel {
+        Channel { count, degree, expected, p_value: poisson_tail(count, expected) }
+    }
+}
+
+/// The evidence channels of the behaviour test, in the order they are
+/// combined. Each distinct account of the set counts once per direction, in
+/// its strongest channel (a follow and a view of the same seller is one
+/// follow).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Behaviour {
+    /// The account.
+    pub node: Node,
+    /// Accounts of the set it follows, likes or comments on.
+    pub ties_out: Channel,
+    /// Accounts of the set it only viewed.
+    pub views_out: Channel,
+    /// Accounts of the set that follow, like or comment on it.
+    pub ties_in: Channel,
+    /// Searches and comments of its own that hit the lexicon: count 1 when it
+    /// has any, against the share of accounts outside the set that have any.
+    pub coded: Channel,
+    /// Extra kinds of interaction on its contacts with the set (it follows
+    /// a seller and also views and likes it: two), against the
+    /// background's extra kinds per contact with anyone.
+    pub depth: Channel,
+    /// Distinct accounts of the set it touches in any channel.
+    pub distinct: u32,
+    /// `P(X >= total count)` for a Poisson whose mean is the sum of the
+    /// channels' expected counts, for the best choice of the optional
+    /// channels, times 8 (channels without a baseline left out).
+    pub p_value: f64,
+}
+
+/// The null model of the behaviour test, fitted on the graph itself against
+/// the current set (see [`behaviour_tests`]). Rates are per contact of the
+/// channel: a tie or view lands on the set with probability `rate`.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Null {
+    /// Outgoing ties (follows, likes, comments): fitted rate into the set.
+    pub ties_out: f64,
+    /// Outgoing views: fitted rate into the set.
+    pub views_out: f64,
+    /// Incoming ties, degree-proportional part: rate per tie received.
+    pub ties_in: f64,
+    /// Incoming ties, uniform part: mean ties from the set per account
+    /// (camouflage aimed at random accounts, whatever their degree).
+    pub ties_in_mean: f64,
+    /// The set's share of all accounts: the rate of a contact made at random,
+    /// the floor of the outgoing rates.
+    pub uniform: f64,
+    /// Share of background accounts with a coded search or comment.
+    pub coded: f64,
+    /// Extra kinds of interaction per contact in the background (a follow
+    /// that is also viewed and liked has two).
+    pub depth: f64,
+    /// Accounts in the background the rates were fitted on.
+    pub background: usize,
+}
+
+const TIES: u8 = Kinds::FOLLOW.0 | Kinds::LIKE.0 | Kinds::COMMENT.0;
+
+/// Per account outside the set: (count, degree) of ties out, views out and
+/// ties in, and whether it has coded text.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    ties: (u32, u32),
+    views: (u32, u32),
+    back: (u32, u32),
+    /// Extra kinds of interaction (beyond the first) on its contacts with
+    /// the set, and those contacts.
+    depth: (u32, u32),
+    /// The same over all its outgoing contacts (for the background rate).
+    depth_all: (u32, u32),
+    coded: bool,
+}
+
+impl Counts {
+    fn distinct(&self) -> u32 {
+        self.ties.0 + self.views.0 + self.back.0
+    }
+}
+
+fn counts(graph: &Graph, inside: &[bool], coded: &[bool], v: Node) -> Counts {
+    let mut c = Counts { coded: coded[v as usize], ..Counts::default() };
+    let (ocols, okinds) = graph.out_edges(v);
+    for (&u, &k) in ocols.iter().zip(okinds) {
+        let hit = u32::from(inside[u as usize]);
+        let extra = (k & (TIES | Kinds::VIEW.0)).count_ones().saturating_sub(1);
+        c.depth_all.0 += extra;
+        c.depth_all.1 += 1;
+        if hit == 1 {
+            c.depth.0 += extra;
+            c.depth.1 += 1;
+        }
+        if k & TIES != 0 {
+            c.ties.1 += 1;
+            c.ties.0 += hit;
+        } else if k & Kinds::VIEW.0 != 0 {
+            c.views.1 += 1;
+            c.views.0 += hit;
+        }
+    }
+    let (icols, ikinds) = graph.in_edges(v);
+    for (&u, &k) in icols.iter().zip(ikinds) {
+        if k & TIES != 0 {
+            c.back.1 += 1;
+            // Counted once: an account of the set that v reached itself is
+            // already in an outgoing channel.
+            if inside[u as usize] && ocols.binary_search(&u).is_err() {
+                c.back.0 += 1;
+            }
+        }
+    }
+    c
+}
+
+/// The rate `theta` of a Poisson model with mean `degree * theta`, fitted by
+/// maximum likelihood on accounts truncated to counts 0 and 1 (`pairs` are
+/// `(count, degree)` with count <= 1). Truncation keeps the accounts that
+/// fit a pattern (two or more contacts) out of the estimate of chance, so a
+/// large network does not make its own contacts look ordinary; among the
+/// rest, `P(1) / P(0 or 1) = d theta / (1 + d theta)`, and the fit solves
+/// `sum(count) = sum(d theta / (1 + d theta))`. `None` when every account
+/// has a contact, or when the fitted per-contact rate reaches 1 (no evidence
+/// that chance is low: the channel carries none).
+fn truncated_rate(pairs: &[(u32, u32)], proportional: bool) -> Option<f64> {
+    let ones: f64 = pairs.iter().map(|&(k, _)| f64::from(k)).sum();
+    let active: Vec<f64> = pairs
+        .iter()
+        .filter(|&&(_, d)| d > 0)
+        .map(|&(_, d)| if proportional { f64::from(d) } else { 1.0 })
+        .collect();
+    if ones >= active.len() as f64 {
+        return None;
+    }
+    // The fit's upper 95% bound, not the point estimate: a background that
+    // reached the set `ones` times could have reached it about `ones + 3`
+    // times (the rule of three when it never did), so a small or quiet
+    // background does not make every contact look significant.
+    if ones == 0.0 {
+        let exposure: f64 = active.iter().sum();
+        return (exposure > 0.0).then(|| (3.0 / exposure).min(1.0));
+    }
+    let inflate = (ones + 3.0) / ones;
+    let expected =
+        |theta: f64| -> f64 { active.iter().map(|&d| d * theta / (1.0 + d * theta)).sum() };
+    // Bisection on log theta: expected() rises from 0 to active.len().
+    let (mut lo, mut hi) = (1e-12f64, 1.0f64);
+    // A contact lands on the set with probability theta, so theta >= 1 means
+    // the background reaches the set at every contact: no baseline.
+    if !proportional {
+        while expected(hi) < ones {
+            hi *= 2.0;
+            if hi > 1e12 {
+                return None;
+            }
+        }
+    } else if expected(hi) < ones {
+        return None;
+    }
+    for _ in 0..100 {
+        let mid = (lo * hi).sqrt();
+        if expected(mid) < ones {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    let theta = hi * inflate;
+    (!proportional || theta < 1.0).then_some(theta)
+}
+
+/// The behaviour test of every account outside `inside` that touches at
+/// least two distinct accounts of the set, with the null model it used.
+///
+/// An account's evidence is everything it does towards the set: the
+/// accounts of the set it follows, likes or comments on; those it only
+/// viewed; those of the set that follow, like or comment on it (a seller's
+/// buyers); and its own searches and comments that hit the lexicon
+/// (`coded`). Each channel is compared with chance under a null model fitted
+/// on the graph's background (accounts outside the set with at most one
+/// contact to it in that channel; see `truncated_rate`), never with
+/// constants:
+/// - outgoing ties and views: Poisson with mean `degree * rate`, so an
+///   account that follows thousands needs many flagged contacts, and one
+///   that views only the set's accounts (when the background does too)
+///   shows nothing;
+/// - incoming ties: Poisson with mean `max(degree * rate, mean)`: the first
+///   term is chance for a popular account (a hub that buyers follow as
+///   camouflage gets its share and no more), the second for a quiet one
+///   (random camouflage lands on low-degree accounts whatever their degree);
+/// - coded: the share of background accounts with such a hit.
+///
+/// The channels add up: the total count is compared with the sum of the
+/// channels' expected counts (a Poisson tail). Ties out and in are always
+/// summed; views, coded text and depth only where they raise the evidence,
+/// and the choice is paid for (the best of the 8 choices, times 8), so a
+/// channel with a high baseline (depth on a platform where everyone views
+/// what they follow) does not dilute the others. One contact is
+/// exposure, not membership: accounts that touch fewer than two distinct
+/// accounts of the set are not tested (their p-value is 1).
+pub fn behaviour_tests(graph: &Graph, inside: &[bool], coded: &[bool]) -> (Vec<Behaviour>, Null) {
+    behaviour_tests_of(graph, inside, None, coded)
+}
+
+/// [`behaviour_tests`] of the accounts `test` marks (default: every account
+/// outside the set), each against the set; the null model is always fitted
+/// on the accounts outside the set.
+pub fn behaviour_tests_of(
+    graph: &Graph,
+    inside: &[bool],
+    test: Option<&[bool]>,
+    coded: &[bool],
+) -> (Vec<Behaviour>, Null) {
+    let n = inside.len() as Node;
+    let all: Vec<(Node, Counts)> = (0..n)
+        .into_par_iter()
+        .filter(|&v| !inside[v as usize])
+        .map(|v| (v, counts(graph, inside, coded, v)))
+        .collect();
+    let tested: Vec<(Node, Counts)> = match test {
+        None => Vec::new(),
+        Some(mask) => (0..n)
+            .into_par_iter()
+            .filter(|&v| mask[v as usize])
+            .map(|v| (v, counts(graph, inside, coded, v)))
+            .collect(),
+    };
+    let truncated = |pick: fn(&Counts) -> (u32, u32)| -> Vec<(u32, u32)> {
+        all.iter().map(|(_, c)| pick(c)).filter(|&(k, _)| k <= 1).collect()
+    };
+    let set_size = inside.iter().filter(|&&f| f).count();
+    let uniform = if n == 0 { 0.0 } else { set_size as f64 / f64::from(n) };
+    let background: Vec<&Counts> =
+        all.iter().map(|(_, c)| c).filter(|c| c.distinct() <= 1).collect();
+    let coded_share = if background.is_empty() {
+        1.0
+    } else {
+        background.iter().filter(|c| c.coded).count() as f64 / background.len() as f64
+    };
+    let ties_pairs = truncated(|c| c.ties);
+    let views_pairs = truncated(|c| c.views);
+    let back_pairs = truncated(|c| c.back);
+    let null = Null {
+        ties_out: truncated_rate(&ties_pairs, true).unwrap_or(f64::INFINITY),
+        views_out: truncated_rate(&views_pairs, true).unwrap_or(f64::INFINITY),
+        ties_in: truncated_rate(&back_pairs, true).unwrap_or(f64::INFINITY),
+        ties_in_mean: truncated_rate(
+            &back_pairs.iter().map(|&(k, _)| (k, 1)).collect::<Vec<_>>(),
+            false,
+        )
+        .unwrap_or(f64::INFINITY),
+        uniform,
+        coded: coded_share,
+        depth: {
+            let (x, d) = background.iter().fold((0u64, 0u64), |a, c| {
+                (a.0 + u64::from(c.depth_all.0), a.1 + u64::from(c.depth_all.1))
+            });
+            if d == 0 {
+                f64::INFINITY
+            } else {
+                x as f64 / d as f64
+            }
+        },
+        background: background.len(),
+    };
+    let hits = (if test.is_some() { &tested } else { &all })
+        .par_iter()
+        .filter(|(_, c)| c.distinct() >= 2)
+        .map(|&(v, c)| {
+            let out = |(k, d): (u32, u32), rate: f64| Channel::new(k, d, f64::from(d) * rate);
+            let ties_out = out(c.ties, null.ties_out);
+            let views_out = out(c.views, null.views_out);
+            // Chance given the ties it received: never more than one per tie.
+            let received = f64::from(c.back.1);
+            let ties_in = Channel::new(
+                c.back.0,
+                c.back.1,
+                (received * null.ties_in).max(null.ties_in_mean).min(received),
+            );
+            let coded = Channel {
+                count: u32::from(c.coded),
+                degree: 1,
+                expected: null.coded,
+                p_value: if c.coded { null.coded.max(f64::MIN_POSITIVE) } else { 1.0 },
+            };
+            // Every distinct account of the set counts one, whatever the
+            // channel, and chance adds up over the channels summed. The
+            // structural channels (ties out and in) are always summed; each
+            // of the others (views, coded text, depth) only where it helps,
+            // and the best of the 8 choices pays for the choice (Bonferroni,
+            // times 8). A channel without a baseline is never summed.
+            let sum = |chs: &[Channel]| -> (u32, f64) {
+                chs.iter()
+                    .filter(|ch| ch.expected.is_finite())
+                    .fold((0, 0.0), |(k, l), ch| (k + ch.count, l + ch.expected))
+            };
+            let depth = Channel::new(c.depth.0, c.depth.1, f64::from(c.depth.1) * null.depth);
+            let (core_k, core_l) = sum(&[ties_out, ties_in]);
+            let optional = [views_out, coded, depth];
+            let mut best = 1.0f64;
+            for mask in 0u32..8 {
+                let chosen: Vec<Channel> =
+                    (0..3).filter(|i| mask & (1 << i) != 0).map(|i| optional[i]).collect();
+                let (k, l) = sum(&chosen);
+                best = best.min(poisson_tail(core_k + k, core_l + l));
+            }
+            let p_value = (8.0 * best).min(1.0);
+            Behaviour {
+                node: v,
+                ties_out,
+                views_out,
+                ties_in,
+                coded,
+                depth,
+                distinct: c.distinct(),
+                p_value,
+            }
+        })
+        .collect();
+    (hits, null)
+}
+
+/// The Benjamini-Hochberg step-up procedure at false discovery rate `q`
+/// over `m` hypotheses, of which `p_values` are the tested ones (every other
+/// hypothesis has p-value 1): the number of smallest p-values accepted.
+/// `p_values` must be sorted ascending.
+pub fn benjamini_hochberg(p_values: &[f64], m: usize, q: f64) -> usize {
+    let m = m.max(p_values.len()).max(1) as f64;
+    let mut accepted = 0;
+    for (i, &p) in p_values.iter().enumerate() {
+        if p <= q * (i + 1) as f64 / m {
+            accepted = i + 1;
+        }
+    }
+    accepted
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,5 +692,29 @@ mod tests {
         assert_eq!(poisson_tail(3, 0.0), 0.0);
         // Monotone in k.
         assert!(poisson_tail(8, 0.7) < poisson_tail(4, 0.7));
+    }
+
+    #[test]
+    fn chi2_tail_matches_closed_forms() {
+        // Two degrees of freedom: exponential with mean 2.
+        for x in [0.5f64, 3.0, 20.0] {
+            assert!((chi2_even_tail(x, 1) - (-x / 2.0).exp()).abs() < 1e-12);
+        }
+        // Four: e^-x/2 (1 + x/2).
+        let x = 7.0f64;
+        assert!((chi2_even_tail(x, 2) - (-x / 2.0).exp() * (1.0 + x / 2.0)).abs() < 1e-12);
+        assert_eq!(chi2_even_tail(0.0, 4), 1.0);
+        // 8 degrees of freedom at the 5% point (15.507).
+        assert!((chi2_even_tail(15.507, 4) - 0.05).abs() < 1e-3);
+    }
+
+    #[test]
+    fn benjamini_hochberg_steps_up() {
+        // m = 10, q = 0.1: thresholds 0.01, 0.02, ...; the third p-value
+        // passes its threshold, so the first three are accepted even though
+        // the second alone would not.
+        assert_eq!(benjamini_hochberg(&[0.001, 0.025, 0.03, 0.5], 10, 0.1), 3);
+        assert_eq!(benjamini_hochberg(&[0.02, 0.5], 10, 0.1), 0);
+        assert_eq!(benjamini_hochberg(&[], 10, 0.1), 0);
     }
 }

@@ -31,7 +31,10 @@ use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use crate::community::{dense_blocks, louvain, LocalGraph};
-use crate::expand::{hashtag_hits, pattern_hits, set_hashtags, Hashtags, Pattern};
+use crate::expand::{
+    behaviour_tests, behaviour_tests_of, benjamini_hochberg, hashtag_hits, set_hashtags, Behaviour,
+    Hashtags, PatternHit,
+};
 use crate::graph::{Graph, Kinds, Node};
 use crate::identity::{link_identities, IdentityConfig, Persons};
 use crate::load::{text_hit, Evidence};
@@ -47,9 +50,13 @@ pub struct ScanConfig {
     /// score is exact to within `push_precision * degree / volume` (1 means
     /// to within what a random walk's stationary visits would give it).
     pub push_precision: f64,
-    /// Least number of distinct accounts in the set a suspected account must
-    /// follow, like, comment on, or be followed, liked or commented on by.
-    pub min_ties: usize,
+    /// False-discovery rate of the pattern tests (Benjamini-Hochberg over
+    /// every account outside the set, each round): the share of accounts a
+    /// round adds that chance alone could explain is kept below this.
+    pub fdr: f64,
+    /// Nominal significance at which an account near the seeds by proximity
+    /// becomes a `candidate` for review.
+    pub candidate_alpha: f64,
     /// Least lift (visits by the seeds' walk over a random walk's) of an
     /// account a sweep may take.
     pub min_lift: f64,
@@ -57,9 +64,10 @@ pub struct ScanConfig {
     pub max_volume_share: f64,
     /// Rounds of seed-set expansion (PageRank from the set found, sweep again).
     pub expansion_rounds: usize,
-    /// Significance level of the follow-pattern tests.
+    /// Significance level at which a hashtag is the set's.
     pub pattern_alpha: f64,
-    /// Rounds of pattern expansion.
+    /// Most rounds of pattern expansion (it stops earlier when a round adds
+    /// nothing).
     pub pattern_rounds: usize,
     /// Least share of a hashtag's distinct users that must be in the set for
     /// the hashtag to be the set's (see [`crate::expand::set_hashtags`]).
@@ -78,11 +86,12 @@ impl Default for ScanConfig {
             ppr: PprConfig::default(),
             push_precision: 1.0,
             min_lift: 1.0,
-            min_ties: 2,
+            fdr: 0.05,
+            candidate_alpha: 0.05,
             max_volume_share: 0.5,
             expansion_rounds: 3,
             pattern_alpha: 1e-3,
-            pattern_rounds: 2,
+            pattern_rounds: 20,
             hashtag_share: 0.5,
             lexicon_seed_weight: 0.5,
             identity: IdentityConfig::default(),
@@ -106,6 +115,12 @@ impl ScanConfig {
         }
         if !(self.pattern_alpha > 0.0 && self.pattern_alpha < 1.0) {
             return bad("pattern_alpha", "must be between 0 and 1 (exclusive)");
+        }
+        if !(self.fdr > 0.0 && self.fdr < 1.0) {
+            return bad("fdr", "must be between 0 and 1 (exclusive)");
+        }
+        if !(self.candidate_alpha > 0.0 && self.candidate_alpha < 1.0) {
+            return bad("candidate_alpha", "must be between 0 and 1 (exclusive)");
         }
         if !(self.hashtag_share > 0.0 && self.hashtag_share <= 1.0) {
             return bad("hashtag_share", "must be in (0, 1]");
@@ -361,124 +376,31 @@ pub fn scan(
     }
 
     seconds.seeds = lap();
-    // Propagation and seed-set expansion.
-    let mut inside = vec![false; n];
-    let mut score = vec![0f64; n];
-    let mut summary =
-        ScanSummary { accounts: n, edges: graph.edges(), seeds: seeds.len(), ..Default::default() };
-    if !seeds.is_empty() {
-        let mut seed_list: Vec<(Node, f64)> = seeds.iter().map(|(&v, s)| (v, s.weight)).collect();
-        seed_list.sort_unstable_by_key(|&(v, _)| v);
-        let mut size = seed_list.len();
-        let degree = weighted_degrees(graph, &config.ppr.weights.table());
-        let volume: f64 = degree.iter().sum();
-        let epsilon = config.push_precision / volume.max(1.0);
-        for round in 0..=config.expansion_rounds {
-            let ppr = ppr_push(graph, &degree, &seed_list, &config.ppr, epsilon);
-            let sweep = sweep_cut(
-                graph,
-                &ppr,
-                &config.ppr.weights,
-                size,
-                config.max_volume_share,
-                config.min_lift,
-            );
-            for (v, s) in score.iter_mut().enumerate() {
-                *s = ppr.normalised(v as Node) * volume;
-            }
-            summary.ppr_pushes = ppr.iterations;
-            summary.conductance = sweep.conductance;
-            let grew = sweep.size > size || round == 0;
-            if sweep.size > 0 {
-                for &v in &sweep.order[..sweep.size] {
-                    inside[v as usize] = true;
-                }
-            }
-            size = size.max(sweep.size);
-            if !grew {
-                break;
-            }
-            seed_list = (0..n as Node).filter(|&v| inside[v as usize]).map(|v| (v, 1.0)).collect();
-        }
-    }
-    for &v in seeds.keys() {
-        inside[v as usize] = true;
-    }
+    // Propagation: ranks accounts by closeness to the seeds. It never makes an
+    // account suspected; it only names candidates for review.
+    let propagation = propagate(graph, &seeds, config);
+    let score = propagation.score;
+    let mut summary = ScanSummary {
+        accounts: n,
+        edges: graph.edges(),
+        seeds: seeds.len(),
+        ppr_pushes: propagation.pushes,
+        conductance: propagation.conductance,
+        ..Default::default()
+    };
 
     seconds.propagation = lap();
-    // Pattern expansion: follows, followers, hashtags.
-    let mut pattern_reasons: FxHashMap<Node, Vec<String>> = FxHashMap::default();
-    let mut tag_hit = vec![false; n];
-    let hashtags = Hashtags::new(graph);
-    for _ in 0..config.pattern_rounds {
-        let mut added = 0;
-        for pattern in [Pattern::Follows, Pattern::FollowedBy] {
-            let hits = pattern_hits(graph, &inside, pattern, config.pattern_alpha);
-            for h in &hits {
-                let what = match pattern {
-                    Pattern::Follows => "follows",
-                    Pattern::FollowedBy => "is followed by",
-                };
-                pattern_reasons.entry(h.node).or_default().push(format!(
-                    "{what} {} flagged accounts of {} (chance would give {:.1}; p = {:.1e})",
-                    h.count, h.degree, h.expected, h.p_value
-                ));
-            }
-            for h in hits {
-                inside[h.node as usize] = true;
-                added += 1;
-            }
-        }
-        let set = set_hashtags(&hashtags, &inside, config.hashtag_share, config.pattern_alpha);
-        for h in hashtag_hits(&hashtags, &inside, &set, config.pattern_alpha) {
-            let used: Vec<String> = hashtags
-                .of(h.node)
-                .iter()
-                .filter_map(|&f| set.binary_search_by_key(&f, |s| s.family).ok())
-                .take(config.reason_examples)
-                .map(|i| {
-                    let s = &set[i];
-                    let spellings = match hashtags.spellings(s.family) {
-                        1 => String::new(),
-                        k => format!("{k} spellings, "),
-                    };
-                    format!(
-                        "#{} ({spellings}{} of its {} users flagged)",
-                        graph.hashtag(hashtags.spelling(s.family)),
-                        s.inside,
-                        s.users
-                    )
-                })
-                .collect();
-            pattern_reasons.entry(h.node).or_default().push(format!(
-                "uses {} of the network's hashtags among its {} (chance would give {:.1}; p = {:.1e}): {}",
-                h.count,
-                h.degree,
-                h.expected,
-                h.p_value,
-                used.join(", ")
-            ));
-            inside[h.node as usize] = true;
-            tag_hit[h.node as usize] = true;
-            added += 1;
-        }
-        if added == 0 {
-            break;
-        }
-    }
-
-    // One tie to the network is exposure, not membership: drop, until none is
-    // left, every account that is not a seed and has fewer than
-    // `min_ties` distinct neighbours in the set by follow, like or comment
-    // (views do not count: one look is not a tie). Camouflage edges from
-    // random accounts to the network are single ties. Seeds and accounts that
-    // use the network's hashtags are kept: their evidence is their own.
-    prune_weak_ties(
-        graph,
-        &mut inside,
-        |v| seeds.contains_key(&v) || tag_hit[v as usize],
-        config.min_ties,
-    );
+    // Behavioural patterns and direct evidence, to a fixed point.
+    let coded: Vec<bool> = (0..n as Node)
+        .map(|v| {
+            evidence.text.get(&v).is_some_and(|hits| {
+                hits.iter().any(|h| matches!(h.surface, Surface::Search | Surface::Comment))
+            })
+        })
+        .collect();
+    let patterns = patterns(graph, &seeds, &persons, &coded, config);
+    let inside = patterns.inside;
+    let pattern_reasons = patterns.reasons;
     seconds.patterns = lap();
     // Tiers.
     let mut tiers = vec![RiskTier::Clear; n];
@@ -499,6 +421,29 @@ pub fn scan(
                 if tiers[u as usize] == RiskTier::Clear {
                     tiers[u as usize] = RiskTier::Exposed;
                 }
+            }
+        }
+    }
+    // Candidates: near the seeds by proximity, with behavioural evidence that
+    // is nominally significant but does not survive the false-discovery
+    // control. A reviewer's case, not a flag.
+    let mut candidate_reasons: FxHashMap<Node, String> = FxHashMap::default();
+    {
+        let near: Vec<bool> =
+            (0..n).map(|v| propagation.near[v] && !tiers[v].is_flagged()).collect();
+        let set: Vec<bool> = (0..n).map(|v| near[v] || tiers[v].is_flagged()).collect();
+        let (tests, _) = behaviour_tests_of(graph, &set, Some(&near), &coded);
+        for b in tests {
+            let v = b.node as usize;
+            if b.p_value < config.candidate_alpha {
+                tiers[v] = RiskTier::Candidate;
+                candidate_reasons.insert(
+                    b.node,
+                    format!(
+                        "candidate for review: close to the network by proximity (personalised PageRank from the seeds); towards it and the accounts near it, {}",
+                        describe_behaviour(&b)
+                    ),
+                );
             }
         }
     }
@@ -656,7 +601,10 @@ pub fn scan(
                 reasons.push(format!("member of {place}"));
             }
         } else {
-            // Exposed: say what it touched.
+            if let Some(r) = candidate_reasons.get(&v) {
+                reasons.push(r.clone());
+            }
+            // Exposed or candidate: say what it touched.
             let touched = ties_to(v, &|u| tiers[u as usize].is_flagged());
             reasons.push(format!("touched the network: {}", touched.join("; ")));
         }
@@ -766,40 +714,247 @@ fn describe_path(
     (!facts.is_empty()).then(|| format!("path to confirmed {}: {}", name(at), facts.join("; ")))
 }
 
-/// Removes from `inside`, until stable, every account for which `keep` is
-/// false that has fewer than `min_ties` distinct neighbours inside by a
-/// follow, like or comment (either direction).
-fn prune_weak_ties(
+/// What propagation found: every account's lift, and the accounts the sweep
+/// cut placed near the seeds.
+struct Propagation {
+    score: Vec<f64>,
+    near: Vec<bool>,
+    pushes: usize,
+    conductance: f64,
+}
+
+/// Personalised PageRank from the seeds (local push), degree-normalised, and
+/// the sweep cut, repeated from the set found until it stops growing. Only
+/// ranks: the set is where candidates for review may come from.
+fn propagate(graph: &Graph, seeds: &FxHashMap<Node, Seed>, config: &ScanConfig) -> Propagation {
+    let n = graph.len();
+    let mut out =
+        Propagation { score: vec![0.0; n], near: vec![false; n], pushes: 0, conductance: 0.0 };
+    if seeds.is_empty() {
+        return out;
+    }
+    let mut seed_list: Vec<(Node, f64)> = seeds.iter().map(|(&v, s)| (v, s.weight)).collect();
+    seed_list.sort_unstable_by_key(|&(v, _)| v);
+    let mut size = seed_list.len();
+    let degree = weighted_degrees(graph, &config.ppr.weights.table());
+    let volume: f64 = degree.iter().sum();
+    let epsilon = config.push_precision / volume.max(1.0);
+    for round in 0..=config.expansion_rounds {
+        let ppr = ppr_push(graph, &degree, &seed_list, &config.ppr, epsilon);
+        let sweep = sweep_cut(
+            graph,
+            &ppr,
+            &config.ppr.weights,
+            size,
+            config.max_volume_share,
+            config.min_lift,
+        );
+        for (v, s) in out.score.iter_mut().enumerate() {
+            *s = ppr.normalised(v as Node) * volume;
+        }
+        out.pushes = ppr.iterations;
+        out.conductance = sweep.conductance;
+        let grew = sweep.size > size || round == 0;
+        for &v in &sweep.order[..sweep.size] {
+            out.near[v as usize] = true;
+        }
+        size = size.max(sweep.size);
+        if !grew {
+            break;
+        }
+        seed_list = (0..n as Node).filter(|&v| out.near[v as usize]).map(|v| (v, 1.0)).collect();
+    }
+    for &v in seeds.keys() {
+        out.near[v as usize] = true;
+    }
+    out
+}
+
+/// The set of flagged accounts and why each pattern member is in it.
+struct Patterns {
+    inside: Vec<bool>,
+    reasons: FxHashMap<Node, Vec<String>>,
+}
+
+/// "follows, likes or comments on 3 of the network among its 12 (chance
+/// 0.09); viewed 2 of 2 (chance 0.02); followed by 1 of its 3 (chance 0.25);
+/// a coded search or comment (share 1.2%): p = 3.1e-6".
+fn describe_behaviour(b: &Behaviour) -> String {
+    let mut parts = Vec::new();
+    let c = &b.ties_out;
+    if c.count > 0 {
+        parts.push(format!(
+            "follows, likes or comments on {} flagged accounts among its {} (chance {:.2})",
+            c.count, c.degree, c.expected
+        ));
+    }
+    let c = &b.views_out;
+    if c.count > 0 {
+        parts.push(format!(
+            "viewed {} more flagged accounts among the {} it only viewed (chance {:.2})",
+            c.count, c.degree, c.expected
+        ));
+    }
+    let c = &b.ties_in;
+    if c.count > 0 {
+        parts.push(format!(
+            "{} more flagged accounts follow, like or comment on it, among its {} (chance {:.2})",
+            c.count, c.degree, c.expected
+        ));
+    }
+    let c = &b.depth;
+    if c.count > 0 {
+        parts.push(format!(
+            "{} more kinds of interaction on those contacts (views, likes, comments: chance {:.2})",
+            c.count, c.expected
+        ));
+    }
+    if b.coded.count > 0 {
+        parts.push(format!(
+            "its own searches or comments use coded terms ({:.2}% of other accounts' do)",
+            b.coded.expected * 100.0
+        ));
+    }
+    format!("{}: p = {:.1e}", parts.join("; "), b.p_value)
+}
+
+/// The fixed point of the behaviour and hashtag tests, from the seeds
+/// (confirmed accounts and direct evidence). Each round tests every account
+/// outside the set, keeps those that survive the Benjamini-Hochberg
+/// false-discovery control at `config.fdr` over all accounts outside the set,
+/// adds them, and adds every other account of a person with an account in
+/// the set; rounds stop when none is added.
+fn patterns(
     graph: &Graph,
-    inside: &mut [bool],
-    keep: impl Fn(Node) -> bool,
-    min_ties: usize,
-) {
-    let ties = |v: Node, inside: &[bool]| {
-        let mut n = 0;
-        for (cols, kinds) in [graph.out_edges(v), graph.in_edges(v)] {
-            for (&u, &k) in cols.iter().zip(kinds) {
-                if inside[u as usize] && k & !Kinds::VIEW.0 != 0 {
-                    n += 1;
-                }
-            }
+    seeds: &FxHashMap<Node, Seed>,
+    persons: &Persons,
+    coded: &[bool],
+    config: &ScanConfig,
+) -> Patterns {
+    let n = graph.len();
+    let mut inside = vec![false; n];
+    for &v in seeds.keys() {
+        inside[v as usize] = true;
+    }
+    let mut reasons: FxHashMap<Node, Vec<String>> = FxHashMap::default();
+    let hashtags = Hashtags::new(graph);
+    let mut members: FxHashMap<u32, Vec<Node>> = FxHashMap::default();
+    for (v, &p) in persons.person.iter().enumerate() {
+        members.entry(p).or_default().push(v as Node);
+    }
+    members.retain(|_, m| m.len() > 1);
+    let name = |v: Node| {
+        let a = graph.account(v);
+        if a.handle.is_empty() {
+            a.id.as_str().to_owned()
+        } else {
+            format!("@{} ({})", a.handle, a.id.as_str())
         }
-        n
     };
-    let mut queue: Vec<Node> = (0..graph.len() as Node).filter(|&v| inside[v as usize]).collect();
-    while let Some(v) = queue.pop() {
-        if !inside[v as usize] || keep(v) || ties(v, inside) >= min_ties {
-            continue;
-        }
-        inside[v as usize] = false;
-        for (cols, _) in [graph.out_edges(v), graph.in_edges(v)] {
-            for &u in cols {
-                if inside[u as usize] {
-                    queue.push(u);
+    for _ in 0..config.pattern_rounds.max(1) {
+        let mut added = 0;
+        // Persons: every account of a person in the set is in the set.
+        let mut person_adds = Vec::new();
+        for group in members.values() {
+            if let Some(&known) = group.iter().find(|&&v| inside[v as usize]) {
+                for &v in group.iter().filter(|&&v| !inside[v as usize]) {
+                    person_adds.push((v, known));
                 }
             }
+        }
+        person_adds.sort_unstable();
+        for (v, known) in person_adds {
+            let banned =
+                graph.account(known).enforcement.as_ref().is_some_and(|e| e.is_child_safety());
+            reasons.entry(v).or_default().push(format!(
+                "same person as {}account {}",
+                if banned { "banned " } else { "flagged " },
+                name(known)
+            ));
+            inside[v as usize] = true;
+            added += 1;
+        }
+        let (tests, null) = behaviour_tests(graph, &inside, coded);
+        if std::env::var_os("GUARDRAIL_DEBUG_SCAN").is_some() {
+            let mut ps: Vec<f64> = tests.iter().map(|b| b.p_value).collect();
+            ps.sort_by(f64::total_cmp);
+            eprintln!(
+                "round: inside {} tested {} null {:?} p10 {:?}",
+                inside.iter().filter(|&&f| f).count(),
+                tests.len(),
+                null,
+                ps.iter().step_by((ps.len() / 10).max(1)).collect::<Vec<_>>()
+            );
+        }
+        let set = set_hashtags(&hashtags, &inside, config.hashtag_share, config.pattern_alpha);
+        let tag_tests = hashtag_hits(&hashtags, &inside, &set, 1.0);
+        if std::env::var_os("GUARDRAIL_DEBUG_SCAN").is_some() {
+            eprintln!("set tags {:?} hits {:?}", set, tag_tests);
+        }
+        let mut tag_of: FxHashMap<Node, PatternHit> = FxHashMap::default();
+        for h in tag_tests {
+            tag_of.insert(h.node, h);
+        }
+        // One p-value per account: the smaller of the two tests, doubled
+        // (Bonferroni) when the account has both.
+        let mut candidates: Vec<(f64, Node, Option<Behaviour>, Option<PatternHit>)> = Vec::new();
+        for b in tests {
+            let tag = tag_of.remove(&b.node);
+            let p = match &tag {
+                Some(t) => (2.0 * b.p_value.min(t.p_value)).min(1.0),
+                None => b.p_value,
+            };
+            candidates.push((p, b.node, Some(b), tag));
+        }
+        for (v, t) in tag_of {
+            candidates.push((t.p_value, v, None, Some(t)));
+        }
+        candidates.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let outside = inside.iter().filter(|&&f| !f).count();
+        let p_values: Vec<f64> = candidates.iter().map(|c| c.0).collect();
+        let accepted = benjamini_hochberg(&p_values, outside, config.fdr);
+        for (_, v, behaviour, tag) in candidates.into_iter().take(accepted) {
+            let list = reasons.entry(v).or_default();
+            if let Some(b) = behaviour.filter(|b| b.p_value < 1.0) {
+                list.push(format!("behaviour towards the network: {}", describe_behaviour(&b)));
+            }
+            if let Some(h) = tag.filter(|t| t.count >= 2) {
+                let used: Vec<String> = hashtags
+                    .of(h.node)
+                    .iter()
+                    .filter_map(|&f| set.binary_search_by_key(&f, |s| s.family).ok())
+                    .take(config.reason_examples)
+                    .map(|i| {
+                        let s = &set[i];
+                        let spellings = match hashtags.spellings(s.family) {
+                            1 => String::new(),
+                            k => format!("{k} spellings, "),
+                        };
+                        format!(
+                            "#{} ({spellings}{} of its {} users flagged)",
+                            graph.hashtag(hashtags.spelling(s.family)),
+                            s.inside,
+                            s.users
+                        )
+                    })
+                    .collect();
+                list.push(format!(
+                    "uses {} of the network's hashtags among its {} (chance would give {:.1}; p = {:.1e}): {}",
+                    h.count,
+                    h.degree,
+                    h.expected,
+                    h.p_value,
+                    used.join(", ")
+                ));
+            }
+            inside[v as usize] = true;
+            added += 1;
+        }
+        if added == 0 {
+            break;
         }
     }
+    Patterns { inside, reasons }
 }
 
 /// Accounts whose person has a child-safety ban and that were first seen at

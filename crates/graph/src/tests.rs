@@ -381,29 +381,35 @@ fn scan_finds_an_unlinked_group_through_the_seeds_hashtags() {
             s.push_str(&format!("f b{b} s{k}\n"));
         }
     }
+    // Group B's posts carry all three codes: with the false-discovery control
+    // over two thousand accounts, two codes among three hashtags is not
+    // enough evidence on its own (p = 1.4e-4, FDR 9%).
     for k in 0..2 {
-        s.push_str(&format!("p pt{k} t{k} code{} code{} hike\n", k % 3, (k + 2) % 3));
+        s.push_str(&format!("p pt{k} t{k} code0 code1 code2 hike\n"));
     }
     // t2 spells the codes as nobody else does: a Cyrillic "о", leetspeak.
-    s += "p pt2 t2 c\u{43e}de2 C0DE1 hike\n";
+    s += "p pt2 t2 c\u{43e}de2 C0DE1 code0 hike\n";
     for k in 0..3 {
         for d in 0..6 {
             s.push_str(&format!("f d{d} t{k}\n"));
         }
     }
     s += "p po once code1 knit yarn\nf once t0\n";
+    // Two banned sellers: each buyer follows two confirmed accounts.
     s += r#"{"type":"enforcement","id":"ban","at":"2026-01-02T00:00:00Z","account":"s0","action":"ban","confirmed_category":"child_safety"}"#;
+    s += "\n";
+    s += r#"{"type":"enforcement","id":"ban1","at":"2026-01-02T00:00:01Z","account":"s1","action":"ban","confirmed_category":"child_safety"}"#;
     let (g, ev) = load(&events(&s));
     let r = scan(&g, &ev, None, &ScanConfig::default()).unwrap();
     let tier = |id: &str| r.tiers[node(&g, id) as usize];
-    for id in ["s1", "s7", "b0", "b5", "t0", "t1", "t2", "d0", "d5"] {
+    for id in ["s2", "s7", "b0", "b5", "t0", "t1", "t2", "d0", "d5"] {
         assert_eq!(tier(id), RiskTier::Suspected, "{id}");
     }
     assert_reason(&r, "t0", |x| {
-        x.starts_with("uses 2 of the network's hashtags among its 3") && x.contains("#code0 (")
+        x.starts_with("uses 3 of the network's hashtags among its 4") && x.contains("#code0 (")
     });
     assert_reason(&r, "t2", |x| {
-        x.starts_with("uses 2 of the network's hashtags") && x.contains("#code1 (2 spellings, ")
+        x.starts_with("uses 3 of the network's hashtags") && x.contains("#code1 (2 spellings, ")
     });
     assert_eq!(tier("once"), RiskTier::Exposed, "one code hashtag and one follow");
     let flagged_benign: Vec<String> =
@@ -481,7 +487,10 @@ fn identity_links_people_not_households_or_public_identifiers() {
 /// is a small part of the platform, as on any real one) that the buyers also
 /// follow, one benign account that follows one seller once, and a
 /// returning account of s0 after its ban (same device and payment handle).
-fn small_world() -> String {
+/// Four sellers s0..s3 (the first `banned` of them banned for child
+/// safety), six buyers following and viewing all four, sixty benign knitters, one of
+/// whom follows s2, and s0's returning account r0 (same device and payment).
+fn small_world_banned(banned: usize) -> String {
     let mut s = String::new();
     let mut i = 0;
     let mut acct = |id: &str, handle: &str, bio: &str, ids: &str, s: &mut String| {
@@ -519,7 +528,7 @@ fn small_world() -> String {
     let mut f = String::new();
     for b in 0..6 {
         for t in 0..4 {
-            f.push_str(&format!("f b{b} s{t}\n"));
+            f.push_str(&format!("f b{b} s{t}\nv b{b} s{t}\n"));
         }
         f.push_str(&format!("f b{b} n{b}\nf n{} b{b}\n", (b + 3) % 60));
     }
@@ -536,9 +545,34 @@ fn small_world() -> String {
     }
     f += "f n59 s2\n";
     s.push_str(&events(&f));
-    s += "{\"type\":\"enforcement\",\"id\":\"ban\",\"at\":\"2026-01-02T00:00:00Z\",\"account\":\"s0\",\"action\":\"ban\",\"confirmed_category\":\"child_safety\"}\n";
+    for k in 0..banned {
+        s.push_str(&format!("{{\"type\":\"enforcement\",\"id\":\"ban{k}\",\"at\":\"2026-01-02T00:00:0{k}Z\",\"account\":\"s{k}\",\"action\":\"ban\",\"confirmed_category\":\"child_safety\"}}\n"));
+    }
     s += "{\"type\":\"account\",\"id\":\"ret\",\"at\":\"2026-01-03T00:00:00Z\",\"account\":\"r0\",\"handle\":\"fresh_start\",\"identifiers\":{\"device\":[\"ds0\"],\"payment\":[\"ps0\"]}}\n";
     s
+}
+
+fn small_world() -> String {
+    small_world_banned(2)
+}
+
+#[test]
+fn one_banned_seller_makes_its_audience_candidates_not_suspects() {
+    // See: #18. With one known seller, the other sellers and the buyers are
+    // tied to it only by proximity (shared followers, a path): candidates for
+    // review, never suspected.
+    let (g, ev) = load(&small_world_banned(1));
+    let r = scan(&g, &ev, None, &ScanConfig::default()).unwrap();
+    let tier = |id: &str| r.tiers[node(&g, id) as usize];
+    assert_eq!(tier("s0"), RiskTier::Confirmed);
+    assert_eq!(tier("r0"), RiskTier::Confirmed, "ban evasion");
+    for id in ["s1", "s2", "s3", "b0", "b5"] {
+        assert_eq!(tier(id), RiskTier::Candidate, "{id}");
+    }
+    assert_reason(&r, "b0", |x| x.starts_with("candidate for review: close to the network"));
+    let flagged_benign: Vec<String> =
+        (0..60).map(|k| format!("n{k}")).filter(|id| tier(id) >= RiskTier::Candidate).collect();
+    assert!(flagged_benign.is_empty(), "{flagged_benign:?}");
 }
 
 #[test]
@@ -548,7 +582,8 @@ fn scan_tiers_a_small_world_with_reasons() {
     let tier = |id: &str| r.tiers[node(&g, id) as usize];
     assert_eq!(tier("s0"), RiskTier::Confirmed);
     assert_eq!(tier("r0"), RiskTier::Confirmed, "ban evasion");
-    for id in ["s1", "s2", "s3", "b0", "b1", "b2", "b3", "b4", "b5"] {
+    assert_eq!(tier("s1"), RiskTier::Confirmed);
+    for id in ["s2", "s3", "b0", "b1", "b2", "b3", "b4", "b5"] {
         assert_eq!(tier(id), RiskTier::Suspected, "{id}");
     }
     assert_eq!(
@@ -563,9 +598,9 @@ fn scan_tiers_a_small_world_with_reasons() {
     assert!(r0.reasons[0].starts_with("ban evasion: same person as s0"), "{:?}", r0.reasons);
     assert!(r0.reasons[0].contains("shared device ds0"), "{:?}", r0.reasons);
     assert_reason(&r, "b0", |x| x.contains("next to confirmed accounts") && x.contains("s0"));
+    assert_reason(&r, "s2", |x| x == "next to confirmed accounts: @seller1x (s1) follows it");
     assert_reason(&r, "s2", |x| {
-        x == "path to confirmed @seller0x (s0): @seller2x (s2) follows @seller3x (s3); \
-              @seller3x (s3) follows @seller0x (s0)"
+        x.starts_with("behaviour towards the network: 7 more flagged accounts follow")
     });
     assert_reason(&r, "s2", |x| {
         x == "shared followers: 6 of its 8 followers also follow confirmed accounts"
@@ -588,7 +623,7 @@ fn scan_without_seeds_flags_nothing_and_bad_settings_are_refused() {
 #[test]
 fn evasion_watch_flags_a_banned_persons_new_account_on_its_first_event() {
     use crate::identity::EvasionWatch;
-    let (g, _) = load(&small_world());
+    let (g, _) = load(&small_world_banned(1));
     let persons = link_identities(&g, &IdentityConfig::default());
     let watch = EvasionWatch::new(&g, &persons, &IdentityConfig::default());
     assert_eq!(watch.len(), 2, "s0 and its returning account r0");

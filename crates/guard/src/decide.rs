@@ -213,19 +213,11 @@ pub struct Guard {
 }
 
 fn tier_bits(tiers: &[RiskTier]) -> u8 {
-    tiers.iter().fold(0, |acc, t| {
-        acc | 1
-            << match t {
-                RiskTier::Clear => 0,
-                RiskTier::Exposed => 1,
-                RiskTier::Suspected => 2,
-                RiskTier::Confirmed => 3,
-            }
-    })
+    tiers.iter().fold(0, |acc, t| acc | 1 << t.code())
 }
 
 fn in_tiers(bits: u8, f: Flags) -> bool {
-    bits & (1 << (f.0 & 3)) != 0
+    bits & (1 << f.tier().code()) != 0
 }
 
 impl Guard {

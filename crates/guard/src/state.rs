@@ -39,24 +39,20 @@ pub struct HashtagState {
     pub level: Level,
 }
 
-/// Account flags packed in a byte: tier (2 bits), minor, adult, flagged network.
+/// Account flags packed in a byte: tier (3 bits, [`RiskTier::code`]), minor, adult, flagged network.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
 pub(crate) struct Flags(pub(crate) u8);
 
 impl Flags {
-    const MINOR: u8 = 1 << 2;
-    const UNKNOWN_AGE: u8 = 1 << 3;
-    const NETWORK: u8 = 1 << 4;
+    const TIER: u8 = 7;
+    const MINOR: u8 = 1 << 3;
+    const UNKNOWN_AGE: u8 = 1 << 4;
+    const NETWORK: u8 = 1 << 5;
     /// Flags of an account the state has never seen: clear, age not declared.
     pub(crate) const UNSEEN: Flags = Flags(Flags::UNKNOWN_AGE);
 
     fn pack(s: &AccountState) -> Flags {
-        let tier = match s.tier {
-            RiskTier::Clear => 0,
-            RiskTier::Exposed => 1,
-            RiskTier::Suspected => 2,
-            RiskTier::Confirmed => 3,
-        };
+        let tier = s.tier.code();
         let age = match s.age_band {
             Some(AgeBand::Minor) => Flags::MINOR,
             Some(AgeBand::Adult) => 0,
@@ -66,12 +62,7 @@ impl Flags {
     }
 
     pub(crate) fn tier(self) -> RiskTier {
-        match self.0 & 3 {
-            0 => RiskTier::Clear,
-            1 => RiskTier::Exposed,
-            2 => RiskTier::Suspected,
-            _ => RiskTier::Confirmed,
-        }
+        RiskTier::from_code(self.0 & Flags::TIER)
     }
 
     pub(crate) fn minor(self) -> bool {
