@@ -1,3 +1,5 @@
+//! Unit tests of the planting: edge-list parsing, the truth against the events, causal order, bank distances and configuration checks.
+
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
