@@ -1215,20 +1215,19 @@ pub fn plant(graph: &EdgeList, config: &PlantConfig, out: &Path) -> Result<Plant
     }
     for &s in &sellers {
         let mut r = rng_for(seed, 218, s as u64);
-        let mut placed = 0;
+        let mut touched: HashSet<u32> = HashSet::new();
         for _ in 0..config.touches * 20 {
-            if placed == config.touches {
+            if touched.len() == config.touches as usize {
                 break;
             }
             let Some(v) = draw_real(&mut r, CamouflageTarget::Random) else { break };
-            if p.follows.contains(&(v, s)) || p.follows.contains(&(s, v)) {
+            if p.follows.contains(&(v, s)) || p.follows.contains(&(s, v)) || !touched.insert(v) {
                 continue;
             }
             if r.gen_bool(0.5) {
-                placed += u32::from(p.follow_in(&mut r, v, s, PLANT_START, END).is_some());
+                p.follow_in(&mut r, v, s, PLANT_START, END);
             } else {
                 p.view(&mut r, v, s, PLANT_START);
-                placed += 1;
             }
         }
     }

@@ -88,6 +88,8 @@ struct World {
     handles: HashMap<String, String>,
     bios: HashMap<String, Vec<String>>,
     follows: Vec<(String, String, u64)>,
+    /// Views of accounts: (viewer, viewed).
+    views: Vec<(String, String)>,
     banned_at: HashMap<String, u64>,
     events: u64,
 }
@@ -104,6 +106,7 @@ fn read_world(dir: &Path) -> World {
         handles: HashMap::new(),
         bios: HashMap::new(),
         follows: Vec::new(),
+        views: Vec::new(),
         banned_at: HashMap::new(),
         events: 0,
     };
@@ -149,7 +152,10 @@ fn read_world(dir: &Path) -> World {
             EventKind::View(v) => {
                 known(&w, &v.viewer);
                 match &v.target {
-                    ViewTarget::Account(a) => known(&w, a),
+                    ViewTarget::Account(a) => {
+                        known(&w, a);
+                        w.views.push((v.viewer.as_str().to_owned(), a.as_str().to_owned()));
+                    }
                     ViewTarget::Post(p) => assert!(posts.contains(p.as_str())),
                 }
             }
@@ -219,6 +225,22 @@ fn the_truth_matches_the_events() {
     let returning = w.extra["returning"].as_object().unwrap();
     for (s, _) in w.truth.network.iter().filter(|(_, r)| *r == "seller") {
         assert!(buyers_of.get(s.as_str()).is_some_and(|&n| n > 0), "seller {s} has no buyer");
+    }
+    // Touches: real accounts outside the network touch each seller once, after the planting starts.
+    let mut touches: HashMap<(&str, &str), usize> = HashMap::new();
+    let late = w.follows.iter().filter(|f| f.2 >= start).map(|f| (&f.0, &f.1));
+    for (a, b) in late.chain(w.views.iter().map(|v| (&v.0, &v.1))) {
+        let real_benign = a.starts_with('r') && role(a).is_none();
+        if real_benign && role(b) == Some("seller") && !returning.contains_key(b.as_str()) {
+            *touches.entry((a.as_str(), b.as_str())).or_default() += 1;
+        }
+    }
+    assert!(touches.values().all(|&n| n == 1), "a real account touched a seller twice");
+    for (s, _) in w.truth.network.iter().filter(|(_, r)| *r == "seller") {
+        if !returning.contains_key(s.as_str()) {
+            let n = touches.keys().filter(|(_, b)| b == s).count();
+            assert_eq!(n, config.touches as usize, "seller {s}");
+        }
     }
     // Heavy tail: some buyer follows many more sellers than the minimum.
     assert!(seller_follows.values().any(|&k| k >= 4), "{seller_follows:?}");
