@@ -1,9 +1,11 @@
 //! `cargo xtask ci`: the whole test suite, as CI runs it.
 //!
-//! It installs what the tests need when it is missing (PostgreSQL, and the
-//! Debian packages in `APT_PACKAGES`), starts a throwaway PostgreSQL cluster, then runs
-//! formatting, clippy, tidy and every test of the workspace against both
-//! storage backends.
+//! It installs what the tests need when it is missing (PostgreSQL, the
+//! Debian packages in `APT_PACKAGES`, and `python3-graph-tool` for the real
+//! graphs), starts a throwaway PostgreSQL cluster, dumps two real graphs into
+//! `target/real-graphs` with `bench/real_graphs.py`, then runs formatting,
+//! clippy, tidy and every test of the workspace against both storage backends
+//! and, for the network scan, on those real graphs with a planted network.
 
 use std::path::Path;
 use std::process::Command;
@@ -22,6 +24,9 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     ensure_apt_packages().context("installing test dependencies")?;
     let postgres_url = crate::postgres::ensure().context("starting PostgreSQL for the tests")?;
     println!("ci: PostgreSQL at {postgres_url}");
+    let real_graphs = ensure_real_graphs(root).context("dumping real graphs for the scan tests")?;
+    let real_graphs = real_graphs.display().to_string();
+    println!("ci: real graphs in {real_graphs}");
 
     step(root, "cargo fmt", &["fmt", "--all", "--", "--check"], &[])?;
     step(
@@ -34,6 +39,8 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         ("GUARDRAIL_TEST_POSTGRES_URL", postgres_url.as_str()),
         ("GUARDRAIL_REQUIRE_POSTGRES", "1"),
         ("GUARDRAIL_REQUIRE_FFMPEG", "1"),
+        ("GUARDRAIL_REAL_GRAPHS", real_graphs.as_str()),
+        ("GUARDRAIL_REQUIRE_REAL_GRAPHS", "1"),
     ];
     step(root, "cargo test", &["test", "--workspace", "--locked", "--no-fail-fast"], &test_env)?;
     println!("ci: all steps passed");
@@ -52,6 +59,39 @@ fn step(root: &Path, name: &str, args: &[&str], env: &[(&str, &str)]) -> anyhow:
     println!("ci: {name} took {:.0?}", started.elapsed());
     anyhow::ensure!(status.success(), "{name} failed ({status})");
     Ok(())
+}
+
+/// The real graphs the scan's integration test plants into (small enough
+/// for a few seconds per world).
+const REAL_GRAPHS: &[&str] = &["polblogs", "hep-th"];
+
+/// Installs graph-tool for Debian's own interpreter when it lacks it, and
+/// writes the edge lists of `REAL_GRAPHS` into `target/real-graphs` (kept
+/// between runs: the script skips files that exist).
+fn ensure_real_graphs(root: &Path) -> anyhow::Result<std::path::PathBuf> {
+    const PYTHON: &str = "/usr/bin/python3";
+    let has_graph_tool = || {
+        Command::new(PYTHON)
+            .args(["-c", "import graph_tool"])
+            .output()
+            .map(|out| out.status.success())
+            .unwrap_or(false)
+    };
+    if !has_graph_tool() {
+        println!("ci: installing python3-graph-tool");
+        apt_install(&["python3-graph-tool"])?;
+        anyhow::ensure!(has_graph_tool(), "{PYTHON} still cannot import graph_tool");
+    }
+    let dir = root.join("target").join("real-graphs");
+    let status = Command::new(PYTHON)
+        .arg(root.join("bench").join("real_graphs.py"))
+        .arg(&dir)
+        .args(REAL_GRAPHS)
+        .current_dir(root)
+        .status()
+        .context("running bench/real_graphs.py")?;
+    anyhow::ensure!(status.success(), "bench/real_graphs.py failed ({status})");
+    Ok(dir)
 }
 
 fn on_path(binary: &str) -> bool {

@@ -1,7 +1,7 @@
 //! Repository automation.
 //!
 //! - `cargo xtask ci`: the whole test suite as CI runs it (installs PostgreSQL
-//!   when missing).
+//!   when missing, and graph-tool for the real graphs the scan is tested on).
 //! - `cargo xtask tidy`: invariants no compiler enforces (also run by `cargo test -p xtask`).
 //! - `cargo xtask postgres`: start the test PostgreSQL cluster and print its URL.
 

@@ -26,6 +26,8 @@ enum Command {
     Demo(cmd::demo::Args),
     /// Write a deterministic synthetic platform: events.jsonl, truth.json, bank.txt.
     Synth(cmd::synth::Args),
+    /// Plant a network into a real graph (an edge list): events.jsonl, truth.json, bank.txt.
+    Plant(cmd::plant::Args),
     /// Load an event stream into the store (idempotent, restartable).
     Ingest(cmd::ingest::Args),
     /// Check texts against a lexicon: verdict, matches with spans, reasons.
@@ -55,6 +57,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Demo(args) => cmd::demo::run(args),
         Command::Synth(args) => cmd::synth::run(args),
+        Command::Plant(args) => cmd::plant::run(args),
         Command::Ingest(args) => cmd::ingest::run(args),
         Command::CheckText(args) => cmd::text::check(args),
         Command::EvalText(args) => cmd::text::eval(args),

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use guardrail_core::{Timestamp, Truth};
 use rustc_hash::FxHashMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::graph::{Graph, Kinds, Node};
 
@@ -26,6 +26,12 @@ pub struct Detection {
     pub precision: f64,
     /// Recall per role (`seller`, `buyer`, ...): (found, total).
     pub by_role: BTreeMap<String, (usize, usize)>,
+    /// Accounts outside the network (that appear in the graph).
+    pub benign: usize,
+    /// Of those, how many were flagged ("benign flagged").
+    pub benign_flagged: usize,
+    /// benign_flagged / benign.
+    pub benign_flagged_share: f64,
 }
 
 /// Scores `flagged` (one flag per node) against the truth's network.
@@ -44,6 +50,8 @@ pub fn detection(method: &str, graph: &Graph, truth: &Truth, flagged: &[bool]) -
         }
     }
     let n_flagged = flagged.iter().filter(|&&f| f).count();
+    let benign = graph.len() - network;
+    let benign_flagged = n_flagged - correct;
     Detection {
         method: method.to_owned(),
         network,
@@ -52,6 +60,9 @@ pub fn detection(method: &str, graph: &Graph, truth: &Truth, flagged: &[bool]) -
         recall: ratio(correct, network),
         precision: ratio(correct, n_flagged),
         by_role,
+        benign,
+        benign_flagged,
+        benign_flagged_share: ratio(benign_flagged, benign),
     }
 }
 
@@ -175,4 +186,201 @@ pub fn linking(graph: &Graph, truth: &Truth, person: &[u32]) -> Linking {
         wrong_benign_pairs: wrong_benign,
         same_person_pairs: (pairs, pairs_linked),
     }
+}
+
+/// The extra keys of a planted world's `truth.json` (`guardrail plant`), all
+/// optional; `guardrail_core::Truth` ignores them.
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct PlantTruth {
+    /// Benign accounts the planting added as hard negatives (fans, shops,
+    /// household devices): not in the network, never the same person as anyone.
+    #[serde(default)]
+    pub planted_benign: Vec<String>,
+    /// Accounts of the real graph the network was planted into.
+    #[serde(default)]
+    pub real_accounts: Option<usize>,
+    /// The id prefix of the real graph's accounts (`r`).
+    #[serde(default)]
+    pub real_prefix: Option<String>,
+    /// Backup accounts: their main and how the pair is declared.
+    #[serde(default)]
+    pub backups: BTreeMap<String, BackupTruth>,
+    /// Returning accounts, with the banned account they replace.
+    #[serde(default)]
+    pub returning: BTreeMap<String, String>,
+}
+
+/// One planted backup account.
+#[derive(Clone, Debug, Deserialize)]
+pub struct BackupTruth {
+    /// The account it backs up.
+    pub main: String,
+    /// Which bio names the other: `main`, `backup` or `both`.
+    pub declared: String,
+    /// Whether it also shares a device or email hash with the main.
+    #[serde(default)]
+    pub shared_identifier: bool,
+}
+
+/// Figures for planted worlds (and the parts that apply to any world):
+/// buyers by how many sellers they follow, the real graph's own accounts,
+/// declared backups, and merges touching planted benign accounts.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Planted {
+    /// Buyers that follow at least two sellers.
+    pub buyers_two_sellers: usize,
+    /// Of those, how many were flagged.
+    pub buyers_two_sellers_found: usize,
+    /// buyers_two_sellers_found / buyers_two_sellers.
+    pub buyer_recall: f64,
+    /// Sellers (in the graph) and how many were flagged.
+    pub sellers: (usize, usize),
+    /// sellers found / sellers.
+    pub seller_recall: f64,
+    /// The real graph's own accounts: prefixed ids outside the network and
+    /// the planted benign accounts (`None` without `real_prefix`).
+    pub real: Option<usize>,
+    /// Of those, how many were flagged.
+    pub real_flagged: Option<usize>,
+    /// real_flagged / real.
+    pub real_flagged_share: Option<f64>,
+    /// Planted benign accounts in the graph, and how many were flagged.
+    pub planted_benign: (usize, usize),
+    /// Declared backups (accounts with role `backup` and a main, from the
+    /// truth's `backups`, or else from `persons`), and how many the scan put
+    /// in one person with their main.
+    pub backups: (usize, usize),
+    /// Backups whose declaration is corroborated (a shared device or email
+    /// hash, or both bios naming each other), and how many were linked.
+    pub corroborated_backups: (usize, usize),
+    /// Returning accounts of the truth's `returning`, and how many were
+    /// linked to the banned account.
+    pub returning: (usize, usize),
+    /// Pairs merged into one person where one account is a planted benign
+    /// account (every one is a wrong merge).
+    pub wrong_planted_benign_pairs: usize,
+}
+
+/// Scores `flagged` and `person` (as [`detection`] and [`linking`] take
+/// them) on what a planted world's truth adds.
+pub fn planted(
+    graph: &Graph,
+    truth: &Truth,
+    extra: &PlantTruth,
+    flagged: &[bool],
+    person: &[u32],
+) -> Planted {
+    let role = |v: Node| truth.network.get(graph.account(v).id.as_str()).map(String::as_str);
+    let mut out = Planted::default();
+    for (id, r) in &truth.network {
+        let Some(v) = graph.node(id) else { continue };
+        match r.as_str() {
+            "seller" => {
+                out.sellers.0 += 1;
+                out.sellers.1 += usize::from(flagged[v as usize]);
+            }
+            "buyer" => {
+                let (targets, kinds) = graph.out_edges(v);
+                let seller_follows = targets
+                    .iter()
+                    .zip(kinds)
+                    .filter(|(&u, &k)| {
+                        Kinds(k).contains(Kinds::FOLLOW) && role(u) == Some("seller")
+                    })
+                    .count();
+                if seller_follows >= 2 {
+                    out.buyers_two_sellers += 1;
+                    out.buyers_two_sellers_found += usize::from(flagged[v as usize]);
+                }
+            }
+            _ => {}
+        }
+    }
+    out.buyer_recall = ratio(out.buyers_two_sellers_found, out.buyers_two_sellers);
+    out.seller_recall = ratio(out.sellers.1, out.sellers.0);
+
+    let planted_benign: std::collections::HashSet<&str> =
+        extra.planted_benign.iter().map(String::as_str).collect();
+    for id in &extra.planted_benign {
+        if let Some(v) = graph.node(id) {
+            out.planted_benign.0 += 1;
+            out.planted_benign.1 += usize::from(flagged[v as usize]);
+        }
+    }
+    if let Some(prefix) = extra.real_prefix.as_deref() {
+        let (mut real, mut real_flagged) = (0, 0);
+        for v in 0..graph.len() as Node {
+            let id = graph.account(v).id.as_str();
+            if id.starts_with(prefix)
+                && !truth.network.contains_key(id)
+                && !planted_benign.contains(id)
+            {
+                real += 1;
+                real_flagged += usize::from(flagged[v as usize]);
+            }
+        }
+        out.real = Some(real);
+        out.real_flagged = Some(real_flagged);
+        out.real_flagged_share = Some(ratio(real_flagged, real));
+    }
+
+    let same = |a: &str, b: &str| match (graph.node(a), graph.node(b)) {
+        (Some(a), Some(b)) => Some(person[a as usize] == person[b as usize]),
+        _ => None,
+    };
+    if extra.backups.is_empty() {
+        // Any world: pairs of a backup and a non-backup account of one person.
+        let mut by_person: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (id, p) in &truth.persons {
+            by_person.entry(p.as_str()).or_default().push(id.as_str());
+        }
+        for members in by_person.values() {
+            for &b in
+                members.iter().filter(|&&m| truth.network.get(m).is_some_and(|r| r == "backup"))
+            {
+                for &m in members.iter().filter(|&&m| m != b) {
+                    if truth.network.get(m).is_some_and(|r| r == "backup") {
+                        continue;
+                    }
+                    if let Some(linked) = same(b, m) {
+                        out.backups.0 += 1;
+                        out.backups.1 += usize::from(linked);
+                    }
+                }
+            }
+        }
+    }
+    for (backup, t) in &extra.backups {
+        let Some(linked) = same(backup, &t.main) else { continue };
+        out.backups.0 += 1;
+        out.backups.1 += usize::from(linked);
+        if t.shared_identifier || t.declared == "both" {
+            out.corroborated_backups.0 += 1;
+            out.corroborated_backups.1 += usize::from(linked);
+        }
+    }
+    for (new, old) in &extra.returning {
+        if let Some(linked) = same(new, old) {
+            out.returning.0 += 1;
+            out.returning.1 += usize::from(linked);
+        }
+    }
+
+    if !planted_benign.is_empty() {
+        let mut groups: FxHashMap<u32, Vec<Node>> = FxHashMap::default();
+        for (v, &p) in person.iter().enumerate() {
+            groups.entry(p).or_default().push(v as Node);
+        }
+        for members in groups.values().filter(|m| m.len() > 1) {
+            let n_planted = members
+                .iter()
+                .filter(|&&v| planted_benign.contains(graph.account(v).id.as_str()))
+                .count();
+            // Pairs with at least one planted benign account.
+            let others = members.len() - n_planted;
+            out.wrong_planted_benign_pairs +=
+                n_planted * others + n_planted * (n_planted.saturating_sub(1)) / 2;
+        }
+    }
+    out
 }

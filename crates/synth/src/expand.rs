@@ -24,15 +24,15 @@ pub(crate) const EPOCH: i64 = 1_767_225_600;
 /// The parts of a lexicon the generator plants.
 pub(crate) struct Vocab {
     /// Code words and phrases (child-safety terms that are not hashtags).
-    codes: Vec<String>,
+    pub(crate) codes: Vec<String>,
     /// Hashtags the network advertises with.
-    hashtags: Vec<String>,
+    pub(crate) hashtags: Vec<String>,
     /// Emoji codes.
-    emoji: Vec<String>,
+    pub(crate) emoji: Vec<String>,
     /// Age-code patterns with `{n}`, and whether the number is reversed.
-    age_codes: Vec<(String, bool)>,
+    pub(crate) age_codes: Vec<(String, bool)>,
     /// Weak terms benign users sometimes use too.
-    watch: Vec<String>,
+    pub(crate) watch: Vec<String>,
 }
 
 impl Vocab {
@@ -78,16 +78,16 @@ pub(crate) struct Expander<'a> {
     pub(crate) vocab: &'a Vocab,
 }
 
-fn pick<'s, R: Rng>(rng: &mut R, items: &'s [&'s str]) -> &'s str {
+pub(crate) fn pick<'s, R: Rng>(rng: &mut R, items: &'s [&'s str]) -> &'s str {
     items.choose(rng).copied().unwrap_or("")
 }
 
-fn scramble(x: u32, seed: u64) -> u32 {
+pub(crate) fn scramble(x: u32, seed: u64) -> u32 {
     // A bijection on u32 (odd multiplier, then xor), so handles stay unique.
     x.wrapping_mul(0x9E37_79B1) ^ (seed as u32 & 0x7FFF_FFFF)
 }
 
-fn base36(mut x: u32) -> String {
+pub(crate) fn base36(mut x: u32) -> String {
     let digits = b"0123456789abcdefghijklmnopqrstuvwxyz";
     let mut out = Vec::new();
     loop {
@@ -102,11 +102,11 @@ fn base36(mut x: u32) -> String {
 }
 
 /// Only what a hashtag may hold: letters, digits and `_`.
-fn hashtag_safe(text: &str) -> String {
+pub(crate) fn hashtag_safe(text: &str) -> String {
     text.chars().filter(|c| c.is_alphanumeric() || *c == '_').collect()
 }
 
-const HASHTAG_TRANSFORMS: [Transform; 5] = [
+pub(crate) const HASHTAG_TRANSFORMS: [Transform; 5] = [
     Transform::Plain,
     Transform::Leet,
     Transform::Homoglyphs,

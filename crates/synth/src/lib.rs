@@ -14,11 +14,17 @@
 //! posts whose media are near-duplicates of the bank; searches, reports true and
 //! false, and the platform's own enforcement (the seeds). `docs/SYNTH.md`
 //! describes the model and its rates.
+//!
+//! [`plant()`] does the same on a real graph ([`EdgeList`]): its vertices
+//! become accounts and its edges follows, and a network whose every behaviour
+//! is a [`PlantConfig`] field is planted into it (`docs/SYNTH.md`, "Planted
+//! real graphs").
 #![deny(missing_docs)]
 
 mod expand;
 mod niches;
 mod obfuscate;
+pub mod plant;
 mod text_eval;
 mod world;
 
@@ -31,6 +37,7 @@ use guardrail_core::{EventType, Lexicon, Truth};
 use rayon::prelude::*;
 
 pub use crate::obfuscate::{apply as obfuscate, Transform};
+pub use crate::plant::{plant, EdgeList, PlantConfig, PlantStats};
 pub use crate::text_eval::text_eval;
 
 /// The test lexicon shipped in `lexicons/test.toml` (invented words only).
@@ -70,6 +77,14 @@ pub enum SynthError {
     /// The configuration cannot give a sensible world.
     #[error("{0}")]
     Config(String),
+    /// An input file (an edge list) is malformed.
+    #[error("line {line}: {reason}")]
+    Parse {
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// Writing a file failed.
     #[error("writing {path}: {source}")]
     Io {

@@ -5,6 +5,7 @@ pub(crate) mod demo;
 pub(crate) mod guard;
 pub(crate) mod ingest;
 pub(crate) mod media;
+pub(crate) mod plant;
 pub(crate) mod scan;
 pub(crate) mod synth;
 pub(crate) mod text;

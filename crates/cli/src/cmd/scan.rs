@@ -334,6 +334,8 @@ struct EvalReport {
     scan_seconds: f64,
     detection: Vec<eval::Detection>,
     linking: eval::Linking,
+    /// What a planted world's truth adds (and buyers, backups for any world).
+    planted: eval::Planted,
 }
 
 pub(crate) fn eval_scan(args: EvalArgs) -> anyhow::Result<ExitCode> {
@@ -342,6 +344,8 @@ pub(crate) fn eval_scan(args: EvalArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("reading {}", truth_path.display()))?;
     let truth =
         Truth::from_json(&truth_text).with_context(|| format!("in {}", truth_path.display()))?;
+    let plant_truth: eval::PlantTruth = serde_json::from_str(&truth_text)
+        .with_context(|| format!("in {} (planting keys)", truth_path.display()))?;
     let matcher = load_matcher(args.lexicon.as_deref())?;
     let media = load_bank_files(&args.bank, 31)?;
     let loaded = load(&args.world.join("events.jsonl"), matcher.as_ref(), media.as_ref(), false)?;
@@ -385,6 +389,7 @@ pub(crate) fn eval_scan(args: EvalArgs) -> anyhow::Result<ExitCode> {
             ),
         ],
         linking: eval::linking(graph, &truth, &result.person_of),
+        planted: eval::planted(graph, &truth, &plant_truth, &flagged, &result.person_of),
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -423,6 +428,36 @@ pub(crate) fn eval_scan(args: EvalArgs) -> anyhow::Result<ExitCode> {
         let roles: Vec<String> =
             d.by_role.iter().map(|(r, (found, total))| format!("{r} {found}/{total}")).collect();
         writeln!(out, "guardrail scan recall by role: {}", roles.join(", "))?;
+        let p = &report.planted;
+        writeln!(
+            out,
+            "guardrail scan: precision {:.1}%; seller recall {}/{} ({:.1}%); buyers following >= 2 sellers found {}/{} ({:.1}%)",
+            d.precision * 100.0,
+            p.sellers.1,
+            p.sellers.0,
+            p.seller_recall * 100.0,
+            p.buyers_two_sellers_found,
+            p.buyers_two_sellers,
+            p.buyer_recall * 100.0
+        )?;
+        writeln!(
+            out,
+            "benign flagged: {} of {} accounts outside the network ({:.3}%)",
+            d.benign_flagged,
+            d.benign,
+            d.benign_flagged_share * 100.0
+        )?;
+        if let (Some(real), Some(flagged), Some(share)) =
+            (p.real, p.real_flagged, p.real_flagged_share)
+        {
+            writeln!(
+                out,
+                "real accounts flagged: {flagged} of the real graph's {real} own accounts ({:.3}%); planted benign accounts flagged: {}/{}",
+                share * 100.0,
+                p.planted_benign.1,
+                p.planted_benign.0
+            )?;
+        }
         let l = &report.linking;
         writeln!(
             out,
@@ -434,6 +469,17 @@ pub(crate) fn eval_scan(args: EvalArgs) -> anyhow::Result<ExitCode> {
             l.wrong_benign_pairs,
             l.same_person_pairs.1,
             l.same_person_pairs.0
+        )?;
+        writeln!(
+            out,
+            "persons: {}/{} declared backups linked to their main ({}/{} corroborated by an identifier or both bios); {}/{} returning accounts linked; {} wrong merges touching planted benign accounts",
+            p.backups.1,
+            p.backups.0,
+            p.corroborated_backups.1,
+            p.corroborated_backups.0,
+            p.returning.1,
+            p.returning.0,
+            p.wrong_planted_benign_pairs
         )?;
     }
     out.flush()?;

@@ -4,6 +4,7 @@
 mod audit;
 mod ingest;
 mod media;
+mod real_graphs;
 mod scan;
 mod synth;
 mod text;
