@@ -16,6 +16,12 @@
 //!   mention says it is another account of the same person ("backup", "main",
 //!   "2nd", "alt", "new acc", "find me", ...), 0.3 otherwise; 0.4 more when
 //!   both bios name each other;
+//! - a declaration (a bio naming the other as the same person's) is
+//!   corroborated by a follow between the two (0.3), significantly many
+//!   shared followers (0.3) or a child-safety ban of one of them (0.3), so a
+//!   declaration plus any one of them links the two; a declaration alone
+//!   stays a weak link for the reviewer, and a mention without such words
+//!   (a fan account naming a celebrity) gets no corroboration;
 //! - handles that are one another plus a short suffix (`shopname` and
 //!   `shopname_bk`): 0.4 (only added to pairs with other evidence);
 //! - one account first seen after the other was banned for child safety: 0.5
@@ -26,7 +32,8 @@ use guardrail_core::{Identifiers, Timestamp};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use crate::graph::{Graph, Node};
+use crate::expand::poisson_tail;
+use crate::graph::{Graph, Kinds, Node};
 
 /// Settings of identity linking.
 #[derive(Clone, Debug, PartialEq)]
@@ -87,6 +94,35 @@ pub enum LinkEvidence {
         /// The weight it counted.
         weight: f64,
     },
+    /// One of a pair that a bio declares to be the same person's follows the
+    /// other (a backup following its main).
+    FollowBetween {
+        /// The account that follows.
+        from: String,
+        /// The account it follows.
+        to: String,
+        /// The weight it counted.
+        weight: f64,
+    },
+    /// The two share significantly more followers than chance would give
+    /// (the main's audience followed the backup).
+    SharedFollowers {
+        /// Accounts that follow both.
+        shared: u32,
+        /// How many chance would give (followers of one times the other's
+        /// share of all accounts).
+        expected: f64,
+        /// The weight it counted.
+        weight: f64,
+    },
+    /// One of a pair that a bio declares to be the same person's is banned
+    /// for child safety (whenever the other appeared).
+    DeclaredBanned {
+        /// The banned account.
+        banned: String,
+        /// The weight it counted.
+        weight: f64,
+    },
     /// One account appeared after the other was banned for child safety.
     AfterBan {
         /// The banned account.
@@ -105,6 +141,9 @@ impl LinkEvidence {
             | LinkEvidence::BioMention { weight, .. }
             | LinkEvidence::MutualMention { weight }
             | LinkEvidence::SimilarHandle { weight, .. }
+            | LinkEvidence::FollowBetween { weight, .. }
+            | LinkEvidence::SharedFollowers { weight, .. }
+            | LinkEvidence::DeclaredBanned { weight, .. }
             | LinkEvidence::AfterBan { weight, .. } => *weight,
         }
     }
@@ -119,6 +158,13 @@ impl LinkEvidence {
             LinkEvidence::MutualMention { .. } => "bios name each other".to_owned(),
             LinkEvidence::SimilarHandle { handles, .. } => {
                 format!("similar handles @{} and @{}", handles.0, handles.1)
+            }
+            LinkEvidence::FollowBetween { from, to, .. } => format!("{from} follows {to}"),
+            LinkEvidence::SharedFollowers { shared, expected, .. } => {
+                format!("{shared} shared followers (chance would give {expected:.1})")
+            }
+            LinkEvidence::DeclaredBanned { banned, .. } => {
+                format!("{banned} is banned for child safety")
             }
             LinkEvidence::AfterBan { banned, banned_at, .. } => {
                 format!("appeared after {banned} was banned for child safety ({banned_at})")
@@ -223,6 +269,12 @@ const SAME_PERSON_WORDS: &[&str] = &[
     "if this goes",
     "if this gets",
     "reserve",
+    "if banned",
+    "banned",
+    "moved",
+    "new page",
+    "new profile",
+    "relocated",
 ];
 
 /// An @handle named in a bio, with the clause around it.
@@ -458,9 +510,52 @@ fn mention_evidence(graph: &Graph) -> FxHashMap<Pair, Vec<LinkEvidence>> {
             evidence.entry(p).or_default().push(LinkEvidence::MutualMention { weight: 0.4 });
         }
     }
+    // A declaration is corroborated by what the two accounts do: a follow
+    // between them, an audience they share beyond chance, a ban of one.
+    let n = graph.len().max(1) as f64;
+    for (&(a, b), list) in evidence.iter_mut() {
+        let declared = list
+            .iter()
+            .any(|e| matches!(e, LinkEvidence::BioMention { same_person_words: true, .. }));
+        if !declared {
+            continue;
+        }
+        let id = |v: Node| graph.account(v).id.as_str().to_owned();
+        for (x, y) in [(a, b), (b, a)] {
+            if graph.edge(x, y).contains(Kinds::FOLLOW) {
+                list.push(LinkEvidence::FollowBetween { from: id(x), to: id(y), weight: 0.3 });
+                break;
+            }
+        }
+        let followers = |v: Node| -> Vec<u32> {
+            let (cols, kinds) = graph.in_edges(v);
+            cols.iter()
+                .zip(kinds)
+                .filter(|&(_, &k)| Kinds(k).contains(Kinds::FOLLOW))
+                .map(|(&u, _)| u)
+                .collect()
+        };
+        let (fa, mut fb) = (followers(a), followers(b));
+        fb.sort_unstable();
+        let shared = fa.iter().filter(|u| fb.binary_search(u).is_ok()).count() as u32;
+        let expected = fa.len() as f64 * fb.len() as f64 / n;
+        if shared >= 2 && poisson_tail(shared, expected) < SHARED_FOLLOWERS_ALPHA {
+            list.push(LinkEvidence::SharedFollowers { shared, expected, weight: 0.3 });
+        }
+        for v in [a, b] {
+            if graph.account(v).enforcement.as_ref().is_some_and(|e| e.is_child_safety()) {
+                list.push(LinkEvidence::DeclaredBanned { banned: id(v), weight: 0.3 });
+                break;
+            }
+        }
+    }
 
     evidence
 }
+
+/// Significance at which two accounts' shared followers corroborate a
+/// declaration (one test per declared pair, so few tests).
+const SHARED_FOLLOWERS_ALPHA: f64 = 1e-3;
 
 const IDENTIFIER_NAMES: [&str; 4] = ["device", "email_hash", "phone_hash", "payment"];
 

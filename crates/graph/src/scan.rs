@@ -202,6 +202,8 @@ pub struct ScanSummary {
     pub confirmed: usize,
     /// Suspected accounts.
     pub suspected: usize,
+    /// Candidates for review (proximity with some evidence; not flagged).
+    pub candidates: usize,
     /// Exposed accounts.
     pub exposed: usize,
     /// Pushes of the last local PageRank round.
@@ -435,7 +437,12 @@ pub fn scan(
         let (tests, _) = behaviour_tests_of(graph, &set, Some(&near), &coded);
         for b in tests {
             let v = b.node as usize;
-            if b.p_value < config.candidate_alpha {
+            // At least one contact with a flagged account itself: a chain of
+            // quiet accounts behind one another is not a case.
+            let touches_flagged = [graph.out_edges(b.node), graph.in_edges(b.node)]
+                .iter()
+                .any(|(cols, _)| cols.iter().any(|&u| tiers[u as usize].is_flagged()));
+            if touches_flagged && b.p_value < config.candidate_alpha {
                 tiers[v] = RiskTier::Candidate;
                 candidate_reasons.insert(
                     b.node,
@@ -637,6 +644,7 @@ pub fn scan(
     summary.confirmed = tiers.iter().filter(|&&t| t == RiskTier::Confirmed).count();
     summary.suspected = tiers.iter().filter(|&&t| t == RiskTier::Suspected).count();
     summary.exposed = tiers.iter().filter(|&&t| t == RiskTier::Exposed).count();
+    summary.candidates = tiers.iter().filter(|&&t| t == RiskTier::Candidate).count();
 
     let persons_out = person_list(graph, &persons);
     seconds.reasons = tiers_seconds + lap();
@@ -874,23 +882,9 @@ fn patterns(
             inside[v as usize] = true;
             added += 1;
         }
-        let (tests, null) = behaviour_tests(graph, &inside, coded);
-        if std::env::var_os("GUARDRAIL_DEBUG_SCAN").is_some() {
-            let mut ps: Vec<f64> = tests.iter().map(|b| b.p_value).collect();
-            ps.sort_by(f64::total_cmp);
-            eprintln!(
-                "round: inside {} tested {} null {:?} p10 {:?}",
-                inside.iter().filter(|&&f| f).count(),
-                tests.len(),
-                null,
-                ps.iter().step_by((ps.len() / 10).max(1)).collect::<Vec<_>>()
-            );
-        }
+        let (tests, _) = behaviour_tests(graph, &inside, coded);
         let set = set_hashtags(&hashtags, &inside, config.hashtag_share, config.pattern_alpha);
         let tag_tests = hashtag_hits(&hashtags, &inside, &set, 1.0);
-        if std::env::var_os("GUARDRAIL_DEBUG_SCAN").is_some() {
-            eprintln!("set tags {:?} hits {:?}", set, tag_tests);
-        }
         let mut tag_of: FxHashMap<Node, PatternHit> = FxHashMap::default();
         for h in tag_tests {
             tag_of.insert(h.node, h);

@@ -236,16 +236,19 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         )?;
         writeln!(
             out,
-            "{} seeds; {} confirmed, {} suspected, {} exposed; {} networks, {} dense blocks, {} persons with several accounts",
+            "{} seeds; {} confirmed, {} suspected, {} candidates for review, {} exposed; {} networks, {} dense blocks, {} persons with several accounts",
             s.seeds,
             s.confirmed,
             s.suspected,
+            s.candidates,
             s.exposed,
             result.networks.len(),
             result.blocks.len(),
             result.persons.len()
         )?;
-        for tier in [RiskTier::Confirmed, RiskTier::Suspected, RiskTier::Exposed] {
+        for tier in
+            [RiskTier::Confirmed, RiskTier::Suspected, RiskTier::Candidate, RiskTier::Exposed]
+        {
             let list: Vec<_> = result.accounts.iter().filter(|a| a.tier == tier).collect();
             if list.is_empty() {
                 continue;
