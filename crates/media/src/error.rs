@@ -5,13 +5,12 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum MediaError {
     /// A file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// What the OS said.
-        #[source]
-        source: std::io::Error,
+        /// What the OS said (part of the message, so not also its `source()`).
+        error: std::io::Error,
     },
     /// The bytes are not an image format the engine decodes.
     #[error("not a supported image (JPEG, PNG, GIF, WebP, BMP): {why}")]

@@ -80,7 +80,7 @@ impl PostgresStore {
             apply(&mut self.client).map_err(|source| StoreError::Migration {
                 version: m.version,
                 name: m.name,
-                source: Box::new(source),
+                error: Box::new(source),
             })?;
         }
         Ok(())

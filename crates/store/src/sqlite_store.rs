@@ -89,7 +89,7 @@ impl SqliteStore {
             apply(&mut self.conn).map_err(|source| StoreError::Migration {
                 version: m.version,
                 name: m.name,
-                source: Box::new(source),
+                error: Box::new(source),
             })?;
         }
         Ok(())

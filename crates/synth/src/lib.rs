@@ -71,12 +71,12 @@ pub enum SynthError {
     #[error("{0}")]
     Config(String),
     /// Writing a file failed.
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}: {error}")]
     Io {
         /// The file.
         path: String,
         /// The error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -104,7 +104,7 @@ pub struct Stats {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SynthError + '_ {
-    move |source| SynthError::Io { path: path.display().to_string(), source }
+    move |error| SynthError::Io { path: path.display().to_string(), error }
 }
 
 /// Generates a world and writes `events.jsonl`, `truth.json` and `bank.txt`

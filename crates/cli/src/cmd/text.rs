@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use guardrail_core::{EntryKind, Lexicon, Surface, TextCase};
 use guardrail_text::eval::{evaluate, Report, Tally};
-use guardrail_text::{Matcher, Verdict};
+use guardrail_text::{Level, Matcher, Verdict};
 
 /// The starter lexicon shipped for deployments (terms named in public reporting).
 pub(crate) const STARTER_LEXICON: &str = include_str!("../../../../lexicons/starter.toml");
@@ -57,9 +57,13 @@ pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = false;
+    let mut flagged = false;
     let mut one = |text: &str, out: &mut dyn Write| -> anyhow::Result<()> {
         match matcher.check(text, args.surface) {
-            Ok(v) => print_verdict(out, text, args.surface, &v, args.json),
+            Ok(v) => {
+                flagged |= v.level != Level::Allow;
+                print_verdict(out, text, args.surface, &v, args.json)
+            }
             Err(err) => {
                 failed = true;
                 if args.json {
@@ -83,7 +87,14 @@ pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    // Exit codes as documented in the README: an error wins over a verdict.
+    Ok(if failed {
+        ExitCode::from(2)
+    } else if flagged {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn print_verdict(

@@ -202,7 +202,7 @@ fn strict_ingest_stops_at_the_first_bad_line_and_keeps_what_came_before() {
         let options = IngestOptions { batch_size: 8, ..IngestOptions::default() };
         let err = ingest(input.as_bytes(), store.as_mut(), "bad.jsonl", &options, &mut |_| {})
             .unwrap_err();
-        let IngestError::Invalid { line, source, report } = &err else { panic!("{err}") };
+        let IngestError::Invalid { line, error: source, report } = &err else { panic!("{err}") };
         assert_eq!(*line, 31);
         assert_eq!(source.field, "to");
         assert!(err.to_string().starts_with("line 31, field to: "), "{err}");

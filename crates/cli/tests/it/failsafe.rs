@@ -1,0 +1,106 @@
+//! Issue 26: no failure that looks like "all clear". Every mistake a user can
+//! make is refused or reported, never answered with a silent "no match" or "allow".
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use crate::guardrail;
+
+const TEST_LEXICON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../lexicons/test.toml");
+
+fn output(cmd: &mut Command) -> Output {
+    cmd.output().expect("running guardrail")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Whether any non-trivial piece of the message after `guardrail: ` appears twice.
+fn repeats_itself(message: &str) -> bool {
+    let parts: Vec<&str> = message.trim().split(": ").filter(|p| p.len() > 12).collect();
+    parts.iter().enumerate().any(|(i, p)| parts[i + 1..].iter().any(|q| q == p))
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+// See: #26
+#[test]
+fn each_error_is_printed_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = write(
+        dir.path(),
+        "bad.jsonl",
+        "{\"type\":\"follow\",\"id\":\"e1\",\"at\":\"2026-03-01T10:01:00\",\"from\":\"u2\",\"to\":\"u1\"}\n",
+    );
+    let db = dir.path().join("g.db").display().to_string();
+    let out = output(guardrail().args(["ingest", "--events", &events, "--database", &db]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(!repeats_itself(&err), "{err}");
+    assert!(
+        err.contains("line 1, field at: not an RFC 3339 time: missing time-zone offset"),
+        "{err}"
+    );
+
+    let lexicon =
+        write(dir.path(), "bad.toml", "format = 1\nname = \"x\"\n[[entry]]\nkind = \"term\"\n");
+    let out = output(guardrail().args(["lexicon", "validate", &lexicon]));
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("missing field"), "{err}");
+    let first = err.lines().next().unwrap_or("");
+    assert!(!repeats_itself(first), "{err}");
+    assert_eq!(err.matches("missing field `text`").count(), 1, "{err}");
+    assert_eq!(err.matches("TOML parse error").count(), 1, "{err}");
+}
+
+// See: #26
+#[test]
+fn check_text_exit_code_is_the_verdict() {
+    let code = |texts: &[&str]| {
+        output(
+            guardrail()
+                .args(["check-text", "--surface", "bio", "--lexicon", TEST_LEXICON])
+                .args(texts),
+        )
+        .status
+        .code()
+    };
+    assert_eq!(code(&["embroidery hoop"]), Some(0), "allow");
+    assert_eq!(code(&["level 14"]), Some(1), "weak");
+    assert_eq!(code(&["embroidery hoop", "dm for v0rbl@t"]), Some(1), "block");
+    // A text over the length limit cannot be checked: an error wins over a verdict.
+    let mut child = guardrail()
+        .args(["check-text", "--surface", "bio", "--lexicon", TEST_LEXICON])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = format!("dm for v0rbl@t\n{}\n", "a".repeat((1 << 20) + 1));
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    assert_eq!(child.wait_with_output().unwrap().status.code(), Some(2));
+}
+
+// See: #26
+#[test]
+fn version_carries_the_crate_version_and_git_revision() {
+    let out = output(guardrail().arg("--version"));
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    let expected = format!("guardrail {} (git ", env!("CARGO_PKG_VERSION"));
+    assert!(text.starts_with(&expected), "{text}");
+    let revision = text.trim().trim_start_matches(&expected).trim_end_matches(')');
+    assert!(
+        revision == "unknown"
+            || (revision.len() >= 7 && revision.chars().all(|c| c.is_ascii_hexdigit())),
+        "{text}"
+    );
+}
