@@ -12,6 +12,16 @@ pub enum StoreError {
         /// Why it was rejected.
         why: String,
     },
+    /// A reader was pointed at a database that does not exist (no such file,
+    /// or no guardrail tables in it); only writers create one
+    /// ([`crate::open`], never [`crate::open_existing`]).
+    #[error("database {url} does not exist ({why})")]
+    NotFound {
+        /// The URL or path as given.
+        url: String,
+        /// What was found instead.
+        why: String,
+    },
     /// The database holds a schema written by a newer guardrail.
     #[error(
         "database schema is at version {found}, newer than this guardrail knows ({known}); \

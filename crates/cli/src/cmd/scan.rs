@@ -195,7 +195,9 @@ fn load_from<R: std::io::BufRead + Send>(
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     let (matcher, media) = args.signals.load()?;
     let mut store = match &args.database {
-        Some(url) => Some(guardrail_store::open(url).with_context(|| format!("opening {url}"))?),
+        // The scan reads the database (its event log, its banks) and adds its
+        // results to it: a database that does not exist is refused, never created.
+        Some(url) => Some(super::open_reader(url)?),
         None => None,
     };
     let (loaded, source) = match (&args.events, store.as_mut()) {
@@ -204,7 +206,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             events.display().to_string(),
         ),
         (None, Some(store)) => {
-            let name = format!("the event log of {}", args.database.as_deref().unwrap_or(""));
+            let url = args.database.as_deref().unwrap_or("");
+            anyhow::ensure!(
+                !store.events_after(0, 1)?.is_empty(),
+                "database {url} holds no events: load them with `guardrail ingest`, or give --events FILE"
+            );
+            let name = format!("the event log of {url}");
             let lines = guardrail_store::EventLines::new(store.as_mut());
             let loaded =
                 load_from(lines, &name, matcher.as_ref(), media.as_ref(), args.skip_unknown_types)?;
@@ -468,8 +475,7 @@ pub(crate) fn demo_pass(world: &Path, database: &str) -> anyhow::Result<()> {
     {
         println!("  for example {} ({}): {}", a.id, a.tier, a.reasons[0]);
     }
-    let mut store =
-        guardrail_store::open(database).with_context(|| format!("opening {database}"))?;
+    let mut store = super::open_reader(database)?;
     let run = store
         .save_scan(&to_store(&events.display().to_string(), &result))
         .context("storing the scan")?;

@@ -104,3 +104,47 @@ fn version_carries_the_crate_version_and_git_revision() {
         "{text}"
     );
 }
+
+// See: #26
+#[test]
+fn readers_refuse_a_database_that_does_not_exist_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let image = dir.path().join("a.bmp");
+    std::fs::write(&image, b"not read: the database is checked first").unwrap();
+    let typo = dir.path().join("nodb.db").display().to_string();
+    let commands: [&[&str]; 4] = [
+        &["match", "--database", &typo, image.to_str().unwrap()],
+        &["scan", "--database", &typo],
+        &["bank", "list", "--database", &typo],
+        &["bank", "remove", "known", "--database", &typo],
+    ];
+    for args in commands {
+        let out = output(guardrail().args(args));
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = stderr(&out);
+        assert!(err.contains(&format!("database {typo} does not exist")), "{args:?}: {err}");
+        assert!(!Path::new(&typo).exists(), "{args:?} created {typo}");
+    }
+}
+
+// See: #26
+#[test]
+fn match_refuses_a_database_without_banks_and_scan_one_without_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("g.db").display().to_string();
+    // An ingest of nothing creates the database with no events and no banks.
+    let empty = write(dir.path(), "empty.jsonl", "");
+    let out = output(guardrail().args(["ingest", "--events", &empty, "--database", &db]));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let image = write(dir.path(), "a.bmp", "not read");
+    let out = output(guardrail().args(["match", "--database", &db, &image]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(&format!("database {db} holds no hash banks")),
+        "{}",
+        stderr(&out)
+    );
+    let out = output(guardrail().args(["scan", "--database", &db]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(&format!("database {db} holds no events")), "{}", stderr(&out));
+}

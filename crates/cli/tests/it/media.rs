@@ -122,7 +122,24 @@ fn hash_import_match_and_remove() {
         guardrail().args(["match", "--database", &db]).arg(d.join("broken.bmp")).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 
+    // A second bank keeps a hash in the store once `known` is emptied: a
+    // store with no hash at all is refused by `match` (#26).
+    let out = run_ok(guardrail().args(["hash", "--json"]).arg(d.join("other.bmp")));
+    let other: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    std::fs::write(d.join("other.txt"), format!("{}\n", other["pdq"].as_str().unwrap())).unwrap();
+    run_ok(
+        guardrail()
+            .args(["bank", "import", "--bank", "others", "--kind", "pdq", "--database", &db])
+            .arg(d.join("other.txt")),
+    );
     run_ok(guardrail().args(["bank", "remove", "known", "--database", &db, "--hash", &pdq]));
     let out = guardrail().args(["match", "--database", &db]).arg(d.join("a.bmp")).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
+    let out = guardrail()
+        .args(["match", "--bank", "known", "--database", &db])
+        .arg(d.join("a.bmp"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "an empty bank is refused (#26)");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no hashes"));
 }
