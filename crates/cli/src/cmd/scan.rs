@@ -20,10 +20,10 @@ use guardrail_text::Matcher;
 /// The scan's signals besides enforcement (shared by `scan` and `audit`).
 #[derive(clap::Args)]
 pub(crate) struct Signals {
-    /// Lexicon whose strong hits in handles, bios, captions and hashtags are
-    /// seeds (and, for `audit`, the guard's text rules).
-    #[arg(long, value_name = "FILE")]
-    lexicon: Option<PathBuf>,
+    /// The lexicon whose strong hits in handles, bios, captions and hashtags
+    /// are seeds (and, for `audit`, the guard's text rules).
+    #[command(flatten)]
+    lexicon: super::text::LexiconOptions,
     /// Hash list whose matches in posts' media are confirmed seeds (repeatable).
     #[arg(long, value_name = "FILE")]
     bank: Vec<PathBuf>,
@@ -35,7 +35,7 @@ pub(crate) struct Signals {
 impl Signals {
     /// The compiled lexicon and the loaded hash lists, if given.
     pub(crate) fn load(&self) -> anyhow::Result<(Option<Matcher>, Option<BankCheck>)> {
-        Ok((load_matcher(self.lexicon.as_deref())?, load_bank_files(&self.bank, self.radius)?))
+        Ok((load_matcher(&self.lexicon)?, load_bank_files(&self.bank, self.radius)?))
     }
 }
 
@@ -70,8 +70,8 @@ pub(crate) struct EvalArgs {
     #[arg(long, value_name = "DIR")]
     world: PathBuf,
     /// Also seed from this lexicon (the required figures start from enforcement only).
-    #[arg(long, value_name = "FILE")]
-    lexicon: Option<PathBuf>,
+    #[command(flatten)]
+    lexicon: super::text::LexiconOptions,
     /// Also seed from hash-bank matches against this list (e.g. the world's bank.txt).
     #[arg(long, value_name = "FILE")]
     bank: Vec<PathBuf>,
@@ -136,12 +136,13 @@ fn load_bank_files(files: &[PathBuf], radius: u32) -> anyhow::Result<Option<Bank
     Ok(Some(BankCheck { banks, radius }))
 }
 
-fn load_matcher(path: Option<&Path>) -> anyhow::Result<Option<Matcher>> {
-    path.map(|p| {
-        let lexicon = super::text::load_lexicon(Some(p), ("", ""))?;
-        Matcher::new(lexicon).with_context(|| format!("compiling lexicon {}", p.display()))
-    })
-    .transpose()
+fn load_matcher(options: &super::text::LexiconOptions) -> anyhow::Result<Option<Matcher>> {
+    let Some(lexicon) = options.load()? else { return Ok(None) };
+    let shown = options.lexicon.as_deref().map(Path::display);
+    let matcher = Matcher::new(lexicon).with_context(|| {
+        format!("compiling lexicon {}", shown.map(|p| p.to_string()).unwrap_or_default())
+    })?;
+    Ok(Some(matcher))
 }
 
 pub(crate) struct Loaded {
@@ -349,7 +350,7 @@ pub(crate) fn eval_scan(args: EvalArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("reading {}", truth_path.display()))?;
     let truth =
         Truth::from_json(&truth_text).with_context(|| format!("in {}", truth_path.display()))?;
-    let matcher = load_matcher(args.lexicon.as_deref())?;
+    let matcher = load_matcher(&args.lexicon)?;
     let media = load_bank_files(&args.bank, 31)?;
     let loaded = load(&args.world.join("events.jsonl"), matcher.as_ref(), media.as_ref(), false)?;
     let graph = &loaded.graph;
@@ -363,7 +364,7 @@ pub(crate) fn eval_scan(args: EvalArgs) -> anyhow::Result<ExitCode> {
         .filter(|&v| graph.account(v).enforcement.as_ref().is_some_and(|e| e.is_child_safety()))
         .collect();
     let mut seeds = String::from("child-safety enforcement");
-    if args.lexicon.is_some() {
+    if args.lexicon.lexicon.is_some() {
         seeds.push_str(" + lexicon");
     }
     if !args.bank.is_empty() {

@@ -148,3 +148,63 @@ fn match_refuses_a_database_without_banks_and_scan_one_without_events() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains(&format!("database {db} holds no events")), "{}", stderr(&out));
 }
+
+// See: #26
+#[test]
+fn lexicons_are_read_by_what_they_declare_and_empty_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let entry =
+        "[[entry]]\nkind = \"term\"\ntext = \"vorblat\"\ncategory = \"c\"\nseverity = \"block\"\n";
+    let no_format = write(dir.path(), "noformat.toml", &format!("name = \"x\"\n{entry}"));
+    let unknown = write(
+        dir.path(),
+        "unknown.toml",
+        &format!("format = 1\nname = \"x\"\nsevere = true\n{entry}"),
+    );
+    let empty_toml = write(dir.path(), "empty.toml", "");
+    let no_entries = write(dir.path(), "none.toml", "format = 1\nname = \"x\"\n");
+    let comments = write(dir.path(), "comments.txt", "# nothing yet\n\n");
+    let list = write(dir.path(), "list.lst", "vorblat\n");
+    let validate = |args: &[&str]| output(guardrail().args(["lexicon", "validate"]).args(args));
+    let refused = |args: &[&str], needle: &str| {
+        let out = validate(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+    };
+    refused(&[&no_format], "missing field `format`");
+    refused(&[&unknown], "unknown field `severe`");
+    refused(&[&empty_toml], "missing field `format`");
+    refused(&[&no_entries], "has no entries");
+    refused(&[&comments], "has no entries");
+    refused(&[&list], "--lexicon-format toml|words");
+    for args in
+        [vec![&no_entries, "--allow-empty-lexicon"], vec![&list, "--lexicon-format", "words"]]
+    {
+        let out = validate(&args);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    }
+
+    // Every command that reads a lexicon reads it the same way: the terms of
+    // a TOML without `format` are not allowed, nor are its keys blocked words.
+    let check = |lexicon: &str, text: &str| {
+        output(guardrail().args(["check-text", "--surface", "bio", "--lexicon", lexicon, text]))
+    };
+    let out = check(&no_format, "vorblat");
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(stderr(&out).contains("missing field `format`"), "{}", stderr(&out));
+    assert_eq!(check(&no_entries, "anything").status.code(), Some(2));
+    let events = write(dir.path(), "events.jsonl", "");
+    let out = output(guardrail().args(["scan", "--events", &events, "--lexicon", &no_format]));
+    assert!(stderr(&out).contains("missing field `format`"), "{}", stderr(&out));
+    let world = dir.path().join("w").display().to_string();
+    let out = output(guardrail().args([
+        "synth",
+        "--accounts",
+        "100",
+        "--out",
+        &world,
+        "--lexicon",
+        &list,
+    ]));
+    assert!(stderr(&out).contains("--lexicon-format"), "{}", stderr(&out));
+}
