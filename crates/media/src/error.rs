@@ -67,6 +67,15 @@ pub enum MediaError {
         /// 1-based line numbers with what is wrong with each (the first 20).
         errors: Vec<(usize, String)>,
     },
+    /// A hash list as a whole cannot be imported: it holds no hash, its
+    /// header names no hash column, or its kind is undeclared or contradicted.
+    #[error("{source_name}: {why}")]
+    BankList {
+        /// The file or stream being imported.
+        source_name: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// A bank operation was invalid (unknown bank, bad name...).
     #[error("bank: {0}")]
     Bank(String),

@@ -156,9 +156,10 @@ enum BankCommand {
         /// The bank's tags, comma-separated.
         #[arg(long, value_delimiter = ',')]
         tags: Vec<String>,
-        /// What 64-digit lines of a plain list are (pdq or sha256).
-        #[arg(long, default_value = "pdq")]
-        kind: String,
+        /// What the list holds (pdq or sha256): needed for a plain list of
+        /// 64-digit hashes without a `# kind:` line; must agree with a CSV/TSV header.
+        #[arg(long)]
+        kind: Option<String>,
         /// The list; `-` reads standard input.
         file: PathBuf,
     },
@@ -192,9 +193,13 @@ pub(crate) fn bank(args: BankArgs) -> anyhow::Result<ExitCode> {
     };
     match args.command {
         BankCommand::Import { bank, action, tags, kind, file } => {
-            let kind = HashKind::parse(&kind)
-                .filter(|k| *k != HashKind::Md5)
-                .with_context(|| format!("--kind {kind:?}: use pdq or sha256"))?;
+            let kind = kind
+                .map(|kind| {
+                    HashKind::parse(&kind)
+                        .filter(|k| *k != HashKind::Md5)
+                        .with_context(|| format!("--kind {kind:?}: use pdq or sha256"))
+                })
+                .transpose()?;
             let (text, name) = if file == Path::new("-") {
                 let mut s = String::new();
                 std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
@@ -205,7 +210,7 @@ pub(crate) fn bank(args: BankArgs) -> anyhow::Result<ExitCode> {
                     .with_context(|| format!("reading {}", file.display()))?;
                 (s, file.display().to_string())
             };
-            let hashes = parse_list(&text, &name, Some(kind))?;
+            let hashes = parse_list(&text, &name, kind)?;
             let rows: Vec<guardrail_store::BankHash> = hashes
                 .iter()
                 .map(|ImportedHash { hash, tags }| guardrail_store::BankHash {

@@ -24,18 +24,35 @@ pub(crate) struct Signals {
     /// are seeds (and, for `audit`, the guard's text rules).
     #[command(flatten)]
     lexicon: super::text::LexiconOptions,
-    /// Hash list whose matches in posts' media are confirmed seeds (repeatable).
+    /// Hash list whose matches in posts' media are confirmed seeds, in
+    /// addition to the banks stored in --database (repeatable): a PDQ list
+    /// as `guardrail synth` writes it, or a CSV/TSV with a header.
     #[arg(long, value_name = "FILE")]
     bank: Vec<PathBuf>,
-    /// PDQ match radius for --bank.
-    #[arg(long, default_value_t = 31)]
+    /// PDQ match radius for the banks.
+    #[arg(long, default_value_t = 31, value_parser = clap::value_parser!(u32).range(0..=96))]
     radius: u32,
 }
 
 impl Signals {
-    /// The compiled lexicon and the loaded hash lists, if given.
+    /// The compiled lexicon and the hash lists given as files, if any.
     pub(crate) fn load(&self) -> anyhow::Result<(Option<Matcher>, Option<BankCheck>)> {
-        Ok((load_matcher(&self.lexicon)?, load_bank_files(&self.bank, self.radius)?))
+        self.load_with(None)
+    }
+
+    /// As [`Signals::load`], with the banks stored in `store` (if any) besides the files.
+    fn load_with(
+        &self,
+        store: Option<(&mut dyn guardrail_store::Store, &str)>,
+    ) -> anyhow::Result<(Option<Matcher>, Option<BankCheck>)> {
+        let mut banks = match store {
+            Some((store, url)) => super::media::banks_of(store, url)?,
+            None => Banks::new(),
+        };
+        add_bank_files(&mut banks, &self.bank)?;
+        banks.compact();
+        let media = (!banks.banks().is_empty()).then(|| BankCheck::new(banks, self.radius));
+        Ok((load_matcher(&self.lexicon)?, media))
     }
 }
 
@@ -81,9 +98,34 @@ pub(crate) struct EvalArgs {
 }
 
 /// The media engine's banks, adapted to the graph crate's [`MediaCheck`].
+///
+/// The graph's trait has no way to fail, so the first matching error is kept
+/// and [`BankCheck::finish`] turns it into the load's error: a check that
+/// failed never reads as "no match".
 pub(crate) struct BankCheck {
     banks: Banks,
     radius: u32,
+    error: std::sync::Mutex<Option<String>>,
+}
+
+impl BankCheck {
+    fn new(banks: Banks, radius: u32) -> BankCheck {
+        BankCheck { banks, radius, error: std::sync::Mutex::new(None) }
+    }
+
+    fn fail(&self, post: &PostEvent, err: guardrail_media::MediaError) {
+        let mut first = self.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        first.get_or_insert_with(|| format!("matching the media of post {}: {err}", post.post));
+    }
+
+    /// The first error any check met, if one did.
+    pub(crate) fn finish(&self) -> anyhow::Result<()> {
+        let first = self.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match first.as_ref() {
+            Some(err) => anyhow::bail!("{err}"),
+            None => Ok(()),
+        }
+    }
 }
 
 impl MediaCheck for BankCheck {
@@ -97,13 +139,18 @@ impl MediaCheck for BankCheck {
             if let Some(h) = m.sha256 {
                 exact.push(KnownHash::Sha256(h));
             }
-            let mut found = self.banks.match_exact(&exact, None).unwrap_or_default();
+            let mut found = match self.banks.match_exact(&exact, None) {
+                Ok(found) => found,
+                Err(err) => {
+                    self.fail(post, err);
+                    Vec::new()
+                }
+            };
             if let Some(p) = m.pdq {
-                found.extend(
-                    self.banks
-                        .match_pdq(&[PdqHash::from(p)], self.radius, None)
-                        .unwrap_or_default(),
-                );
+                match self.banks.match_pdq(&[PdqHash::from(p)], self.radius, None) {
+                    Ok(more) => found.extend(more),
+                    Err(err) => self.fail(post, err),
+                }
             }
             for f in found {
                 hits.push(HashHit {
@@ -123,6 +170,14 @@ fn load_bank_files(files: &[PathBuf], radius: u32) -> anyhow::Result<Option<Bank
         return Ok(None);
     }
     let mut banks = Banks::new();
+    add_bank_files(&mut banks, files)?;
+    banks.compact();
+    Ok(Some(BankCheck::new(banks, radius)))
+}
+
+/// Adds each hash list file as a bank named after the file (a plain list's
+/// 64-digit hashes are PDQ, as `guardrail synth` writes them).
+fn add_bank_files(banks: &mut Banks, files: &[PathBuf]) -> anyhow::Result<()> {
     for path in files {
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("bank").to_owned();
         let text = std::fs::read_to_string(path)
@@ -132,8 +187,7 @@ fn load_bank_files(files: &[PathBuf], radius: u32) -> anyhow::Result<Option<Bank
         let hashes: Vec<_> = hashes.into_iter().map(|h| (name.as_str(), h.hash)).collect();
         banks.add_all(&hashes)?;
     }
-    banks.compact();
-    Ok(Some(BankCheck { banks, radius }))
+    Ok(())
 }
 
 fn load_matcher(options: &super::text::LexiconOptions) -> anyhow::Result<Option<Matcher>> {
@@ -190,16 +244,23 @@ fn load_from<R: std::io::BufRead + Send>(
         &options,
     )
     .with_context(|| format!("in {name}"))?;
+    if let Some(media) = media {
+        media.finish().with_context(|| format!("in {name}"))?;
+    }
     Ok(Loaded { graph, evidence, report, seconds: start.elapsed().as_secs_f64() })
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (matcher, media) = args.signals.load()?;
     let mut store = match &args.database {
         // The scan reads the database (its event log, its banks) and adds its
         // results to it: a database that does not exist is refused, never created.
         Some(url) => Some(super::open_reader(url)?),
         None => None,
+    };
+    // The banks stored in the database (`guardrail bank import`), and --bank files besides.
+    let (matcher, media) = match (store.as_mut(), &args.database) {
+        (Some(store), Some(url)) => args.signals.load_with(Some((store.as_mut(), url)))?,
+        _ => args.signals.load()?,
     };
     let (loaded, source) = match (&args.events, store.as_mut()) {
         (Some(events), _) => (

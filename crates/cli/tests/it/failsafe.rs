@@ -208,3 +208,99 @@ fn lexicons_are_read_by_what_they_declare_and_empty_ones_are_refused() {
     ]));
     assert!(stderr(&out).contains("--lexicon-format"), "{}", stderr(&out));
 }
+
+const PDQ: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
+
+/// A few accounts; `u1` posts an image whose PDQ hash is [`PDQ`].
+fn stream_with_a_known_image() -> String {
+    let mut s = String::new();
+    for (n, a) in ["u1", "u2", "u3", "u4"].iter().enumerate() {
+        s.push_str(&format!(
+            "{{\"type\":\"account\",\"id\":\"a{n}\",\"at\":\"2026-01-01T00:00:0{n}Z\",\"account\":\"{a}\",\"handle\":\"h_{a}\"}}\n"
+        ));
+    }
+    for (n, from) in ["u2", "u3", "u4"].iter().enumerate() {
+        s.push_str(&format!(
+            "{{\"type\":\"follow\",\"id\":\"f{n}\",\"at\":\"2026-01-01T00:01:0{n}Z\",\"from\":\"{from}\",\"to\":\"u1\"}}\n"
+        ));
+    }
+    s.push_str(&format!(
+        "{{\"type\":\"post\",\"id\":\"p0\",\"at\":\"2026-01-01T00:02:00Z\",\"post\":\"p1\",\"author\":\"u1\",\"media\":[{{\"kind\":\"image\",\"pdq\":\"{PDQ}\"}}]}}\n"
+    ));
+    s
+}
+
+fn tier_of(scan_json: &[u8], account: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_slice(scan_json).unwrap();
+    v["accounts"].as_array()?.iter().find(|a| a["id"] == account).map(|a| a["tier"].to_string())
+}
+
+// See: #26
+#[test]
+fn scan_uses_the_banks_stored_in_its_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = write(dir.path(), "events.jsonl", &stream_with_a_known_image());
+    for url in crate::databases(dir.path(), "banks") {
+        let ok = |args: &[&str]| {
+            let out = output(guardrail().args(args));
+            assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+            out
+        };
+        ok(&["ingest", "--quiet", "--events", &events, "--database", &url]);
+        let before = ok(&["scan", "--json", "--database", &url]);
+        assert_eq!(tier_of(&before.stdout, "u1"), None, "no bank yet");
+        let list = write(dir.path(), "known.txt", &format!("{PDQ}\n"));
+        ok(&["bank", "import", "--bank", "known", "--kind", "pdq", "--database", &url, &list]);
+        let after = ok(&["scan", "--json", "--database", &url]);
+        assert_eq!(tier_of(&after.stdout, "u1").as_deref(), Some("\"confirmed\""), "stored bank");
+        let with_file = ok(&["scan", "--json", "--events", &events, "--database", &url]);
+        assert_eq!(tier_of(&with_file.stdout, "u1").as_deref(), Some("\"confirmed\""));
+    }
+    // --bank FILE adds to them; without a database it is the only bank.
+    let list = write(dir.path(), "list.txt", &format!("{PDQ}\n"));
+    let out = output(guardrail().args(["scan", "--json", "--events", &events, "--bank", &list]));
+    assert_eq!(tier_of(&out.stdout, "u1").as_deref(), Some("\"confirmed\""), "{}", stderr(&out));
+}
+
+// See: #26
+#[test]
+fn scan_radius_is_range_checked_like_match() {
+    let dir = tempfile::tempdir().unwrap();
+    let events = write(dir.path(), "events.jsonl", &stream_with_a_known_image());
+    let out = output(guardrail().args(["scan", "--events", &events, "--radius", "100"]));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("100 is not in 0..=96"), "{}", stderr(&out));
+}
+
+// See: #26
+#[test]
+fn bank_import_refuses_undeclared_kinds_empty_lists_and_unknown_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("b.db").display().to_string();
+    let import = |file: &str, extra: &[&str]| {
+        output(
+            guardrail()
+                .args(["bank", "import", "--bank", "b", "--database", &db])
+                .args(extra)
+                .arg(file),
+        )
+    };
+    let refused = |file: &str, extra: &[&str], needle: &str| {
+        let out = import(file, extra);
+        assert_eq!(out.status.code(), Some(2), "{file} {extra:?}");
+        assert!(stderr(&out).contains(needle), "{file} {extra:?}: {}", stderr(&out));
+    };
+    let sha = write(dir.path(), "sha.txt", &format!("{PDQ}\n"));
+    refused(&sha, &[], "--kind pdq|sha256");
+    let empty = write(dir.path(), "empty.txt", "# nothing here\n\n");
+    refused(&empty, &["--kind", "pdq"], &format!("{empty}: no hashes"));
+    let header = write(dir.path(), "h.csv", &format!("hash_kind,hex_digits\npdq,{PDQ}\n"));
+    refused(&header, &[], "unknown column headers \"hash_kind\", \"hex_digits\" (expected");
+    let typed = write(dir.path(), "t.csv", &format!("sha256\n{PDQ}\n"));
+    refused(&typed, &["--kind", "pdq"], "declared pdq but its column \"sha256\" holds sha256");
+    // Declared, it is imported as what it is.
+    let out = import(&sha, &["--kind", "sha256"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let list = output(guardrail().args(["bank", "list", "--database", &db]));
+    assert!(String::from_utf8_lossy(&list.stdout).contains("b\treview\t1 hashes"));
+}

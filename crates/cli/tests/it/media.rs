@@ -85,10 +85,11 @@ fn hash_import_match_and_remove() {
     let plain = guardrail().arg("hash").arg(d.join("broken.bmp")).output().unwrap();
     assert_eq!(plain.status.code(), Some(2));
 
-    // A malformed list is refused whole, naming the line.
+    // A malformed list is refused whole, naming the line. (A plain list of
+    // 64-digit hashes must say what they are: --kind, #26.)
     std::fs::write(d.join("bad.txt"), format!("{pdq}\nxyz\n")).unwrap();
     let out = guardrail()
-        .args(["bank", "import", "--bank", "known", "--database", &db])
+        .args(["bank", "import", "--bank", "known", "--kind", "pdq", "--database", &db])
         .arg(d.join("bad.txt"))
         .output()
         .unwrap();
@@ -104,7 +105,8 @@ fn hash_import_match_and_remove() {
     std::fs::write(d.join("list.txt"), format!("# known\n{pdq}\n")).unwrap();
     run_ok(
         guardrail()
-            .args(["bank", "import", "--bank", "known", "--action", "block", "--database", &db])
+            .args(["bank", "import", "--bank", "known", "--action", "block", "--kind", "pdq"])
+            .args(["--database", &db])
             .arg(d.join("list.txt")),
     );
     let list = run_ok(guardrail().args(["bank", "list", "--database", &db]));
