@@ -11,9 +11,14 @@ use clap::{Parser, Subcommand};
 mod chart;
 mod cmd;
 
+/// The crate version and the git revision it was built from (`build.rs`;
+/// "unknown" outside a git checkout).
+const VERSION: &str =
+    concat!(env!("CARGO_PKG_VERSION"), " (git ", env!("GUARDRAIL_GIT_REVISION"), ")");
+
 /// guardrail: a child-safety engine for social platforms.
 #[derive(Parser)]
-#[command(name = "guardrail", version, about, propagate_version = true)]
+#[command(name = "guardrail", version = VERSION, about, propagate_version = true)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -30,7 +35,7 @@ enum Command {
     Plant(cmd::plant::Args),
     /// Load an event stream into the store (idempotent, restartable).
     Ingest(cmd::ingest::Args),
-    /// Check texts against a lexicon: verdict, matches with spans, reasons.
+    /// Check texts against a lexicon (exit 0 all allow, 1 any flagged, 2 error).
     CheckText(cmd::text::CheckArgs),
     /// Recall and false positives of the text engine on a labelled set.
     EvalText(cmd::text::EvalArgs),

@@ -21,20 +21,20 @@ impl FieldError {
 #[non_exhaustive]
 pub enum EventError {
     /// A line did not conform to the format.
-    #[error("line {line}, {source}")]
+    #[error("line {line}, {error}")]
     Invalid {
         /// 1-based line number.
         line: u64,
-        /// What was wrong.
-        source: FieldError,
+        /// What was wrong (part of this error's message, so not also its `source()`).
+        error: FieldError,
     },
     /// Reading the underlying input failed.
-    #[error("line {line}: read failed: {source}")]
+    #[error("line {line}: read failed: {error}")]
     Io {
         /// The line being read.
         line: u64,
-        /// The I/O error.
-        source: std::io::Error,
+        /// The I/O error (part of this error's message, so not also its `source()`).
+        error: std::io::Error,
     },
 }
 

@@ -176,7 +176,7 @@ pub struct Lexicon {
 pub enum LexiconError {
     /// Not valid TOML, or not the shape of a lexicon.
     #[error("lexicon: {0}")]
-    Toml(#[from] toml::de::Error),
+    Toml(toml::de::Error),
     /// An entry is not acceptable.
     #[error("lexicon: {field}: {why}")]
     Invalid {
@@ -185,6 +185,14 @@ pub enum LexiconError {
         /// Why.
         why: String,
     },
+}
+
+// The TOML error is part of the message, so it is not also the `source()`:
+// `{:#}` would print it twice.
+impl From<toml::de::Error> for LexiconError {
+    fn from(error: toml::de::Error) -> LexiconError {
+        LexiconError::Toml(error)
+    }
 }
 
 /// Longest entry text accepted, in characters.

@@ -123,7 +123,7 @@ impl<R: BufRead> Iterator for EventReader<R> {
                 Ok(Some(too_long)) => too_long,
                 Err(source) => {
                     self.done = true;
-                    return Some(Err(EventError::Io { line: line_no, source }));
+                    return Some(Err(EventError::Io { line: line_no, error: source }));
                 }
             };
             self.stats.lines = line_no;
@@ -131,7 +131,7 @@ impl<R: BufRead> Iterator for EventReader<R> {
                 self.stats.invalid += 1;
                 return Some(Err(EventError::Invalid {
                     line: line_no,
-                    source: FieldError::new(
+                    error: FieldError::new(
                         "(line)",
                         format!(
                             "line is {len} bytes, longer than the limit of {} bytes",
@@ -153,7 +153,7 @@ impl<R: BufRead> Iterator for EventReader<R> {
                     self.stats.invalid += 1;
                     return Some(Err(EventError::Invalid {
                         line: line_no,
-                        source: FieldError::new(
+                        error: FieldError::new(
                             "(line)",
                             format!("not valid UTF-8 at byte {}", e.valid_up_to()),
                         ),
@@ -171,7 +171,7 @@ impl<R: BufRead> Iterator for EventReader<R> {
                 }
                 Err(source) => {
                     self.stats.invalid += 1;
-                    return Some(Err(EventError::Invalid { line: line_no, source }));
+                    return Some(Err(EventError::Invalid { line: line_no, error: source }));
                 }
             }
         }

@@ -120,6 +120,55 @@ fn field_errors_are_specific() {
     }
 }
 
+// See: #26
+#[test]
+fn time_errors_say_what_is_missing() {
+    let missing = [
+        ("2026-03-01T10:00:00", "missing time-zone offset (Z or +hh:mm)"),
+        ("2026-03-01T10:00:00.250", "missing time-zone offset (Z or +hh:mm)"),
+        ("2026-03-01 10:00:00", "missing time-zone offset (Z or +hh:mm)"),
+        ("2026-03-01T10:00", "missing seconds and time-zone offset"),
+        ("2026-03-01", "missing time of day and time-zone offset"),
+    ];
+    for (text, needle) in missing {
+        let err = Timestamp::parse(text).unwrap_err();
+        assert!(err.contains(needle), "{text}: {err}");
+    }
+    // Something wrong rather than missing keeps chrono's reason.
+    let err = Timestamp::parse("2026-13-01T10:00:00Z").unwrap_err();
+    assert!(err.starts_with("not an RFC 3339 time (") && !err.contains("missing"), "{err}");
+    let err =
+        first_error(r#"{"type":"follow","id":"e","at":"2026-03-01T10:00:00","from":"a","to":"b"}"#);
+    assert!(err.contains("field at: not an RFC 3339 time: missing time-zone offset"), "{err}");
+}
+
+/// The chain `{:#}` prints (as the CLI does): the message, then each source.
+fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut next = err.source();
+    while let Some(cause) = next {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        next = cause.source();
+    }
+    text
+}
+
+// See: #26
+#[test]
+fn errors_that_include_their_cause_do_not_repeat_it_as_source() {
+    let line = r#"{"type":"follow","id":"e1","at":"2026-03-01T10:01:00Z","from":"u2"}"#;
+    let err = EventReader::new(line.as_bytes()).next().unwrap().unwrap_err();
+    assert_eq!(chain(&err), "line 1, field to: missing");
+    let err = Lexicon::from_toml("format = 1\nname = ").unwrap_err();
+    let text = chain(&err);
+    let first_line = text.lines().next().unwrap_or("");
+    assert_eq!(text.matches(first_line).count(), 1, "{text}");
+    assert!(std::error::Error::source(&err).is_none(), "{text}");
+    let err = Truth::from_json("{").unwrap_err();
+    assert!(std::error::Error::source(&err).is_none(), "{err}");
+}
+
 #[test]
 fn unknown_types_are_skipped_only_when_asked() {
     let text = "{\"type\":\"story\",\"id\":\"e1\",\"at\":\"2026-03-01T10:01:00Z\"}\n{\"type\":\"follow\",\"id\":\"e2\",\"at\":\"2026-03-01T10:01:00Z\",\"from\":\"u2\",\"to\":\"u1\"}\n";

@@ -13,10 +13,16 @@ pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
     /// Parses an RFC 3339 timestamp.
+    ///
+    /// The error says what is missing when the text is a prefix of a valid
+    /// time (most often the time-zone offset), else what chrono found wrong.
     pub fn parse(text: &str) -> Result<Timestamp, String> {
-        DateTime::parse_from_rfc3339(text)
-            .map(|t| Timestamp(t.with_timezone(&Utc)))
-            .map_err(|e| format!("not an RFC 3339 time ({e})"))
+        DateTime::parse_from_rfc3339(text).map(|t| Timestamp(t.with_timezone(&Utc))).map_err(|e| {
+            match missing_part(text) {
+                Some(missing) => format!("not an RFC 3339 time: missing {missing}"),
+                None => format!("not an RFC 3339 time ({e})"),
+            }
+        })
     }
 
     /// Whole seconds since the Unix epoch.
@@ -58,6 +64,40 @@ impl Timestamp {
     pub fn to_rfc3339(self) -> String {
         self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)
     }
+}
+
+/// What an RFC 3339 time lacks when `text` is a well-formed beginning of one
+/// (`2026-03-01`, `2026-03-01T10:00`, `2026-03-01T10:00:00.5`); `None` when
+/// something in it is wrong rather than missing.
+fn missing_part(text: &str) -> Option<&'static str> {
+    const OFFSET: &str = "time-zone offset (Z or +hh:mm) after the time";
+    let b = text.as_bytes();
+    let digits =
+        |from: usize, to: usize| b.get(from..to).is_some_and(|s| s.iter().all(u8::is_ascii_digit));
+    let at = |i: usize, allowed: &[u8]| b.get(i).is_some_and(|c| allowed.contains(c));
+    if !(digits(0, 4) && at(4, b"-") && digits(5, 7) && at(7, b"-") && digits(8, 10)) {
+        return None;
+    }
+    if b.len() == 10 {
+        return Some("time of day and time-zone offset (e.g. T10:00:00Z)");
+    }
+    if !(at(10, b"Tt ") && digits(11, 13) && at(13, b":") && digits(14, 16)) {
+        return None;
+    }
+    if b.len() == 16 {
+        return Some("seconds and time-zone offset (e.g. :00Z)");
+    }
+    if !(at(16, b":") && digits(17, 19)) {
+        return None;
+    }
+    let mut end = 19;
+    if at(end, b".") {
+        end += 1;
+        while at(end, b"0123456789") {
+            end += 1;
+        }
+    }
+    (end == b.len()).then_some(OFFSET)
 }
 
 impl fmt::Display for Timestamp {

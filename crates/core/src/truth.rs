@@ -33,7 +33,14 @@ pub struct Truth {
 pub enum TruthError {
     /// The JSON did not have the expected shape.
     #[error("truth file: {0}")]
-    Json(#[from] serde_json::Error),
+    Json(serde_json::Error),
+}
+
+// The JSON error is part of the message, so it is not also the `source()`.
+impl From<serde_json::Error> for TruthError {
+    fn from(error: serde_json::Error) -> TruthError {
+        TruthError::Json(error)
+    }
 }
 
 impl Truth {

@@ -5,8 +5,10 @@
 //! Import formats (detected from the first line that is not a comment):
 //!
 //! - **Plain text**: one hash a line; `#` starts a comment; blank lines are
-//!   skipped. 32 hex digits are MD5; 64 are PDQ unless the caller says the
-//!   list is SHA-256 (the two have the same length).
+//!   skipped. 32 hex digits are MD5; 64 are PDQ or SHA-256, which have the
+//!   same length, so the kind must be declared: by the caller (`--kind`), or
+//!   by a comment line `# kind: pdq` (or `sha256`) before the first hash. An
+//!   undeclared 64-digit list is refused, never guessed.
 //! - **CSV or TSV with a header**, as ThreatExchange and Hasher-Matcher-Actioner
 //!   tooling export them. The hash column is the first of `signal_value`,
 //!   `hash_value`, `hash`, `td_raw_indicator`, `indicator`, `pdq`, `md5`,
@@ -16,7 +18,10 @@
 //!   `tags`, `signal_tags` or `td_tags` (split on spaces, commas, semicolons).
 //!
 //! A list with any malformed line is rejected whole, with every bad line's
-//! number and reason, so a half-imported list never reaches a bank.
+//! number and reason, so a half-imported list never reaches a bank. A list
+//! without any hash (empty, or only comments) is an error naming the list, a
+//! table whose header names no hash column says which headers it found, and
+//! a declared kind that disagrees with the table's kinds is refused.
 
 use std::collections::HashMap;
 
@@ -113,37 +118,98 @@ pub struct ImportedHash {
 
 const MAX_REPORTED: usize = 20;
 
+/// The column names that hold hashes, as [`hash_column`] knows them.
+const HASH_COLUMNS: &str =
+    "signal_value, hash_value, hash, td_raw_indicator, indicator, pdq, md5, sha256";
+
 /// Parses a hash list (see the module documentation for the formats).
-/// `plain_64_kind` says what 64-digit lines of a plain list are (PDQ by
-/// default). `source_name` names the input in errors.
+/// `declared` is the kind the caller says the list holds (`--kind`): it
+/// decides what 64-digit lines of a plain list are, and must agree with a
+/// table's kinds; without it, a plain list must declare itself with a
+/// `# kind: ...` line when it has 64-digit hashes. `source_name` names the
+/// input in errors.
 pub fn parse_list(
     text: &str,
     source_name: &str,
-    plain_64_kind: Option<HashKind>,
+    declared: Option<HashKind>,
 ) -> Result<Vec<ImportedHash>, MediaError> {
+    let refuse = |why: String| MediaError::BankList { source_name: source_name.to_owned(), why };
     let first = text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#'));
-    let is_table = first.is_some_and(|l| {
-        l.split(['\t', ',']).count() > 1 && l.split(['\t', ',']).any(|c| hash_column(c).is_some())
-    });
+    let Some(first) = first else {
+        return Err(refuse("no hashes in it (it is empty or holds only comments)".into()));
+    };
+    let fields: Vec<&str> = first.split(['\t', ',']).map(str::trim).collect();
+    let is_table = fields.len() > 1 || hash_column(first).is_some();
+    if is_table && !fields.iter().any(|c| hash_column(c).is_some()) {
+        let names: Vec<String> = fields.iter().map(|f| format!("{f:?}")).collect();
+        let (noun, list) = if names.len() == 1 {
+            ("header", names[0].clone())
+        } else {
+            ("headers", names.join(", "))
+        };
+        return Err(refuse(format!(
+            "unknown column {noun} {list} (expected a hash column: {HASH_COLUMNS})"
+        )));
+    }
     let mut errors = Vec::new();
     let out = if is_table {
-        parse_table(text, &mut errors)
+        parse_table(text, declared, &mut errors)
     } else {
-        parse_plain(text, plain_64_kind.unwrap_or(HashKind::Pdq), &mut errors)
+        let comment = plain_declaration(text).map_err(&refuse)?;
+        let kind64 = match (declared, comment) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(refuse(format!(
+                    "declared {} but its `# kind:` line says {}",
+                    a.as_str(),
+                    b.as_str()
+                )));
+            }
+            (a, b) => a.or(b),
+        };
+        parse_plain(text, kind64, &mut errors).map_err(|line| {
+            refuse(format!(
+                "line {line}: 64 hex digits are a PDQ or a SHA-256 hash; say which \
+                 (--kind pdq|sha256, or a `# kind: pdq` line before the first hash)"
+            ))
+        })?
     };
-    if errors.is_empty() {
-        Ok(out)
-    } else {
+    if !errors.is_empty() {
         errors.truncate(MAX_REPORTED);
-        Err(MediaError::BankImport { source_name: source_name.to_owned(), errors })
+        return Err(MediaError::BankImport { source_name: source_name.to_owned(), errors });
     }
+    if out.is_empty() {
+        return Err(refuse("no hashes in it (only a header)".into()));
+    }
+    Ok(out)
 }
 
+/// The kind a plain list declares in a `# kind: NAME` comment before its first hash.
+fn plain_declaration(text: &str) -> Result<Option<HashKind>, String> {
+    for line in text.lines().map(str::trim) {
+        let Some(comment) = line.strip_prefix('#') else {
+            if line.is_empty() {
+                continue;
+            }
+            return Ok(None);
+        };
+        let comment = comment.trim();
+        let Some(rest) = comment.strip_prefix("kind") else { continue };
+        let Some(name) = rest.trim_start().strip_prefix([':', '=']) else { continue };
+        let name = name.trim();
+        return match HashKind::parse(name) {
+            Some(kind) => Ok(Some(kind)),
+            None => Err(format!("unknown hash kind {name:?} in `# kind:` (pdq, md5 or sha256)")),
+        };
+    }
+    Ok(None)
+}
+
+/// Parses a plain list; `Err(line)` when a 64-digit line has no declared kind.
 fn parse_plain(
     text: &str,
-    kind64: HashKind,
+    kind64: Option<HashKind>,
     errors: &mut Vec<(usize, String)>,
-) -> Vec<ImportedHash> {
+) -> Result<Vec<ImportedHash>, usize> {
     let mut out = Vec::new();
     for (n, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or("").trim();
@@ -152,7 +218,14 @@ fn parse_plain(
         }
         let kind = match line.len() {
             32 => HashKind::Md5,
-            64 => kind64,
+            64 => match kind64 {
+                Some(HashKind::Md5) => {
+                    errors.push((n + 1, "64 hex digits, but the list is declared md5".into()));
+                    continue;
+                }
+                Some(kind) => kind,
+                None => return Err(n + 1),
+            },
             len => {
                 errors.push((
                     n + 1,
@@ -166,7 +239,7 @@ fn parse_plain(
             Err(why) => errors.push((n + 1, why)),
         }
     }
-    out
+    Ok(out)
 }
 
 /// Which kind a hash column's name implies, if it is one.
@@ -180,7 +253,11 @@ fn hash_column(name: &str) -> Option<Option<HashKind>> {
     }
 }
 
-fn parse_table(text: &str, errors: &mut Vec<(usize, String)>) -> Vec<ImportedHash> {
+fn parse_table(
+    text: &str,
+    declared: Option<HashKind>,
+    errors: &mut Vec<(usize, String)>,
+) -> Vec<ImportedHash> {
     // Skip leading comment lines; remember how many for line numbers.
     let skipped =
         text.lines().take_while(|l| l.trim().is_empty() || l.trim_start().starts_with('#')).count();
@@ -205,6 +282,20 @@ fn parse_table(text: &str, errors: &mut Vec<(usize, String)>) -> Vec<ImportedHas
         return Vec::new();
     };
     let implied = hash_column(&headers[hash_col]).flatten();
+    if let (Some(declared), Some(implied)) = (declared, implied) {
+        if declared != implied {
+            errors.push((
+                skipped + 1,
+                format!(
+                    "the list is declared {} but its column {:?} holds {} hashes",
+                    declared.as_str(),
+                    &headers[hash_col],
+                    implied.as_str()
+                ),
+            ));
+            return Vec::new();
+        }
+    }
     let kind_col = find(&["signal_type", "hash_type", "type", "td_indicator_type"]);
     let tags_col = find(&["tags", "signal_tags", "td_tags"]);
     if implied.is_none() && kind_col.is_none() {
@@ -242,6 +333,13 @@ fn parse_table(text: &str, errors: &mut Vec<(usize, String)>) -> Vec<ImportedHas
             },
             (None, None) => unreachable!("checked above"),
         };
+        if let Some(declared) = declared.filter(|d| *d != kind) {
+            errors.push((
+                line,
+                format!("a {} hash, but the list is declared {}", kind.as_str(), declared.as_str()),
+            ));
+            continue;
+        }
         let tags = tags_col
             .map(|c| {
                 record[c]
@@ -510,7 +608,7 @@ mod tests {
     #[test]
     fn plain_lists_with_comments_and_kinds() {
         let text = format!("# a list\n{P1}\n\n0123456789abcdef0123456789abcdef  # md5\n");
-        let got = parse_list(&text, "t", None).unwrap();
+        let got = parse_list(&text, "t", Some(HashKind::Pdq)).unwrap();
         assert_eq!(got.len(), 2);
         assert_eq!(got[0].hash.kind(), HashKind::Pdq);
         assert_eq!(got[1].hash.kind(), HashKind::Md5);
@@ -521,7 +619,7 @@ mod tests {
     #[test]
     fn malformed_lines_are_all_reported_with_numbers() {
         let text = format!("{P1}\nnot-a-hash\n{}\nzz{}\n", &P1[..60], &P1[2..]);
-        let err = parse_list(&text, "list.txt", None).unwrap_err();
+        let err = parse_list(&text, "list.txt", Some(HashKind::Pdq)).unwrap_err();
         let MediaError::BankImport { source_name, errors } = &err else { panic!("{err}") };
         assert_eq!(source_name, "list.txt");
         let lines: Vec<usize> = errors.iter().map(|e| e.0).collect();
@@ -544,6 +642,41 @@ mod tests {
         let err = parse_list(&bad, "bad.csv", None).unwrap_err();
         let MediaError::BankImport { errors, .. } = &err else { panic!("{err}") };
         assert_eq!(errors.iter().map(|e| e.0).collect::<Vec<_>>(), vec![3, 4], "{err}");
+    }
+
+    // See: #26
+    #[test]
+    fn kinds_are_declared_never_guessed_and_empty_lists_are_refused() {
+        let err = parse_list(&format!("{P1}\n"), "sha.txt", None).unwrap_err().to_string();
+        assert!(err.contains("sha.txt: line 1: 64 hex digits are a PDQ or a SHA-256"), "{err}");
+        assert!(err.contains("--kind pdq|sha256"), "{err}");
+        let declared = parse_list(&format!("# kind: sha256\n{P1}\n"), "t", None).unwrap();
+        assert_eq!(declared[0].hash.kind(), HashKind::Sha256);
+        let err = parse_list(&format!("# kind: sha256\n{P1}\n"), "t", Some(HashKind::Pdq));
+        assert!(err.unwrap_err().to_string().contains("declared pdq but"));
+        // MD5 needs no declaration: 32 digits are only ever MD5.
+        let md5 = parse_list("0123456789abcdef0123456789abcdef\n", "t", None).unwrap();
+        assert_eq!(md5[0].hash.kind(), HashKind::Md5);
+        // A declared kind that disagrees with a table is refused.
+        let csv = format!("sha256\n{P1}\n");
+        assert_eq!(parse_list(&csv, "c.csv", None).unwrap()[0].hash.kind(), HashKind::Sha256);
+        let err = parse_list(&csv, "c.csv", Some(HashKind::Pdq)).unwrap_err().to_string();
+        assert!(err.contains("declared pdq but its column \"sha256\" holds sha256"), "{err}");
+        let typed = format!("signal_type,signal_value\npdq,{P1}\n");
+        let err = parse_list(&typed, "t.csv", Some(HashKind::Sha256)).unwrap_err().to_string();
+        assert!(err.contains("line 2: a pdq hash, but the list is declared sha256"), "{err}");
+        for empty in ["", "\n\n", "# only\n# comments\n"] {
+            let err = parse_list(empty, "empty.txt", Some(HashKind::Pdq)).unwrap_err().to_string();
+            assert!(err.contains("empty.txt: no hashes"), "{err}");
+        }
+        let err = parse_list("signal_type,signal_value\n", "h.csv", None).unwrap_err();
+        assert!(err.to_string().contains("h.csv: no hashes"), "{err}");
+        let err = parse_list(&format!("signal_kind,value_of_hash\npdq,{P1}\n"), "u.csv", None);
+        let err = err.unwrap_err().to_string();
+        assert!(
+            err.contains("unknown column headers \"signal_kind\", \"value_of_hash\" (expected a hash column: signal_value"),
+            "{err}"
+        );
     }
 
     /// Banks `a` (review) and `b` (block), empty.

@@ -76,7 +76,7 @@ fn format_name(format: ImageFormat) -> Option<&'static str> {
 /// Reads a file whole, refusing it before reading if it is over
 /// `limits.max_file_bytes`.
 pub fn read_limited(path: &Path, limits: &Limits) -> Result<Vec<u8>, MediaError> {
-    let io = |source| MediaError::Io { path: path.to_owned(), source };
+    let io = |error| MediaError::Io { path: path.to_owned(), error };
     let size = std::fs::metadata(path).map_err(io)?.len();
     if size > limits.max_file_bytes {
         return Err(MediaError::FileTooLarge { bytes: size, limit: limits.max_file_bytes });

@@ -5,13 +5,12 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum MediaError {
     /// A file could not be read.
-    #[error("{path}: {source}")]
+    #[error("{path}: {error}")]
     Io {
         /// The file.
         path: PathBuf,
-        /// What the OS said.
-        #[source]
-        source: std::io::Error,
+        /// What the OS said (part of the message, so not also its `source()`).
+        error: std::io::Error,
     },
     /// The bytes are not an image format the engine decodes.
     #[error("not a supported image (JPEG, PNG, GIF, WebP, BMP): {why}")]
@@ -67,6 +66,15 @@ pub enum MediaError {
         source_name: String,
         /// 1-based line numbers with what is wrong with each (the first 20).
         errors: Vec<(usize, String)>,
+    },
+    /// A hash list as a whole cannot be imported: it holds no hash, its
+    /// header names no hash column, or its kind is undeclared or contradicted.
+    #[error("{source_name}: {why}")]
+    BankList {
+        /// The file or stream being imported.
+        source_name: String,
+        /// What is wrong with it.
+        why: String,
     },
     /// A bank operation was invalid (unknown bank, bad name...).
     #[error("bank: {0}")]

@@ -12,6 +12,16 @@ pub enum StoreError {
         /// Why it was rejected.
         why: String,
     },
+    /// A reader was pointed at a database that does not exist (no such file,
+    /// or no guardrail tables in it); only writers create one
+    /// ([`crate::open`], never [`crate::open_existing`]).
+    #[error("database {url} does not exist ({why})")]
+    NotFound {
+        /// The URL or path as given.
+        url: String,
+        /// What was found instead.
+        why: String,
+    },
     /// The database holds a schema written by a newer guardrail.
     #[error(
         "database schema is at version {found}, newer than this guardrail knows ({known}); \
@@ -24,14 +34,14 @@ pub enum StoreError {
         known: u32,
     },
     /// A migration failed; the database is left at the previous version.
-    #[error("migration {version} ({name}) failed: {source}")]
+    #[error("migration {version} ({name}) failed: {error}")]
     Migration {
         /// The migration's version.
         version: u32,
         /// The migration's name.
         name: &'static str,
         /// The backend's error.
-        source: Box<StoreError>,
+        error: Box<StoreError>,
     },
     /// A stored row could not be read back as what it should be.
     #[error("stored event at seq {seq} is corrupt: {why}")]
@@ -46,16 +56,31 @@ pub enum StoreError {
     Invalid(String),
     /// SQLite reported an error.
     #[error("sqlite: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     /// PostgreSQL reported an error.
     #[error("postgres: {0}")]
-    Postgres(#[from] postgres::Error),
+    Postgres(postgres::Error),
     /// File system or stream I/O failed.
-    #[error("{context}: {source}")]
+    #[error("{context}: {error}")]
     Io {
         /// What was being done.
         context: String,
         /// The I/O error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
+}
+
+// Every variant's message already includes its cause, so no variant also
+// returns it as `source()`: the CLI prints the chain with `{:#}`, which would
+// print each cause twice.
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> StoreError {
+        StoreError::Sqlite(error)
+    }
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(error: postgres::Error) -> StoreError {
+        StoreError::Postgres(error)
+    }
 }

@@ -71,27 +71,35 @@ impl IngestReport {
 #[non_exhaustive]
 pub enum IngestError {
     /// A line was invalid (strict mode).
-    #[error("line {line}, {source} (stopped; {} events before it were committed, nothing after; \
+    #[error("line {line}, {error} (stopped; {} events before it were committed, nothing after; \
              fix the line and re-run, or use --skip-invalid)", report.inserted + report.duplicates)]
     Invalid {
         /// The 1-based line number.
         line: u64,
         /// What was wrong with it.
-        source: FieldError,
+        error: FieldError,
         /// What was committed before it.
         report: Box<IngestReport>,
     },
     /// Reading the input failed.
-    #[error("{source} (stopped; {} events before it were committed)", report.inserted + report.duplicates)]
+    #[error("{error} (stopped; {} events before it were committed)", report.inserted + report.duplicates)]
     Read {
         /// The read error.
-        source: EventError,
+        error: EventError,
         /// What was committed before it.
         report: Box<IngestReport>,
     },
     /// The store failed.
     #[error("{0}")]
-    Store(#[from] StoreError),
+    Store(StoreError),
+}
+
+// Each message includes its cause, so no variant also returns it as `source()`
+// (`{:#}` would print it twice).
+impl From<StoreError> for IngestError {
+    fn from(error: StoreError) -> IngestError {
+        IngestError::Store(error)
+    }
 }
 
 struct Batch {
@@ -136,10 +144,10 @@ pub fn ingest<R: BufRead + Send>(
         }
         Err(stop) => Err(match stop {
             Stop::Store(e) => IngestError::Store(e),
-            Stop::Read(EventError::Invalid { line, source }) => {
-                IngestError::Invalid { line, source, report: Box::new(report) }
+            Stop::Read(EventError::Invalid { line, error }) => {
+                IngestError::Invalid { line, error, report: Box::new(report) }
             }
-            Stop::Read(source) => IngestError::Read { source, report: Box::new(report) },
+            Stop::Read(error) => IngestError::Read { error, report: Box::new(report) },
         }),
     }
 }

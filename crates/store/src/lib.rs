@@ -136,15 +136,45 @@ pub trait Store: Send {
 /// Where the embedded default database lives when none is given.
 pub const DEFAULT_DATABASE: &str = "guardrail.db";
 
+/// Whether opening a database may create it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the file, schema and tables when missing (writers: ingest, bank import).
+    Create,
+    /// Refuse with [`StoreError::NotFound`] when missing (readers: a typo
+    /// in a path must not become an empty database that answers "no match").
+    Existing,
+}
+
 /// Opens (creating and migrating if needed) the database at `url`:
 ///
 /// - `postgres://…` or `postgresql://…`: a PostgreSQL server. An extra query
 ///   parameter `schema=NAME` keeps guardrail's tables in that schema (created
 ///   if missing), so several instances can share one database.
 /// - `sqlite:PATH`, `sqlite://PATH` or a plain path: an SQLite file, created if missing.
+///
+/// Only commands that write should call this; readers call [`open_existing`].
 pub fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
+    open_with(url, OpenMode::Create)
+}
+
+/// Opens the database at `url` like [`open`], but never creates it: a
+/// missing SQLite file, or a database or schema without guardrail's tables,
+/// is [`StoreError::NotFound`]. An existing database of an older schema
+/// version is still brought up to date.
+pub fn open_existing(url: &str) -> Result<Box<dyn Store>, StoreError> {
+    open_with(url, OpenMode::Existing)
+}
+
+/// Opens the database at `url`, creating it only in [`OpenMode::Create`].
+pub fn open_with(url: &str, mode: OpenMode) -> Result<Box<dyn Store>, StoreError> {
+    let existing = mode == OpenMode::Existing;
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Box::new(PostgresStore::open(url)?));
+        return Ok(Box::new(if existing {
+            PostgresStore::open_existing(url)?
+        } else {
+            PostgresStore::open(url)?
+        }));
     }
     let path = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")).unwrap_or(url);
     if path.is_empty() {
@@ -156,7 +186,12 @@ pub fn open(url: &str) -> Result<Box<dyn Store>, StoreError> {
             why: "unknown scheme; use postgres://…, sqlite:PATH or a file path".into(),
         });
     }
-    Ok(Box::new(SqliteStore::open(std::path::Path::new(path))?))
+    let path = std::path::Path::new(path);
+    Ok(Box::new(if existing {
+        SqliteStore::open_existing(path)?
+    } else {
+        SqliteStore::open(path)?
+    }))
 }
 
 /// The current time as RFC 3339, for run records.

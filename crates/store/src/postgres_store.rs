@@ -29,10 +29,35 @@ impl PostgresStore {
     /// Connects to `url` (a `postgres://` URL, optionally with `schema=NAME`)
     /// and brings the schema up to date.
     pub fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        PostgresStore::open_mode(url, false)
+    }
+
+    /// Connects to `url` like [`PostgresStore::open`], but refuses with
+    /// [`StoreError::NotFound`] when the database (or its `schema=NAME`)
+    /// holds no guardrail tables, instead of creating them: for readers.
+    pub fn open_existing(url: &str) -> Result<PostgresStore, StoreError> {
+        PostgresStore::open_mode(url, true)
+    }
+
+    fn open_mode(url: &str, existing: bool) -> Result<PostgresStore, StoreError> {
         let (conn_url, schema) = split_schema(url)?;
         let client = Client::connect(&conn_url, NoTls)?;
         let mut store = PostgresStore { client };
         store.client.batch_execute("SET client_min_messages = warning")?;
+        if existing {
+            let table = match &schema {
+                Some(schema) => format!("\"{schema}\".schema_migrations"),
+                None => "schema_migrations".to_owned(),
+            };
+            let row = store.client.query_one("SELECT to_regclass($1)::text", &[&table])?;
+            if row.get::<_, Option<String>>(0).is_none() {
+                let place = schema.map_or_else(String::new, |s| format!(" (schema {s})"));
+                return Err(StoreError::NotFound {
+                    url: url.to_owned(),
+                    why: format!("it holds no guardrail tables{place}"),
+                });
+            }
+        }
         store.migrate(schema.as_deref())?;
         Ok(store)
     }
@@ -80,7 +105,7 @@ impl PostgresStore {
             apply(&mut self.client).map_err(|source| StoreError::Migration {
                 version: m.version,
                 name: m.name,
-                source: Box::new(source),
+                error: Box::new(source),
             })?;
         }
         Ok(())

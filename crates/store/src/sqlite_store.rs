@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use guardrail_core::EventType;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::migrations::{CREATE_MIGRATIONS_TABLE, MIGRATIONS, SCHEMA_VERSION};
 use crate::model::{
@@ -27,6 +27,24 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens or creates the file at `path` and brings its schema up to date.
     pub fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_mode(path, false)
+    }
+
+    /// Opens the file at `path` like [`SqliteStore::open`], but refuses with
+    /// [`StoreError::NotFound`] when there is no such file or it holds no
+    /// guardrail tables, instead of creating them: for readers.
+    pub fn open_existing(path: &Path) -> Result<SqliteStore, StoreError> {
+        SqliteStore::open_mode(path, true)
+    }
+
+    fn open_mode(path: &Path, existing: bool) -> Result<SqliteStore, StoreError> {
+        let not_found = |why: &str| StoreError::NotFound {
+            url: path.display().to_string(),
+            why: why.to_owned(),
+        };
+        if existing && !path.is_file() {
+            return Err(not_found(if path.exists() { "it is not a file" } else { "no such file" }));
+        }
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
             if !parent.is_dir() {
                 return Err(StoreError::Url {
@@ -35,7 +53,26 @@ impl SqliteStore {
                 });
             }
         }
-        let conn = Connection::open(path)?;
+        let conn = if existing {
+            // Without SQLITE_OPEN_CREATE: a file removed since the check above
+            // is an error, not a new empty database.
+            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+            Connection::open_with_flags(path, flags)?
+        } else {
+            Connection::open(path)?
+        };
+        if existing {
+            let tables: i64 = conn.query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'",
+                [],
+                |r| r.get(0),
+            )?;
+            if tables == 0 {
+                return Err(not_found("it holds no guardrail tables"));
+            }
+        }
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         // journal_mode returns the mode in effect; anything but WAL means the
         // file system cannot do it (e.g. some network mounts).
@@ -89,7 +126,7 @@ impl SqliteStore {
             apply(&mut self.conn).map_err(|source| StoreError::Migration {
                 version: m.version,
                 name: m.name,
-                source: Box::new(source),
+                error: Box::new(source),
             })?;
         }
         Ok(())

@@ -86,12 +86,12 @@ pub enum SynthError {
         reason: String,
     },
     /// Writing a file failed.
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}: {error}")]
     Io {
         /// The file.
         path: String,
         /// The error.
-        source: std::io::Error,
+        error: std::io::Error,
     },
 }
 
@@ -119,7 +119,7 @@ pub struct Stats {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SynthError + '_ {
-    move |source| SynthError::Io { path: path.display().to_string(), source }
+    move |error| SynthError::Io { path: path.display().to_string(), error }
 }
 
 /// Generates a world and writes `events.jsonl`, `truth.json` and `bank.txt`
@@ -190,6 +190,8 @@ pub fn generate(config: &Config, out: &Path) -> Result<Stats, SynthError> {
     // The bank.
     let bank_path = out.join("bank.txt");
     let mut bank = String::with_capacity(world.bank_size as usize * 65);
+    // The list declares its kind: 64 hex digits could be PDQ or SHA-256.
+    bank.push_str("# kind: pdq\n");
     for i in 0..world.bank_size {
         bank.push_str(&expander.bank_hash(i).to_hex());
         bank.push('\n');

@@ -1356,6 +1356,8 @@ fn write(
 
     let bank_path = out.join("bank.txt");
     let mut bank = String::with_capacity(BANK_SIZE as usize * 65);
+    // The list declares its kind: 64 hex digits could be PDQ or SHA-256.
+    bank.push_str("# kind: pdq\n");
     for i in 0..BANK_SIZE {
         bank.push_str(&p.bank_hash(i).to_hex());
         bank.push('\n');

@@ -158,6 +158,7 @@ fn bank_near_duplicates_are_within_the_stated_distance() {
     let bank: Vec<Pdq> = std::fs::read_to_string(dir.path().join("bank.txt"))
         .unwrap()
         .lines()
+        .filter(|l| !l.starts_with('#'))
         .map(|l| Pdq::from_hex(l).unwrap())
         .collect();
     let truth =

@@ -233,6 +233,8 @@ fn emoji_end(text: &str, at: usize) -> usize {
         }
         return end;
     }
+    // Where each joiner of the sequence is (allocated only for sequences with one).
+    let mut joiners: Vec<usize> = Vec::new();
     while let Some(&(i, c)) = chars.peek() {
         if emoji_noise(c) || c == '\u{20E3}' {
             chars.next();
@@ -243,6 +245,7 @@ fn emoji_end(text: &str, at: usize) -> usize {
             ahead.next();
             match ahead.peek() {
                 Some(&(j, d)) if fold::is_emoji_start(d) => {
+                    joiners.push(at + i);
                     chars.next();
                     chars.next();
                     end = at + j + d.len_utf8();
@@ -253,7 +256,24 @@ fn emoji_end(text: &str, at: usize) -> usize {
             break;
         }
     }
-    end
+    if joiners.is_empty() || is_known_emoji(&text[at..end]) {
+        return end;
+    }
+    // A joiner makes one emoji of its neighbours only where the result is an
+    // emoji (👨‍👩‍👧); elsewhere it is an invisible character between codes, so
+    // 🦩‍🧁 reads as 🦩 🧁 (see: #26). The sequence ends at the last joiner
+    // before which it is a known emoji, else at the first one.
+    joiners[1..].iter().rev().copied().find(|&j| is_known_emoji(&text[at..j])).unwrap_or(joiners[0])
+}
+
+/// Whether `seq` is an emoji (a ZWJ sequence such as 👨‍👩‍👧), with or
+/// without its presentation selectors and skin tones.
+fn is_known_emoji(seq: &str) -> bool {
+    if emojis::get(seq).is_some() {
+        return true;
+    }
+    let plain: String = seq.chars().filter(|c| !emoji_noise(*c)).collect();
+    plain != seq && emojis::get(&plain).is_some()
 }
 
 impl Normalised {
@@ -1031,6 +1051,11 @@ mod tests {
         assert_eq!(key("vorblat🍕now"), "vorbiat 🍕 now");
         assert_eq!(key("👍🏽"), "👍");
         assert_eq!(key("👨‍👩‍👧"), "👨\u{200D}👩\u{200D}👧");
+        // See: #26. A joiner between codes that make no emoji together is invisible.
+        assert_eq!(key("🦩\u{200D}🧁"), "🦩 🧁");
+        assert_eq!(key("🦩\u{200D}👨‍👩‍👧"), "🦩 👨\u{200D}👩\u{200D}👧");
+        assert_eq!(key("👨‍👩‍👧\u{200D}🦩"), "👨\u{200D}👩\u{200D}👧 🦩");
+        assert_eq!(key("🏳️‍🌈"), "🏳\u{200D}🌈");
         assert_eq!(key("🇫🇷"), "🇫🇷");
         let n = Normalised::new("age 31 ⬅️");
         assert_eq!(n.tokens().last().map(|t| t.kind), Some(TokenKind::Emoji));

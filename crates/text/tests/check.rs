@@ -236,3 +236,19 @@ fn pathological_inputs_are_bounded() {
     assert_eq!(v.matches.len(), 1_000);
     assert_eq!(v.truncated, 4_000);
 }
+
+// See: #26
+#[test]
+fn blocked_emoji_joined_by_a_zero_width_joiner_are_still_blocked() {
+    let m = matcher();
+    for surface in Surface::ALL {
+        let plain = level(&m, "🦩🧁", surface);
+        assert_ne!(plain, Level::Allow, "{surface:?}");
+        for joined in ["🦩\u{200D}🧁", "🦩\u{FE0F}\u{200D}🧁", "🦩\u{200C}🧁", "🦩\u{2060}🧁"]
+        {
+            assert_eq!(level(&m, joined, surface), plain, "{joined:?} on {surface:?}");
+        }
+    }
+    // A real ZWJ sequence stays one emoji.
+    assert_eq!(level(&m, "👨\u{200D}👩\u{200D}👧", Surface::Bio), Level::Allow);
+}

@@ -3,7 +3,7 @@
 //! panic on any input.
 
 use guardrail_core::{Lexicon, Surface};
-use guardrail_text::{key, Matcher, Normalised};
+use guardrail_text::{key, Level, Matcher, Normalised};
 use proptest::prelude::*;
 
 /// Text built from the characters evasions use, so that the interesting
@@ -162,5 +162,85 @@ proptest! {
             prop_assert_eq!(full.token_span(i), full.span(t.start as usize, t.end as usize), "token {} of {:?}", i, text);
             prop_assert_eq!(quick.token_span(i), full.token_span(i));
         }
+    }
+}
+
+/// Characters that are invisible in text, as evasions insert them.
+const INVISIBLE: &[char] = &[
+    '\u{200B}', // zero-width space
+    '\u{200C}', // zero-width non-joiner
+    '\u{200D}', // zero-width joiner
+    '\u{2060}', // word joiner
+    '\u{FEFF}', // zero-width no-break space
+    '\u{00AD}', // soft hyphen
+    '\u{034F}', // combining grapheme joiner
+    '\u{180E}', // Mongolian vowel separator
+    '\u{FE0E}', // variation selectors
+    '\u{FE0F}',
+    '\u{FE00}',
+    '\u{E0100}',
+    '\u{202E}', // bidi controls
+    '\u{2066}',
+    '\u{E0041}', // a tag character
+];
+
+/// The term, phrase and emoji entries of the test lexicon that are positive
+/// (not `allow`) as written, with a surface they apply to.
+fn positives() -> &'static [(String, Surface)] {
+    static POSITIVES: std::sync::OnceLock<Vec<(String, Surface)>> = std::sync::OnceLock::new();
+    POSITIVES.get_or_init(|| {
+        let lexicon = Lexicon::from_toml(include_str!("../../../lexicons/test.toml")).unwrap();
+        let m = shared_matcher();
+        lexicon
+            .entries
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e.kind,
+                    guardrail_core::EntryKind::Term
+                        | guardrail_core::EntryKind::Phrase
+                        | guardrail_core::EntryKind::Emoji
+                ) && !e.text.contains(':')
+            })
+            .filter_map(|e| {
+                let surface = Surface::ALL.into_iter().find(|s| e.applies_to(*s))?;
+                let positive = m.check(&e.text, surface).unwrap().level != Level::Allow;
+                positive.then(|| (e.text.clone(), surface))
+            })
+            .collect()
+    })
+}
+
+fn shared_matcher() -> &'static Matcher {
+    static MATCHER: std::sync::OnceLock<Matcher> = std::sync::OnceLock::new();
+    MATCHER.get_or_init(matcher)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    // See: #26
+    /// Inserting invisible characters between the characters of a positive
+    /// (two blocked emoji joined by a zero-width joiner among them) keeps it positive.
+    #[test]
+    fn invisible_characters_between_characters_keep_a_positive_positive(
+        pick in any::<prop::sample::Index>(),
+        inserts in prop::collection::vec((any::<prop::sample::Index>(), prop::sample::select(INVISIBLE)), 1..4),
+    ) {
+        let positives = positives();
+        prop_assume!(!positives.is_empty());
+        let (text, surface) = &positives[pick.index(positives.len())];
+        let chars: Vec<char> = text.chars().collect();
+        prop_assume!(chars.len() > 1);
+        let mut out: Vec<Vec<char>> = chars.iter().map(|c| vec![*c]).collect();
+        for (at, c) in &inserts {
+            // Between character i and i + 1.
+            out[at.index(chars.len() - 1)].push(*c);
+        }
+        let mutated: String = out.into_iter().flatten().collect();
+        let m = shared_matcher();
+        let before = m.check(text, *surface).unwrap().level;
+        let after = m.check(&mutated, *surface).unwrap().level;
+        prop_assert!(after != Level::Allow, "{text:?} ({before:?}) became {mutated:?}: allow");
     }
 }

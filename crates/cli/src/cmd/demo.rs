@@ -41,7 +41,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     }
     println!("\n2. ingesting into {} (SQLite, WAL, synced commits)", db.display());
     let url = db.display().to_string();
-    let mut store = guardrail_store::open(&url).with_context(|| format!("opening {url}"))?;
+    let mut store = super::open_writer(&url)?;
     let events = world.join("events.jsonl");
     let file =
         std::fs::File::open(&events).with_context(|| format!("opening {}", events.display()))?;

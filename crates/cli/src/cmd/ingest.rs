@@ -32,8 +32,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut store = guardrail_store::open(&args.database)
-        .with_context(|| format!("opening database {}", args.database))?;
+    let mut store = super::open_writer(&args.database)?;
     let options = IngestOptions {
         batch_size: args.batch_size as usize,
         skip_invalid: args.skip_invalid,

@@ -156,9 +156,10 @@ enum BankCommand {
         /// The bank's tags, comma-separated.
         #[arg(long, value_delimiter = ',')]
         tags: Vec<String>,
-        /// What 64-digit lines of a plain list are (pdq or sha256).
-        #[arg(long, default_value = "pdq")]
-        kind: String,
+        /// What the list holds (pdq or sha256): needed for a plain list of
+        /// 64-digit hashes without a `# kind:` line; must agree with a CSV/TSV header.
+        #[arg(long)]
+        kind: Option<String>,
         /// The list; `-` reads standard input.
         file: PathBuf,
     },
@@ -174,10 +175,6 @@ enum BankCommand {
     },
 }
 
-fn open_store(url: &str) -> anyhow::Result<Box<dyn guardrail_store::Store>> {
-    guardrail_store::open(url).with_context(|| format!("opening database {url}"))
-}
-
 fn parse_hash_arg(text: &str) -> anyhow::Result<KnownHash> {
     let (kind, hex) = match text.split_once(':') {
         Some((k, h)) => {
@@ -189,12 +186,20 @@ fn parse_hash_arg(text: &str) -> anyhow::Result<KnownHash> {
 }
 
 pub(crate) fn bank(args: BankArgs) -> anyhow::Result<ExitCode> {
-    let mut store = open_store(&args.database)?;
+    // Only an import creates the database; listing and removing read an existing one.
+    let mut store = match args.command {
+        BankCommand::Import { .. } => super::open_writer(&args.database)?,
+        BankCommand::List | BankCommand::Remove { .. } => super::open_reader(&args.database)?,
+    };
     match args.command {
         BankCommand::Import { bank, action, tags, kind, file } => {
-            let kind = HashKind::parse(&kind)
-                .filter(|k| *k != HashKind::Md5)
-                .with_context(|| format!("--kind {kind:?}: use pdq or sha256"))?;
+            let kind = kind
+                .map(|kind| {
+                    HashKind::parse(&kind)
+                        .filter(|k| *k != HashKind::Md5)
+                        .with_context(|| format!("--kind {kind:?}: use pdq or sha256"))
+                })
+                .transpose()?;
             let (text, name) = if file == Path::new("-") {
                 let mut s = String::new();
                 std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)
@@ -205,7 +210,7 @@ pub(crate) fn bank(args: BankArgs) -> anyhow::Result<ExitCode> {
                     .with_context(|| format!("reading {}", file.display()))?;
                 (s, file.display().to_string())
             };
-            let hashes = parse_list(&text, &name, Some(kind))?;
+            let hashes = parse_list(&text, &name, kind)?;
             let rows: Vec<guardrail_store::BankHash> = hashes
                 .iter()
                 .map(|ImportedHash { hash, tags }| guardrail_store::BankHash {
@@ -278,8 +283,32 @@ pub(crate) struct MatchArgs {
     database: String,
 }
 
-fn load_banks(url: &str) -> anyhow::Result<Banks> {
-    let mut store = open_store(url)?;
+/// Every bank stored in the database at `url`, refusing a database without
+/// any hash: a matcher with nothing to match against would answer "no match".
+/// With `only`, that bank must exist and hold hashes.
+pub(crate) fn load_banks(url: &str, only: Option<&str>) -> anyhow::Result<Banks> {
+    let mut store = super::open_reader(url)?;
+    let stored = store.banks()?;
+    anyhow::ensure!(
+        !stored.is_empty(),
+        "database {url} holds no hash banks: import one with `guardrail bank import`"
+    );
+    match only {
+        Some(name) => {
+            let bank = stored.iter().find(|b| b.name == name);
+            let bank = bank.with_context(|| format!("no bank named {name:?} in database {url}"))?;
+            anyhow::ensure!(bank.hashes > 0, "bank {name:?} in database {url} holds no hashes");
+        }
+        None => anyhow::ensure!(
+            stored.iter().any(|b| b.hashes > 0),
+            "the banks in database {url} hold no hashes: import a list with `guardrail bank import`"
+        ),
+    }
+    banks_of(store.as_mut(), url)
+}
+
+/// The banks stored in `store` (possibly none), loaded into the media engine.
+pub(crate) fn banks_of(store: &mut dyn guardrail_store::Store, url: &str) -> anyhow::Result<Banks> {
     let mut banks = Banks::new();
     for b in store.banks()? {
         banks.put_bank(BankInfo { name: b.name, action: b.action, tags: b.tags });
@@ -292,7 +321,7 @@ fn load_banks(url: &str) -> anyhow::Result<Banks> {
             .map_err(|e| anyhow::anyhow!("bank {bank}: stored {e}"))?;
         hashes.push((bank, hash));
     }
-    banks.add_all(&hashes)?;
+    banks.add_all(&hashes).with_context(|| format!("loading the banks of {url}"))?;
     banks.compact();
     Ok(banks)
 }
@@ -335,10 +364,7 @@ fn match_file(
 }
 
 pub(crate) fn matches(args: MatchArgs) -> anyhow::Result<ExitCode> {
-    let banks = load_banks(&args.database)?;
-    if let Some(b) = &args.bank {
-        anyhow::ensure!(banks.banks().iter().any(|x| &x.name == b), "no bank named {b:?}");
-    }
+    let banks = load_banks(&args.database, args.bank.as_deref())?;
     let mut hasher = Hasher::new();
     let (mut any_match, mut any_error) = (false, false);
     for path in &args.files {

@@ -5,7 +5,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use guardrail_core::Lexicon;
 use guardrail_synth::plant::{BackupDeclared, CamouflageTarget, MAX_CAMOUFLAGE};
 use guardrail_synth::{EdgeList, PlantConfig};
 
@@ -31,9 +30,9 @@ pub(crate) struct Args {
     /// Seed; the same graph, flags and seed give byte-identical files.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Lexicon to plant code words from (default: the invented test lexicon).
-    #[arg(long, value_name = "FILE")]
-    lexicon: Option<PathBuf>,
+    /// The lexicon to plant code words from (default: the invented test lexicon).
+    #[command(flatten)]
+    lexicon: super::text::LexiconOptions,
     /// Sellers (returning accounts not counted).
     #[arg(long, default_value_t = 40)]
     sellers: u32,
@@ -148,11 +147,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         real_search_share: args.real_search_share,
         ..PlantConfig::default()
     };
-    if let Some(path) = &args.lexicon {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading lexicon {}", path.display()))?;
-        config.lexicon = Lexicon::parse(&path.display().to_string(), &text)
-            .with_context(|| format!("in {}", path.display()))?;
+    if let Some(lexicon) = args.lexicon.load()? {
+        config.lexicon = lexicon;
     }
     let text = std::fs::read_to_string(&args.graph)
         .with_context(|| format!("reading {}", args.graph.display()))?;

@@ -13,29 +13,46 @@ use guardrail_graph::{
     eval, load_events, scan, Evidence, Graph, HashHit, LoadOptions, LoadReport, MediaCheck, Node,
     ScanConfig, ScanResult,
 };
-use guardrail_media::bank::{parse_list, BankInfo, Banks, HashKind, KnownHash};
+use guardrail_media::bank::{parse_list, BankInfo, Banks, KnownHash};
 use guardrail_media::PdqHash;
 use guardrail_text::Matcher;
 
 /// The scan's signals besides enforcement (shared by `scan` and `audit`).
 #[derive(clap::Args)]
 pub(crate) struct Signals {
-    /// Lexicon whose strong hits in handles, bios, captions and hashtags are
-    /// seeds (and, for `audit`, the guard's text rules).
-    #[arg(long, value_name = "FILE")]
-    lexicon: Option<PathBuf>,
-    /// Hash list whose matches in posts' media are confirmed seeds (repeatable).
+    /// The lexicon whose strong hits in handles, bios, captions and hashtags
+    /// are seeds (and, for `audit`, the guard's text rules).
+    #[command(flatten)]
+    lexicon: super::text::LexiconOptions,
+    /// Hash list whose matches in posts' media are confirmed seeds, in
+    /// addition to the banks stored in --database (repeatable): a PDQ list
+    /// as `guardrail synth` writes it, or a CSV/TSV with a header.
     #[arg(long, value_name = "FILE")]
     bank: Vec<PathBuf>,
-    /// PDQ match radius for --bank.
-    #[arg(long, default_value_t = 31)]
+    /// PDQ match radius for the banks.
+    #[arg(long, default_value_t = 31, value_parser = clap::value_parser!(u32).range(0..=96))]
     radius: u32,
 }
 
 impl Signals {
-    /// The compiled lexicon and the loaded hash lists, if given.
+    /// The compiled lexicon and the hash lists given as files, if any.
     pub(crate) fn load(&self) -> anyhow::Result<(Option<Matcher>, Option<BankCheck>)> {
-        Ok((load_matcher(self.lexicon.as_deref())?, load_bank_files(&self.bank, self.radius)?))
+        self.load_with(None)
+    }
+
+    /// As [`Signals::load`], with the banks stored in `store` (if any) besides the files.
+    fn load_with(
+        &self,
+        store: Option<(&mut dyn guardrail_store::Store, &str)>,
+    ) -> anyhow::Result<(Option<Matcher>, Option<BankCheck>)> {
+        let mut banks = match store {
+            Some((store, url)) => super::media::banks_of(store, url)?,
+            None => Banks::new(),
+        };
+        add_bank_files(&mut banks, &self.bank)?;
+        banks.compact();
+        let media = (!banks.banks().is_empty()).then(|| BankCheck::new(banks, self.radius));
+        Ok((load_matcher(&self.lexicon)?, media))
     }
 }
 
@@ -70,8 +87,8 @@ pub(crate) struct EvalArgs {
     #[arg(long, value_name = "DIR")]
     world: PathBuf,
     /// Also seed from this lexicon (the required figures start from enforcement only).
-    #[arg(long, value_name = "FILE")]
-    lexicon: Option<PathBuf>,
+    #[command(flatten)]
+    lexicon: super::text::LexiconOptions,
     /// Also seed from hash-bank matches against this list (e.g. the world's bank.txt).
     #[arg(long, value_name = "FILE")]
     bank: Vec<PathBuf>,
@@ -81,9 +98,34 @@ pub(crate) struct EvalArgs {
 }
 
 /// The media engine's banks, adapted to the graph crate's [`MediaCheck`].
+///
+/// The graph's trait has no way to fail, so the first matching error is kept
+/// and [`BankCheck::finish`] turns it into the load's error: a check that
+/// failed never reads as "no match".
 pub(crate) struct BankCheck {
     banks: Banks,
     radius: u32,
+    error: std::sync::Mutex<Option<String>>,
+}
+
+impl BankCheck {
+    fn new(banks: Banks, radius: u32) -> BankCheck {
+        BankCheck { banks, radius, error: std::sync::Mutex::new(None) }
+    }
+
+    fn fail(&self, post: &PostEvent, err: guardrail_media::MediaError) {
+        let mut first = self.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        first.get_or_insert_with(|| format!("matching the media of post {}: {err}", post.post));
+    }
+
+    /// The first error any check met, if one did.
+    pub(crate) fn finish(&self) -> anyhow::Result<()> {
+        let first = self.error.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match first.as_ref() {
+            Some(err) => anyhow::bail!("{err}"),
+            None => Ok(()),
+        }
+    }
 }
 
 impl MediaCheck for BankCheck {
@@ -97,13 +139,18 @@ impl MediaCheck for BankCheck {
             if let Some(h) = m.sha256 {
                 exact.push(KnownHash::Sha256(h));
             }
-            let mut found = self.banks.match_exact(&exact, None).unwrap_or_default();
+            let mut found = match self.banks.match_exact(&exact, None) {
+                Ok(found) => found,
+                Err(err) => {
+                    self.fail(post, err);
+                    Vec::new()
+                }
+            };
             if let Some(p) = m.pdq {
-                found.extend(
-                    self.banks
-                        .match_pdq(&[PdqHash::from(p)], self.radius, None)
-                        .unwrap_or_default(),
-                );
+                match self.banks.match_pdq(&[PdqHash::from(p)], self.radius, None) {
+                    Ok(more) => found.extend(more),
+                    Err(err) => self.fail(post, err),
+                }
             }
             for f in found {
                 hits.push(HashHit {
@@ -123,25 +170,35 @@ fn load_bank_files(files: &[PathBuf], radius: u32) -> anyhow::Result<Option<Bank
         return Ok(None);
     }
     let mut banks = Banks::new();
+    add_bank_files(&mut banks, files)?;
+    banks.compact();
+    Ok(Some(BankCheck::new(banks, radius)))
+}
+
+/// Adds each hash list file as a bank named after the file (the list
+/// declares its kind, as `guardrail synth` and `guardrail plant` write it).
+fn add_bank_files(banks: &mut Banks, files: &[PathBuf]) -> anyhow::Result<()> {
     for path in files {
         let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("bank").to_owned();
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("reading hash list {}", path.display()))?;
-        let hashes = parse_list(&text, &path.display().to_string(), Some(HashKind::Pdq))?;
+        // The list must declare its kind (a `# kind:` line or a table header),
+        // as for `guardrail bank import`: 64 hex digits may be PDQ or SHA-256.
+        let hashes = parse_list(&text, &path.display().to_string(), None)?;
         banks.put_bank(BankInfo { name: name.clone(), action: "review".into(), tags: Vec::new() });
         let hashes: Vec<_> = hashes.into_iter().map(|h| (name.as_str(), h.hash)).collect();
         banks.add_all(&hashes)?;
     }
-    banks.compact();
-    Ok(Some(BankCheck { banks, radius }))
+    Ok(())
 }
 
-fn load_matcher(path: Option<&Path>) -> anyhow::Result<Option<Matcher>> {
-    path.map(|p| {
-        let lexicon = super::text::load_lexicon(Some(p), ("", ""))?;
-        Matcher::new(lexicon).with_context(|| format!("compiling lexicon {}", p.display()))
-    })
-    .transpose()
+fn load_matcher(options: &super::text::LexiconOptions) -> anyhow::Result<Option<Matcher>> {
+    let Some(lexicon) = options.load()? else { return Ok(None) };
+    let shown = options.lexicon.as_deref().map(Path::display);
+    let matcher = Matcher::new(lexicon).with_context(|| {
+        format!("compiling lexicon {}", shown.map(|p| p.to_string()).unwrap_or_default())
+    })?;
+    Ok(Some(matcher))
 }
 
 pub(crate) struct Loaded {
@@ -189,14 +246,23 @@ fn load_from<R: std::io::BufRead + Send>(
         &options,
     )
     .with_context(|| format!("in {name}"))?;
+    if let Some(media) = media {
+        media.finish().with_context(|| format!("in {name}"))?;
+    }
     Ok(Loaded { graph, evidence, report, seconds: start.elapsed().as_secs_f64() })
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let (matcher, media) = args.signals.load()?;
     let mut store = match &args.database {
-        Some(url) => Some(guardrail_store::open(url).with_context(|| format!("opening {url}"))?),
+        // The scan reads the database (its event log, its banks) and adds its
+        // results to it: a database that does not exist is refused, never created.
+        Some(url) => Some(super::open_reader(url)?),
         None => None,
+    };
+    // The banks stored in the database (`guardrail bank import`), and --bank files besides.
+    let (matcher, media) = match (store.as_mut(), &args.database) {
+        (Some(store), Some(url)) => args.signals.load_with(Some((store.as_mut(), url)))?,
+        _ => args.signals.load()?,
     };
     let (loaded, source) = match (&args.events, store.as_mut()) {
         (Some(events), _) => (
@@ -204,7 +270,12 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
             events.display().to_string(),
         ),
         (None, Some(store)) => {
-            let name = format!("the event log of {}", args.database.as_deref().unwrap_or(""));
+            let url = args.database.as_deref().unwrap_or("");
+            anyhow::ensure!(
+                !store.events_after(0, 1)?.is_empty(),
+                "database {url} holds no events: load them with `guardrail ingest`, or give --events FILE"
+            );
+            let name = format!("the event log of {url}");
             let lines = guardrail_store::EventLines::new(store.as_mut());
             let loaded =
                 load_from(lines, &name, matcher.as_ref(), media.as_ref(), args.skip_unknown_types)?;
@@ -349,7 +420,7 @@ pub(crate) fn eval_scan(args: EvalArgs) -> anyhow::Result<ExitCode> {
         Truth::from_json(&truth_text).with_context(|| format!("in {}", truth_path.display()))?;
     let plant_truth: eval::PlantTruth = serde_json::from_str(&truth_text)
         .with_context(|| format!("in {} (planting keys)", truth_path.display()))?;
-    let matcher = load_matcher(args.lexicon.as_deref())?;
+    let matcher = load_matcher(&args.lexicon)?;
     let media = load_bank_files(&args.bank, 31)?;
     let loaded = load(&args.world.join("events.jsonl"), matcher.as_ref(), media.as_ref(), false)?;
     let graph = &loaded.graph;
@@ -363,7 +434,7 @@ pub(crate) fn eval_scan(args: EvalArgs) -> anyhow::Result<ExitCode> {
         .filter(|&v| graph.account(v).enforcement.as_ref().is_some_and(|e| e.is_child_safety()))
         .collect();
     let mut seeds = String::from("child-safety enforcement");
-    if args.lexicon.is_some() {
+    if args.lexicon.lexicon.is_some() {
         seeds.push_str(" + lexicon");
     }
     if !args.bank.is_empty() {
@@ -517,8 +588,7 @@ pub(crate) fn demo_pass(world: &Path, database: &str) -> anyhow::Result<()> {
     {
         println!("  for example {} ({}): {}", a.id, a.tier, a.reasons[0]);
     }
-    let mut store =
-        guardrail_store::open(database).with_context(|| format!("opening {database}"))?;
+    let mut store = super::open_reader(database)?;
     let run = store
         .save_scan(&to_store(&events.display().to_string(), &result))
         .context("storing the scan")?;

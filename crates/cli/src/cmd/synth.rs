@@ -3,8 +3,6 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use guardrail_core::Lexicon;
 use guardrail_synth::{Config, Stats};
 
 /// Arguments of `guardrail synth`.
@@ -19,9 +17,9 @@ pub(crate) struct Args {
     /// Length of the world in days.
     #[arg(long, default_value_t = 180)]
     days: u32,
-    /// Lexicon to plant code words from (default: the invented test lexicon).
-    #[arg(long, value_name = "FILE")]
-    lexicon: Option<PathBuf>,
+    /// The lexicon to plant code words from (default: the invented test lexicon).
+    #[command(flatten)]
+    lexicon: super::text::LexiconOptions,
     /// Directory for events.jsonl, truth.json and bank.txt.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
@@ -41,18 +39,15 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 pub(crate) fn write(args: &Args) -> anyhow::Result<Stats> {
     let mut config = Config::new(args.accounts, args.seed);
     config.days = args.days;
-    if let Some(path) = &args.lexicon {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("reading lexicon {}", path.display()))?;
-        config.lexicon = Lexicon::parse(&path.display().to_string(), &text)
-            .with_context(|| format!("in {}", path.display()))?;
+    if let Some(lexicon) = args.lexicon.load()? {
+        config.lexicon = lexicon;
     }
     Ok(guardrail_synth::generate(&config, &args.out)?)
 }
 
 /// Synthesises a world with the defaults but for size and seed (for `demo`).
 pub(crate) fn quick(accounts: u32, seed: u64, out: PathBuf) -> anyhow::Result<Stats> {
-    write(&Args { accounts, seed, days: 180, lexicon: None, out, quiet: true })
+    write(&Args { accounts, seed, days: 180, lexicon: Default::default(), out, quiet: true })
 }
 
 pub(crate) fn print_stats(stats: &Stats, out: &std::path::Path) {

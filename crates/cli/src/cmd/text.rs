@@ -8,7 +8,7 @@ use std::time::Instant;
 use anyhow::{bail, Context};
 use guardrail_core::{EntryKind, Lexicon, Surface, TextCase};
 use guardrail_text::eval::{evaluate, Report, Tally};
-use guardrail_text::{Matcher, Verdict};
+use guardrail_text::{Level, Matcher, Verdict};
 
 /// The starter lexicon shipped for deployments (terms named in public reporting).
 pub(crate) const STARTER_LEXICON: &str = include_str!("../../../../lexicons/starter.toml");
@@ -22,17 +22,90 @@ fn parse_surface(s: &str) -> Result<Surface, String> {
     })
 }
 
-/// Reads a lexicon file (TOML or word list), or the given default.
-pub(crate) fn load_lexicon(path: Option<&Path>, default: (&str, &str)) -> anyhow::Result<Lexicon> {
-    match path {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("reading lexicon {}", path.display()))?;
-            Lexicon::parse(&path.display().to_string(), &text)
-                .with_context(|| format!("in {}", path.display()))
+/// What a lexicon file is, as declared by its name or `--lexicon-format`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum LexiconFormat {
+    /// The TOML lexicon format (docs/LEXICON.md): `format = 1` required, unknown keys refused.
+    Toml,
+    /// A plain list: one term or phrase a line, `#` comments; each a `block` entry.
+    Words,
+}
+
+impl LexiconFormat {
+    /// The format a file's name declares: `.toml` or `.txt`; any other name is not a declaration.
+    fn of_path(path: &Path) -> Option<LexiconFormat> {
+        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
+            "toml" => Some(LexiconFormat::Toml),
+            "txt" => Some(LexiconFormat::Words),
+            _ => None,
         }
-        None => Ok(Lexicon::parse(default.0, default.1)?),
     }
+}
+
+/// The lexicon options every command that reads a lexicon file shares.
+#[derive(clap::Args, Clone, Default)]
+pub(crate) struct LexiconOptions {
+    /// Lexicon file: `.toml` (docs/LEXICON.md) or `.txt` (a plain list, one
+    /// term a line); any other name needs --lexicon-format.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) lexicon: Option<PathBuf>,
+    /// What the lexicon file is, whatever its name: toml or words (a plain list).
+    #[arg(long, value_name = "FORMAT", value_enum)]
+    pub(crate) lexicon_format: Option<LexiconFormat>,
+    /// Accept a lexicon with no entries (it matches nothing; refused otherwise).
+    #[arg(long)]
+    pub(crate) allow_empty_lexicon: bool,
+}
+
+impl LexiconOptions {
+    /// The lexicon file, if one was given, read by [`read_lexicon_file`].
+    pub(crate) fn load(&self) -> anyhow::Result<Option<Lexicon>> {
+        self.lexicon
+            .as_deref()
+            .map(|path| read_lexicon_file(path, self.lexicon_format, self.allow_empty_lexicon))
+            .transpose()
+    }
+
+    /// The lexicon file, or the built-in `default` (`(name, TOML text)`).
+    pub(crate) fn load_or(&self, default: (&str, &str)) -> anyhow::Result<Lexicon> {
+        match self.load()? {
+            Some(lexicon) => Ok(lexicon),
+            None => Lexicon::from_toml(default.1)
+                .with_context(|| format!("the built-in {} lexicon", default.0)),
+        }
+    }
+}
+
+/// Reads a lexicon file by what it declares: `format` (from `--lexicon-format`)
+/// or else its name (`.toml`, `.txt`); a name that declares nothing is refused,
+/// so a TOML file is never read as a word list or the reverse. A lexicon with
+/// no entries is refused unless `allow_empty`. This is the one place the CLI
+/// reads lexicon files.
+pub(crate) fn read_lexicon_file(
+    path: &Path,
+    format: Option<LexiconFormat>,
+    allow_empty: bool,
+) -> anyhow::Result<Lexicon> {
+    let shown = path.display();
+    let Some(format) = format.or_else(|| LexiconFormat::of_path(path)) else {
+        bail!(
+            "lexicon {shown}: cannot tell its format from the name; name it .toml (the lexicon \
+             format) or .txt (one term a line), or give --lexicon-format toml|words"
+        );
+    };
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading lexicon {shown}"))?;
+    let lexicon = match format {
+        LexiconFormat::Toml => Lexicon::from_toml(&text),
+        LexiconFormat::Words => Lexicon::from_word_list(&shown.to_string(), &text),
+    }
+    .with_context(|| format!("in {shown}"))?;
+    if lexicon.entries.is_empty() && !allow_empty {
+        bail!(
+            "lexicon {shown} has no entries, so it would match nothing; \
+             give --allow-empty-lexicon if that is what you want"
+        );
+    }
+    Ok(lexicon)
 }
 
 /// Arguments of `guardrail check-text`.
@@ -41,9 +114,9 @@ pub(crate) struct CheckArgs {
     /// Where the texts appear: hashtag, search, autocomplete, handle, bio, caption or comment.
     #[arg(long, value_parser = parse_surface)]
     surface: Surface,
-    /// Lexicon file, TOML or a plain word list (default: the starter lexicon).
-    #[arg(long, value_name = "FILE")]
-    lexicon: Option<PathBuf>,
+    /// The lexicon (default: the starter lexicon).
+    #[command(flatten)]
+    lexicon: LexiconOptions,
     /// One JSON object per text: text, surface, verdict, matches, reasons.
     #[arg(long)]
     json: bool,
@@ -52,14 +125,18 @@ pub(crate) struct CheckArgs {
 }
 
 pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let lexicon = load_lexicon(args.lexicon.as_deref(), ("starter", STARTER_LEXICON))?;
+    let lexicon = args.lexicon.load_or(("starter", STARTER_LEXICON))?;
     let matcher = Matcher::new(lexicon).context("compiling the lexicon")?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = false;
+    let mut flagged = false;
     let mut one = |text: &str, out: &mut dyn Write| -> anyhow::Result<()> {
         match matcher.check(text, args.surface) {
-            Ok(v) => print_verdict(out, text, args.surface, &v, args.json),
+            Ok(v) => {
+                flagged |= v.level != Level::Allow;
+                print_verdict(out, text, args.surface, &v, args.json)
+            }
             Err(err) => {
                 failed = true;
                 if args.json {
@@ -83,7 +160,14 @@ pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
         }
     }
     out.flush()?;
-    Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    // Exit codes as documented in the README: an error wins over a verdict.
+    Ok(if failed {
+        ExitCode::from(2)
+    } else if flagged {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn print_verdict(
@@ -133,9 +217,9 @@ pub(crate) struct EvalArgs {
     /// Labelled set, JSON lines (see docs/TEXT.md).
     #[arg(long, value_name = "FILE", default_value = DEFAULT_SET)]
     set: PathBuf,
-    /// Lexicon the set was made for (default: the invented test lexicon).
-    #[arg(long, value_name = "FILE")]
-    lexicon: Option<PathBuf>,
+    /// The lexicon the set was made for (default: the invented test lexicon).
+    #[command(flatten)]
+    lexicon: LexiconOptions,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -158,7 +242,7 @@ pub(crate) struct EvalArgs {
 }
 
 pub(crate) fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    let lexicon = load_lexicon(args.lexicon.as_deref(), ("test", guardrail_synth::TEST_LEXICON))?;
+    let lexicon = args.lexicon.load_or(("test", guardrail_synth::TEST_LEXICON))?;
     if args.generate {
         let words = guardrail_text::words::list();
         let cases = guardrail_synth::text_eval(&lexicon, &words, args.benign, args.seed);
@@ -282,15 +366,21 @@ pub(crate) struct LexiconArgs {
 enum LexiconCommand {
     /// Check a lexicon file (TOML or word list) and compile it; errors name the entry.
     Validate {
-        /// The lexicon file.
+        /// The lexicon file (`.toml` or `.txt`, or see --lexicon-format).
         file: PathBuf,
+        /// What the file is, whatever its name: toml or words (a plain list).
+        #[arg(long, value_name = "FORMAT", value_enum)]
+        lexicon_format: Option<LexiconFormat>,
+        /// Accept a lexicon with no entries.
+        #[arg(long)]
+        allow_empty_lexicon: bool,
     },
 }
 
 pub(crate) fn lexicon(args: LexiconArgs) -> anyhow::Result<ExitCode> {
     match args.command {
-        LexiconCommand::Validate { file } => {
-            let lexicon = load_lexicon(Some(&file), ("", ""))?;
+        LexiconCommand::Validate { file, lexicon_format, allow_empty_lexicon } => {
+            let lexicon = read_lexicon_file(&file, lexicon_format, allow_empty_lexicon)?;
             let count = |k: EntryKind| lexicon.entries.iter().filter(|e| e.kind == k).count();
             let summary = format!(
                 "{} entries: {} terms, {} phrases, {} patterns, {} emoji codes, {} age codes",

@@ -2,6 +2,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failed step should fail the test
 
 mod audit;
+mod failsafe;
 mod ingest;
 mod media;
 mod real_graphs;
@@ -21,6 +22,19 @@ pub(crate) fn run_ok(cmd: &mut Command) -> Output {
     assert!(
         out.status.success(),
         "guardrail failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Runs a command that must exit with `code` (not 0: `check-text` flagging, `match` missing).
+pub(crate) fn run_code(cmd: &mut Command, code: i32) -> Output {
+    let out = cmd.output().expect("running guardrail");
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "guardrail exited {}: {}",
         out.status,
         String::from_utf8_lossy(&out.stderr)
     );

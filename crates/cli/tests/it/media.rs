@@ -85,10 +85,11 @@ fn hash_import_match_and_remove() {
     let plain = guardrail().arg("hash").arg(d.join("broken.bmp")).output().unwrap();
     assert_eq!(plain.status.code(), Some(2));
 
-    // A malformed list is refused whole, naming the line.
+    // A malformed list is refused whole, naming the line. (A plain list of
+    // 64-digit hashes must say what they are: --kind, #26.)
     std::fs::write(d.join("bad.txt"), format!("{pdq}\nxyz\n")).unwrap();
     let out = guardrail()
-        .args(["bank", "import", "--bank", "known", "--database", &db])
+        .args(["bank", "import", "--bank", "known", "--kind", "pdq", "--database", &db])
         .arg(d.join("bad.txt"))
         .output()
         .unwrap();
@@ -104,7 +105,8 @@ fn hash_import_match_and_remove() {
     std::fs::write(d.join("list.txt"), format!("# known\n{pdq}\n")).unwrap();
     run_ok(
         guardrail()
-            .args(["bank", "import", "--bank", "known", "--action", "block", "--database", &db])
+            .args(["bank", "import", "--bank", "known", "--action", "block", "--kind", "pdq"])
+            .args(["--database", &db])
             .arg(d.join("list.txt")),
     );
     let list = run_ok(guardrail().args(["bank", "list", "--database", &db]));
@@ -122,7 +124,24 @@ fn hash_import_match_and_remove() {
         guardrail().args(["match", "--database", &db]).arg(d.join("broken.bmp")).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 
+    // A second bank keeps a hash in the store once `known` is emptied: a
+    // store with no hash at all is refused by `match` (#26).
+    let out = run_ok(guardrail().args(["hash", "--json"]).arg(d.join("other.bmp")));
+    let other: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    std::fs::write(d.join("other.txt"), format!("{}\n", other["pdq"].as_str().unwrap())).unwrap();
+    run_ok(
+        guardrail()
+            .args(["bank", "import", "--bank", "others", "--kind", "pdq", "--database", &db])
+            .arg(d.join("other.txt")),
+    );
     run_ok(guardrail().args(["bank", "remove", "known", "--database", &db, "--hash", &pdq]));
     let out = guardrail().args(["match", "--database", &db]).arg(d.join("a.bmp")).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
+    let out = guardrail()
+        .args(["match", "--bank", "known", "--database", &db])
+        .arg(d.join("a.bmp"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "an empty bank is refused (#26)");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("holds no hashes"));
 }

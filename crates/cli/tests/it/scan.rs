@@ -114,6 +114,13 @@ fn scan_prints_json_and_stores_results() {
 
     // Readable summary, and results stored in each backend.
     for url in databases(dir.path(), "scan") {
+        // `scan --database` refuses a database that does not exist (#26): create it.
+        run_ok(
+            guardrail()
+                .args(["ingest", "--quiet", "--events"])
+                .arg(&events)
+                .args(["--database", &url]),
+        );
         for run in 1..=2 {
             let out = run_ok(guardrail().args([
                 "scan",

@@ -3,16 +3,18 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use crate::{guardrail, run_ok};
+use crate::{guardrail, run_code, run_ok};
 
 const TEST_LEXICON: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../lexicons/test.toml");
 
 #[test]
 fn check_text_json_one_object_per_text() {
-    let out = run_ok(
+    // Exit code 1: some text is flagged (#26).
+    let out = run_code(
         guardrail()
             .args(["check-text", "--surface", "bio", "--lexicon", TEST_LEXICON, "--json"])
             .args(["dm for v0rbl@t", "embroidery hoop", "level 14"]),
+        1,
     );
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout)
         .unwrap()
@@ -39,7 +41,7 @@ fn check_text_reads_standard_input() {
         .unwrap();
     child.stdin.take().unwrap().write_all(b"vorblatt boys\nspelunking gear\n").unwrap();
     let out = child.wait_with_output().unwrap();
-    assert!(out.status.success());
+    assert_eq!(out.status.code(), Some(1), "one text is blocked (#26)");
     let verdicts: Vec<String> = String::from_utf8(out.stdout)
         .unwrap()
         .lines()
@@ -63,9 +65,13 @@ fn check_text_default_lexicon_is_the_starter_one() {
         guardrail_core::Lexicon::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
     let texts: Vec<&str> = lexicon.entries.iter().map(|e| e.text.as_str()).take(5).collect();
     let check = |extra: &[&str]| {
-        let out = run_ok(
-            guardrail().args(["check-text", "--surface", "bio", "--json"]).args(extra).args(&texts),
-        );
+        let out = guardrail()
+            .args(["check-text", "--surface", "bio", "--json"])
+            .args(extra)
+            .args(&texts)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "its own entries are flagged (#26)");
         String::from_utf8(out.stdout).unwrap()
     };
     let default = check(&[]);

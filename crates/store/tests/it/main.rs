@@ -202,7 +202,7 @@ fn strict_ingest_stops_at_the_first_bad_line_and_keeps_what_came_before() {
         let options = IngestOptions { batch_size: 8, ..IngestOptions::default() };
         let err = ingest(input.as_bytes(), store.as_mut(), "bad.jsonl", &options, &mut |_| {})
             .unwrap_err();
-        let IngestError::Invalid { line, source, report } = &err else { panic!("{err}") };
+        let IngestError::Invalid { line, error: source, report } = &err else { panic!("{err}") };
         assert_eq!(*line, 31);
         assert_eq!(source.field, "to");
         assert!(err.to_string().starts_with("line 31, field to: "), "{err}");
@@ -458,4 +458,30 @@ fn event_lines_read_the_log_in_order() {
     let fresh = targets();
     let mut empty = fresh[0].open();
     assert_eq!(guardrail_store::EventLines::new(empty.as_mut()).lines().count(), 0);
+}
+
+// See: #26
+#[test]
+fn open_existing_refuses_a_missing_database_and_creates_nothing() {
+    for target in targets() {
+        let err = guardrail_store::open_existing(&target.url).map(|_| ()).unwrap_err();
+        assert!(matches!(err, StoreError::NotFound { .. }), "{}: {err}", target.url);
+        assert!(err.to_string().contains("does not exist"), "{err}");
+        if target._dir.is_some() {
+            assert!(!std::path::Path::new(&target.url).exists(), "no file is created");
+        }
+        // Still nothing there: a second reader is refused the same way.
+        let again = guardrail_store::open_existing(&target.url).map(|_| ()).unwrap_err();
+        assert!(matches!(again, StoreError::NotFound { .. }), "{again}");
+        // A writer creates it; then readers open it.
+        target.open().append(&[new_event(&follow("e1", 1))], None).unwrap();
+        let mut store = guardrail_store::open_existing(&target.url).unwrap();
+        assert_eq!(store.summary().unwrap().total_events(), 1);
+    }
+    // An SQLite file that is not a guardrail database is refused too.
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("other.db");
+    std::fs::write(&other, b"").unwrap();
+    let err = guardrail_store::open_existing(other.to_str().unwrap()).map(|_| ()).unwrap_err();
+    assert!(err.to_string().contains("holds no guardrail tables"), "{err}");
 }

@@ -286,6 +286,7 @@ fn bank_media_is_near_the_bank_and_other_media_is_not() {
     let bank: Vec<Pdq> = std::fs::read_to_string(dir.path().join("bank.txt"))
         .unwrap()
         .lines()
+        .filter(|l| !l.starts_with('#'))
         .map(|l| Pdq::from_hex(l).unwrap())
         .collect();
     let truth =
