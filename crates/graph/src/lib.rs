@@ -4,11 +4,13 @@
 //! ([`Graph`]: accounts, follows, views, likes, comments, hashtags), loads it
 //! from the event stream in parallel ([`load_events`]), and maps abusive
 //! networks from the signals a platform really has ([`scan()`]): confirmed
-//! enforcement, hash-bank matches and lexicon hits are the seeds; risk is
-//! propagated from them by personalised PageRank with degree normalisation
-//! ([`rank`]), turned into a set by a sweep cut, split into networks by
-//! Louvain communities and dense seller-buyer blocks ([`community`]), and
-//! every account gets a tier with the reasons a reviewer can read.
+//! enforcement, hash-bank matches and lexicon hits are the seeds; the
+//! network grows from them only through each account's own behaviour,
+//! tested against a null model fitted on the graph ([`expand`]), while
+//! personalised PageRank ([`rank`]) only ranks and names candidates for
+//! review; the flagged accounts are split into networks by Louvain
+//! communities and dense seller-buyer blocks ([`community`]), and every
+//! account gets a tier with the reasons a reviewer can read.
 //! [`identity`] links the accounts of one person from shared identifiers and
 //! backup handles named in bios, so enforcement follows the person.
 //!

@@ -3,23 +3,23 @@
 //! 1. Persons: [`link_identities`]. An account of a person with a
 //!    child-safety ban, seen after the ban, is ban evasion.
 //! 2. Seeds, never ground truth: child-safety enforcement, hash-bank matches
-//!    and ban evasion (confirmed); strong lexicon hits in handle, bio,
-//!    captions or hashtags (suspected, half weight).
-//! 3. Propagation: personalised PageRank from the seeds, degree-normalised,
-//!    and the Andersen-Chung-Lang sweep cut; repeated from the set found
-//!    (seed-set expansion) until the set stops growing.
-//! 4. Pattern expansion ([`crate::expand`]): accounts that follow, or are
-//!    followed by, significantly more of the set than chance allows, and
-//!    accounts that use significantly many of the set's hashtags (hashtags
-//!    grouped by their normalised text; a hashtag is the set's when most of
-//!    its users are in it). One tie to the set is exposure, not membership:
-//!    accounts with fewer than two ties are dropped again, except seeds and
-//!    hashtag hits, whose evidence is their own.
-//! 5. Tiers: `confirmed` seeds, `suspected` for the rest of the set,
-//!    `exposed` for accounts with an interaction with a flagged account,
-//!    `clear` otherwise. Proximity alone never confirms: it raises a case.
+//!    and ban evasion (confirmed); strong lexicon hits in the account's own
+//!    handle, bio, captions or hashtags (direct evidence: suspected).
+//! 3. Propagation (`propagate`): personalised PageRank from the seeds,
+//!    degree-normalised, and the Andersen-Chung-Lang sweep cut, repeated from
+//!    the set found until it stops growing. It only ranks: proximity alone
+//!    never makes an account suspected.
+//! 4. Patterns (`patterns`), to a fixed point: the behaviour test of every
+//!    account outside the set ([`crate::expand::behaviour_tests`]) and the
+//!    hashtag test, under Benjamini-Hochberg false-discovery control, and
+//!    every account of a person in the set.
+//! 5. Tiers: `confirmed` seeds; `suspected`, the rest of the set;
+//!    `candidate`, accounts of the propagation set that touch a flagged
+//!    account and whose behaviour is nominally significant (a case for
+//!    review); `exposed`, an interaction with a flagged account; `clear`.
 //! 6. Networks: Louvain communities of the flagged accounts, and Fraudar
 //!    dense blocks of their follows.
+//! 7. Reasons, one line each, for a reviewer.
 
 use std::collections::VecDeque;
 use std::fmt::Write as _;

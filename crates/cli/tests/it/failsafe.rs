@@ -257,7 +257,13 @@ fn scan_uses_the_banks_stored_in_its_database() {
         assert_eq!(tier_of(&with_file.stdout, "u1").as_deref(), Some("\"confirmed\""));
     }
     // --bank FILE adds to them; without a database it is the only bank.
+    // A file declares its kind, as for `bank import` (64 hex digits could be
+    // SHA-256): undeclared, it is refused; declared, it is used.
     let list = write(dir.path(), "list.txt", &format!("{PDQ}\n"));
+    let out = output(guardrail().args(["scan", "--json", "--events", &events, "--bank", &list]));
+    assert_eq!(out.status.code(), Some(2), "undeclared kind");
+    assert!(stderr(&out).contains("kind"), "{}", stderr(&out));
+    let list = write(dir.path(), "list.txt", &format!("# kind: pdq\n{PDQ}\n"));
     let out = output(guardrail().args(["scan", "--json", "--events", &events, "--bank", &list]));
     assert_eq!(tier_of(&out.stdout, "u1").as_deref(), Some("\"confirmed\""), "{}", stderr(&out));
 }
