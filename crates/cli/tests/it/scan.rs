@@ -136,7 +136,7 @@ fn scan_prints_json_and_stores_results() {
             ]));
             let text = String::from_utf8(out.stdout).unwrap();
             assert!(
-                text.contains("confirmed (2):") && text.contains(&format!("stored as scan {run}")),
+                text.contains("confirmed (3):") && text.contains(&format!("stored as scan {run}")),
                 "{text}"
             );
         }
