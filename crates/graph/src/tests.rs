@@ -835,8 +835,16 @@ fn acting(t: RiskTier) -> RiskTier {
     }
 }
 
-/// Posts whose id starts with `hx` match a (pretend) hash bank.
+/// Posts with media whose id starts with `hx` match a (pretend) hash bank.
 struct PretendBank;
+
+/// A post with one image, as a raw event line (`events` passes it through).
+fn media_post(post: &str, author: &str) -> String {
+    format!(
+        "{{\"type\":\"post\",\"id\":\"m-{post}\",\"at\":\"2026-01-01T23:30:00Z\",\"post\":\"{post}\",\"author\":\"{author}\",\"media\":[{{\"kind\":\"image\",\"pdq\":\"{}\"}}]}}\n",
+        "f8".repeat(32)
+    )
+}
 
 impl crate::MediaCheck for PretendBank {
     fn check(&self, post: &guardrail_core::PostEvent) -> Vec<crate::HashHit> {
@@ -902,11 +910,44 @@ proptest! {
             // A lexicon hit: a caption with a blocked term.
             3 => format!("{{\"type\":\"post\",\"id\":\"lx\",\"at\":\"2026-01-01T23:00:00Z\",\"post\":\"plx\",\"author\":\"a{actor}\",\"caption\":\"new vorblat\"}}\n"),
             // A hash match.
-            _ => format!("p hx1 a{actor}\n"),
+            _ => media_post("hx1", &format!("a{actor}")),
         };
         let after = tiers_by_id(&random_world(n, &ties, &banned, &line));
         for (id, t) in &before {
             prop_assert!(acting(after[id]) >= acting(*t), "{}: {id} {t} -> {}", line.trim(), after[id]);
         }
     }
+}
+
+#[test]
+fn a_buyer_of_a_banned_seller_and_its_new_account_is_suspected_with_or_without_the_lexicon() {
+    // See: #26. The buyer follows, likes and comments on the banned seller
+    // (its comment hits a block term) and follows the seller's new account,
+    // which shares the seller's device. An unrelated hash match elsewhere,
+    // or the lexicon, must not lower it.
+    let mut s = String::new();
+    s.push_str(&account_line(0, "sel", "sellerone", "", "\"device\":[\"d-sel\"]", 0));
+    s.push('\n');
+    let mut body = String::from("p psel sel\nf buy sel\nl buy psel\n");
+    body.push_str(r#"{"type":"comment","id":"c1","at":"2026-01-01T01:00:00Z","comment":"c1","actor":"buy","post":"psel","text":"vorblat pls"}"#);
+    body.push('\n');
+    for k in 0..20 {
+        body.push_str(&format!("f n{k} n{}\nf n{k} n{}\n", (k + 1) % 20, (k + 5) % 20));
+    }
+    body.push_str(&media_post("hx9", "n3"));
+    s.push_str(&events(&body));
+    s.push_str("{\"type\":\"enforcement\",\"id\":\"ban\",\"at\":\"2026-01-02T00:00:00Z\",\"account\":\"sel\",\"action\":\"ban\",\"confirmed_category\":\"child_safety\"}\n");
+    s.push_str("{\"type\":\"account\",\"id\":\"new\",\"at\":\"2026-01-03T00:00:00Z\",\"account\":\"sel2\",\"handle\":\"sellertwo\",\"identifiers\":{\"device\":[\"d-sel\"]}}\n");
+    s.push_str("{\"type\":\"follow\",\"id\":\"f-new\",\"at\":\"2026-01-03T01:00:00Z\",\"from\":\"buy\",\"to\":\"sel2\"}\n");
+    let without_hash = s.replace("\"hx9\"", "\"px9\"");
+    let with_hash = tiers_by_id(&s);
+    let plain = tiers_by_id(&without_hash);
+    assert_eq!(plain["sel2"], RiskTier::Confirmed, "ban evasion");
+    assert_eq!(plain["buy"], RiskTier::Suspected);
+    assert_eq!(with_hash["n3"], RiskTier::Confirmed, "the unrelated hash match");
+    assert_eq!(with_hash["buy"], RiskTier::Suspected, "an unrelated seed does not lower it");
+    // And without the lexicon and bank (the plain loader).
+    let (g, ev) = load(&without_hash);
+    let r = scan(&g, &ev, None, &ScanConfig::default()).unwrap();
+    assert_eq!(r.tiers[node(&g, "buy") as usize], RiskTier::Suspected);
 }
