@@ -45,7 +45,7 @@ mod plain;
 mod shared;
 pub mod words;
 
-pub use crate::matcher::{emoji_name, How, Level, Limits, Match, Matcher, Verdict};
+pub use crate::matcher::{emoji_name, Cache, How, Level, Limits, Match, Matcher, Verdict};
 pub use crate::normalise::{
     key, key_letter, key_with_repeats, leet_letter, Normalised, Token, TokenKind,
 };

@@ -454,42 +454,64 @@ impl Matcher {
         &self.lexicon
     }
 
-    /// Checks `text` as it would appear on `surface`.
+    /// Checks `text` as it would appear on `surface`, with this thread's
+    /// scratch space (see [`Matcher::check_with`] for a caller-owned one).
     pub fn check(&self, text: &str, surface: Surface) -> Result<Verdict, TextError> {
-        if text.len() > self.limits.max_bytes {
-            return Err(TextError::TooLong { bytes: text.len(), limit: self.limits.max_bytes });
-        }
+        self.check_limits(text)?;
         thread_local! {
             static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
         }
-        // First without the span map (most texts match nothing); again with
-        // it only when something matched, to report where. The scratch space
-        // is reused between calls (a short check would otherwise spend a
-        // tenth of its time growing buffers); fresh if this thread is
-        // already inside a check.
+        // The scratch space is reused between calls (a short check would
+        // otherwise spend a tenth of its time growing buffers); fresh if this
+        // thread is already inside a check.
         let mut found = SCRATCH.with(|cell| match cell.try_borrow_mut() {
-            Ok(mut scratch) => {
-                let Scratch { norm: n, near } = &mut *scratch;
-                n.run_without_spans(text);
-                let mut found = self.check_normalised(text, n, surface, near);
-                if !found.matches.is_empty() && !found.locate_by_tokens(text, n) {
-                    // A match inside a token: build the full span map (the
-                    // key is the same with or without it).
-                    n.run(text);
-                    found.locate(text, n);
-                }
-                found
-            }
-            Err(_) => {
-                let n = Normalised::new(text);
-                let mut found =
-                    self.check_normalised(text, &n, surface, &mut NearBuffers::default());
-                found.locate(text, &n);
-                found
-            }
+            Ok(mut scratch) => self.check_in(text, surface, &mut scratch),
+            Err(_) => self.check_in(text, surface, &mut Scratch::default()),
         });
         found.sort();
         Ok(found.finish(&self.lexicon))
+    }
+
+    /// Scratch space for [`Matcher::check_with`], owned by the caller (a
+    /// server's worker, a loop over many texts): buffers grow to the largest
+    /// text checked and are reused, so a check allocates nothing for them.
+    pub fn create_cache(&self) -> Cache {
+        Cache::default()
+    }
+
+    /// [`Matcher::check`] with the caller's scratch space: the same verdict.
+    pub fn check_with(
+        &self,
+        text: &str,
+        surface: Surface,
+        cache: &mut Cache,
+    ) -> Result<Verdict, TextError> {
+        self.check_limits(text)?;
+        let mut found = self.check_in(text, surface, &mut cache.scratch);
+        found.sort();
+        Ok(found.finish(&self.lexicon))
+    }
+
+    fn check_limits(&self, text: &str) -> Result<(), TextError> {
+        if text.len() > self.limits.max_bytes {
+            return Err(TextError::TooLong { bytes: text.len(), limit: self.limits.max_bytes });
+        }
+        Ok(())
+    }
+
+    /// First without the span map (most texts match nothing); again with it
+    /// only when something matched inside a token, to report where.
+    fn check_in(&self, text: &str, surface: Surface, scratch: &mut Scratch) -> Found {
+        let Scratch { norm: n, near } = scratch;
+        n.run_without_spans(text);
+        let mut found = self.check_normalised(text, n, surface, near);
+        if !found.matches.is_empty() && !found.locate_by_tokens(text, n) {
+            // A match inside a token: build the full span map (the key is
+            // the same with or without it).
+            n.run(text);
+            found.locate(text, n);
+        }
+        found
     }
 
     /// Given candidate autocomplete suggestions, returns whether each may be
@@ -922,7 +944,22 @@ pub fn emoji_name(seq: &str) -> Option<&'static str> {
     emojis::get(seq).map(|e| e.name())
 }
 
-/// Per-thread scratch space of [`Matcher::check`].
+/// Caller-owned scratch space of [`Matcher::check_with`]
+/// ([`Matcher::create_cache`]); any matcher can use any cache.
+#[derive(Default)]
+pub struct Cache {
+    scratch: Scratch,
+}
+
+impl std::fmt::Debug for Cache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cache").finish_non_exhaustive()
+    }
+}
+
+/// Scratch space of a check: the normaliser's buffers and the near-variant
+/// pass's (per thread for [`Matcher::check`], the caller's for
+/// [`Matcher::check_with`]).
 #[derive(Default)]
 struct Scratch {
     norm: Normalised,

@@ -244,3 +244,20 @@ proptest! {
         prop_assert!(after != Level::Allow, "{text:?} ({before:?}) became {mutated:?}: allow");
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// A caller-owned cache gives the verdict the thread's scratch gives, and
+    /// one cache serves texts of every size in any order. See: #25.
+    #[test]
+    fn check_with_a_cache_equals_check(texts in prop::collection::vec(evasive(), 1..6)) {
+        let m = shared_matcher();
+        let mut cache = m.create_cache();
+        for text in &texts {
+            for surface in [Surface::Hashtag, Surface::Search, Surface::Bio] {
+                prop_assert_eq!(m.check_with(text, surface, &mut cache).ok(), m.check(text, surface).ok());
+            }
+        }
+    }
+}
