@@ -789,33 +789,18 @@ struct Patterns {
 /// a coded search or comment (share 1.2%): p = 3.1e-6".
 fn describe_behaviour(b: &Behaviour) -> String {
     let mut parts = Vec::new();
-    let c = &b.ties_out;
-    if c.count > 0 {
-        parts.push(format!(
-            "follows, likes or comments on {} flagged accounts among its {} (chance {:.2})",
-            c.count, c.degree, c.expected
-        ));
-    }
-    let c = &b.views_out;
-    if c.count > 0 {
-        parts.push(format!(
-            "viewed {} more flagged accounts among the {} it only viewed (chance {:.2})",
-            c.count, c.degree, c.expected
-        ));
-    }
-    let c = &b.ties_in;
-    if c.count > 0 {
-        parts.push(format!(
-            "{} more flagged accounts follow, like or comment on it, among its {} (chance {:.2})",
-            c.count, c.degree, c.expected
-        ));
-    }
-    let c = &b.depth;
-    if c.count > 0 {
-        parts.push(format!(
-            "{} more kinds of interaction on those contacts (views, likes, comments: chance {:.2})",
-            c.count, c.expected
-        ));
+    let channels = [
+        (&b.ties_out, "follows, likes or comments on {k} flagged accounts among its {d}"),
+        (&b.views_out, "viewed {k} more flagged accounts among the {d} it only viewed"),
+        (&b.ties_in, "{k} more flagged accounts follow, like or comment on it, among its {d}"),
+        (&b.depth, "{k} more kinds of interaction on those contacts (views, likes, comments)"),
+    ];
+    for (c, text) in channels {
+        if c.count > 0 {
+            let what =
+                text.replace("{k}", &c.count.to_string()).replace("{d}", &c.degree.to_string());
+            parts.push(format!("{what} (chance {:.2})", c.expected));
+        }
     }
     if b.coded.count > 0 {
         parts.push(format!(

@@ -118,6 +118,24 @@ pub struct Stats {
     pub write_time: Duration,
 }
 
+/// Writes `bank.txt` in `out`: a PDQ list that declares its kind (64 hex
+/// digits could be PDQ or SHA-256), one hash a line. Returns the count.
+fn write_bank(
+    out: &Path,
+    hashes: impl Iterator<Item = guardrail_core::Pdq>,
+) -> Result<u64, SynthError> {
+    let path = out.join("bank.txt");
+    let mut bank = String::from("# kind: pdq\n");
+    let mut n = 0;
+    for h in hashes {
+        bank.push_str(&h.to_hex());
+        bank.push('\n');
+        n += 1;
+    }
+    std::fs::write(&path, bank).map_err(io_err(&path))?;
+    Ok(n)
+}
+
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SynthError + '_ {
     move |error| SynthError::Io { path: path.display().to_string(), error }
 }
@@ -188,16 +206,7 @@ pub fn generate(config: &Config, out: &Path) -> Result<Stats, SynthError> {
     }
 
     // The bank.
-    let bank_path = out.join("bank.txt");
-    let mut bank = String::with_capacity(world.bank_size as usize * 65);
-    // The list declares its kind: 64 hex digits could be PDQ or SHA-256.
-    bank.push_str("# kind: pdq\n");
-    for i in 0..world.bank_size {
-        bank.push_str(&expander.bank_hash(i).to_hex());
-        bank.push('\n');
-    }
-    std::fs::write(&bank_path, bank).map_err(io_err(&bank_path))?;
-    stats.bank_hashes = world.bank_size as u64;
+    stats.bank_hashes = write_bank(out, (0..world.bank_size).map(|i| expander.bank_hash(i)))?;
 
     // Ground truth.
     let truth = truth(&world);

@@ -1354,16 +1354,7 @@ fn write(
         stats.events += n;
     }
 
-    let bank_path = out.join("bank.txt");
-    let mut bank = String::with_capacity(BANK_SIZE as usize * 65);
-    // The list declares its kind: 64 hex digits could be PDQ or SHA-256.
-    bank.push_str("# kind: pdq\n");
-    for i in 0..BANK_SIZE {
-        bank.push_str(&p.bank_hash(i).to_hex());
-        bank.push('\n');
-    }
-    std::fs::write(&bank_path, bank).map_err(io_err(&bank_path))?;
-    stats.bank_hashes = BANK_SIZE as u64;
+    stats.bank_hashes = crate::write_bank(out, (0..BANK_SIZE).map(|i| p.bank_hash(i)))?;
 
     // Ground truth: the common keys, then the planting's own.
     let mut truth = Truth::default();
