@@ -268,6 +268,18 @@ pub struct ApplyStats {
     pub self_loops: u64,
 }
 
+/// Identifies a graph's node numbering (see [`Graph::stamp`]): account
+/// count, edge count and a hash of every account id in node order.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default)]
+pub struct GraphStamp {
+    /// Accounts.
+    pub accounts: usize,
+    /// Distinct edges.
+    pub edges: usize,
+    /// XXH3 of the account ids in node order.
+    pub ids: u64,
+}
+
 /// The interaction graph. Build it with [`Graph::new`] and [`Graph::apply`]
 /// (or [`crate::load_events`]), then [`Graph::compact`] before analysing it.
 #[derive(Debug, Default)]
@@ -310,6 +322,18 @@ impl Graph {
     /// Number of distinct (from, to) edges as of the last compaction.
     pub fn edges(&self) -> usize {
         self.out.entries()
+    }
+
+    /// What identifies this graph's node numbering and edges: results indexed
+    /// by node (a [`crate::ScanResult`]) are only valid on a graph with the
+    /// same stamp.
+    pub fn stamp(&self) -> GraphStamp {
+        let mut h = xxhash_rust::xxh3::Xxh3::new();
+        for a in &self.accounts {
+            h.update(a.id.as_str().as_bytes());
+            h.update(&[0]);
+        }
+        GraphStamp { accounts: self.accounts.len(), edges: self.edges(), ids: h.digest() }
     }
 
     /// What [`Graph::apply`] counted.

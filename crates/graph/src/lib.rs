@@ -30,7 +30,7 @@ pub mod expand;
 pub mod identity;
 pub mod rank;
 
-pub use crate::graph::{Account, ApplyStats, Enforcement, Graph, Kinds, Node};
+pub use crate::graph::{Account, ApplyStats, Enforcement, Graph, GraphStamp, Kinds, Node};
 pub use crate::load::{
     load_events, text_hit, Evidence, HashHit, LoadOptions, LoadReport, MediaCheck, TextHit,
 };
@@ -67,5 +67,22 @@ pub enum GraphError {
         name: &'static str,
         /// Why it was rejected.
         why: String,
+    },
+    /// A scan result was applied to a graph it was not computed on (its
+    /// tiers are indexed by that graph's nodes, so reading them on another
+    /// would silently call every account clear).
+    #[error(
+        "this scan was computed on another graph ({scanned_accounts} accounts, {scanned_edges} edges; \
+         this one has {accounts} accounts, {edges} edges, or other account ids): scan this graph again"
+    )]
+    OtherGraph {
+        /// Accounts of the graph the scan ran on.
+        scanned_accounts: usize,
+        /// Its edges.
+        scanned_edges: usize,
+        /// Accounts of the graph given.
+        accounts: usize,
+        /// Its edges.
+        edges: usize,
     },
 }

@@ -35,7 +35,7 @@ use crate::expand::{
     behaviour_tests, behaviour_tests_of, benjamini_hochberg, hashtag_hits, set_hashtags, Behaviour,
     Hashtags, PatternHit,
 };
-use crate::graph::{Graph, Kinds, Node};
+use crate::graph::{Graph, GraphStamp, Kinds, Node};
 use crate::identity::{link_identities, IdentityConfig, Persons};
 use crate::load::{text_hit, Evidence};
 use crate::rank::{ppr_push, sweep_cut, weighted_degrees, PprConfig};
@@ -250,6 +250,27 @@ pub struct ScanResult {
     /// The person label of every node.
     #[serde(skip)]
     pub person_of: Vec<u32>,
+    /// The graph the scan ran on: `tiers` and `person_of` are indexed by its
+    /// nodes (see [`ScanResult::check_graph`]).
+    #[serde(skip)]
+    pub graph: GraphStamp,
+}
+
+impl ScanResult {
+    /// Refuses a graph other than the one this scan ran on, whose node
+    /// numbers would read this scan's tiers for other accounts.
+    pub fn check_graph(&self, graph: &Graph) -> Result<(), GraphError> {
+        let stamp = graph.stamp();
+        if stamp == self.graph {
+            return Ok(());
+        }
+        Err(GraphError::OtherGraph {
+            scanned_accounts: self.graph.accounts,
+            scanned_edges: self.graph.edges,
+            accounts: stamp.accounts,
+            edges: stamp.edges,
+        })
+    }
 }
 
 /// Why an account is a seed.
@@ -657,6 +678,7 @@ pub fn scan(
         summary,
         tiers,
         person_of: persons.person,
+        graph: graph.stamp(),
     })
 }
 

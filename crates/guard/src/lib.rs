@@ -58,4 +58,7 @@ pub enum GuardError {
     /// The audit cannot run on this input.
     #[error("audit: {0}")]
     Audit(String),
+    /// The scan given was computed on another graph.
+    #[error(transparent)]
+    Scan(#[from] guardrail_graph::GraphError),
 }

@@ -9,6 +9,7 @@ use guardrail_text::{Level, Matcher};
 use rustc_hash::FxHashMap;
 
 use crate::policy::Policy;
+use crate::GuardError;
 
 /// What the guard knows about one account.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -159,13 +160,17 @@ impl State {
     /// membership, and every hashtag's usage by flagged accounts (those the
     /// policy never recommends: its `never_recommend` tiers and, with
     /// `drop_flagged_networks`, network members) with its text verdict when
-    /// a matcher is given.
+    /// a matcher is given. Refuses a scan computed on another graph
+    /// ([`ScanResult::check_graph`]).
     pub fn from_scan(
         graph: &Graph,
         scan: &ScanResult,
         matcher: Option<&Matcher>,
         policy: &Policy,
-    ) -> State {
+    ) -> Result<State, GuardError> {
+        // A scan of another graph would read its tiers for other accounts
+        // (or none: everyone clear). See: #25.
+        scan.check_graph(graph)?;
         let mut in_network = vec![false; graph.len()];
         for network in &scan.networks {
             for id in &network.accounts {
@@ -179,6 +184,7 @@ impl State {
         let mut users = vec![0u32; graph.hashtag_count()];
         let mut flagged_users = vec![0u32; graph.hashtag_count()];
         for (v, account) in graph.accounts().iter().enumerate() {
+            // Checked above: the scan has a tier for every node.
             let tier = scan.tiers.get(v).copied().unwrap_or(RiskTier::Clear);
             let s =
                 AccountState { tier, age_band: account.age_band, flagged_network: in_network[v] };
@@ -198,6 +204,6 @@ impl State {
                 .map_or(Level::Allow, |v| v.level);
             state.set_hashtag(tag, HashtagState { users: u, flagged_users: f, level });
         }
-        state
+        Ok(state)
     }
 }

@@ -428,3 +428,35 @@ fn a_view_reaches_the_viewers_followers_without_hygiene_and_not_with_it() {
     let d = guard.decide("n3", Surface::AccountSuggestions, &[Candidate::Account("s3")]);
     assert!(!d[0].allow);
 }
+
+#[test]
+fn a_scan_of_another_graph_is_refused_not_read_as_clear() {
+    // See: #25. The scan's tiers are indexed by node; on another graph they
+    // would belong to other accounts, or to none.
+    use guardrail_graph::{load_events, scan, Evidence, LoadOptions, ScanConfig};
+    let load = |text: &str| {
+        let mut g = Graph::new();
+        let mut ev = Evidence::default();
+        load_events(
+            std::io::Cursor::new(text),
+            &mut g,
+            &mut ev,
+            None,
+            None,
+            &LoadOptions::default(),
+        )
+        .unwrap();
+        (g, ev)
+    };
+    let line = |i: usize, from: &str, to: &str| {
+        format!("{{\"type\":\"follow\",\"id\":\"e{i}\",\"at\":\"2026-01-01T00:00:{i:02}Z\",\"from\":\"{from}\",\"to\":\"{to}\"}}\n")
+    };
+    let a = format!("{}{}", line(0, "u1", "u2"), line(1, "u2", "u3"));
+    let b = format!("{}{}", line(0, "u9", "u2"), line(1, "u2", "u3"));
+    let (ga, eva) = load(&a);
+    let (gb, _) = load(&b);
+    let result = scan(&ga, &eva, None, &ScanConfig::default()).unwrap();
+    assert!(State::from_scan(&ga, &result, None, &Policy::default()).is_ok());
+    let err = State::from_scan(&gb, &result, None, &Policy::default()).unwrap_err();
+    assert!(err.to_string().contains("computed on another graph"), "{err}");
+}

@@ -90,7 +90,7 @@ pub(crate) fn run_audit(
     let start = Instant::now();
     let loaded = load(events, matcher.as_deref(), media, false)?;
     let result = scan(&loaded.graph, &loaded.evidence, matcher.as_deref(), &ScanConfig::default())?;
-    let state = State::from_scan(&loaded.graph, &result, matcher.as_deref(), &policy);
+    let state = State::from_scan(&loaded.graph, &result, matcher.as_deref(), &policy)?;
     let guard = Guard::new(policy, state, matcher);
     let report = audit(&loaded.graph, truth, &guard, config)?;
     Ok((report, start.elapsed().as_secs_f64()))
