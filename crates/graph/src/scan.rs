@@ -533,14 +533,7 @@ pub fn scan(
 
     seconds.communities = lap();
     // Reasons.
-    let name = |v: Node| {
-        let a = graph.account(v);
-        if a.handle.is_empty() {
-            a.id.as_str().to_owned()
-        } else {
-            format!("@{} ({})", a.handle, a.id.as_str())
-        }
-    };
+    let name = |v: Node| display_name(graph, v);
     // Up to `reason_examples` interactions of `v` with accounts `pick` selects,
     // both ways, as "follows+liked @x" / "@x follows it".
     let ties_to = |v: Node, pick: &dyn Fn(Node) -> bool| -> Vec<String> {
@@ -680,6 +673,16 @@ pub fn scan(
         person_of: persons.person,
         graph: graph.stamp(),
     })
+}
+
+/// "@handle (id)", or the id of an account without a handle.
+fn display_name(graph: &Graph, v: Node) -> String {
+    let a = graph.account(v);
+    if a.handle.is_empty() {
+        a.id.as_str().to_owned()
+    } else {
+        format!("@{} ({})", a.handle, a.id.as_str())
+    }
 }
 
 /// One step of a shortest path towards a confirmed account: the next
@@ -858,14 +861,7 @@ fn patterns(
         members.entry(p).or_default().push(v as Node);
     }
     members.retain(|_, m| m.len() > 1);
-    let name = |v: Node| {
-        let a = graph.account(v);
-        if a.handle.is_empty() {
-            a.id.as_str().to_owned()
-        } else {
-            format!("@{} ({})", a.handle, a.id.as_str())
-        }
-    };
+    let name = |v: Node| display_name(graph, v);
     for _ in 0..config.pattern_rounds.max(1) {
         let mut added = 0;
         // Persons: every account of a person in the set is in the set.

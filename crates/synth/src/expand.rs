@@ -36,6 +36,21 @@ pub(crate) struct Vocab {
 }
 
 impl Vocab {
+    /// One of the lexicon's hashtag codes, disguised by a hashtag-safe
+    /// transform (the plain code when the disguise leaves nothing).
+    pub(crate) fn code_hashtag(&self, r: &mut SmallRng) -> String {
+        let tag = self.hashtags.choose(r).cloned().unwrap_or_default();
+        let t = *HASHTAG_TRANSFORMS.choose(r).unwrap_or(&Transform::Plain);
+        let out = hashtag_safe(&obfuscate::apply(t, &tag, r));
+        if out.is_empty() {
+            tag
+        } else {
+            out
+        }
+    }
+}
+
+impl Vocab {
     /// Takes from `lexicon`: child-safety terms and phrases of strong or block
     /// severity as code words (single words also as hashtags), emoji and age
     /// codes, and weak terms as the words benign users sometimes use too.
@@ -166,14 +181,7 @@ impl Expander<'_> {
     }
 
     fn code_hashtag(&self, r: &mut SmallRng) -> String {
-        let tag = self.vocab.hashtags.choose(r).cloned().unwrap_or_default();
-        let t = *HASHTAG_TRANSFORMS.choose(r).unwrap_or(&Transform::Plain);
-        let out = hashtag_safe(&obfuscate::apply(t, &tag, r));
-        if out.is_empty() {
-            tag
-        } else {
-            out
-        }
+        self.vocab.code_hashtag(r)
     }
 
     fn age_code(&self, r: &mut SmallRng) -> Option<String> {

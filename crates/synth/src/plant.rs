@@ -34,9 +34,9 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_distr::{Distribution, WeightedIndex};
 
-use crate::expand::{base36, hashtag_safe, pick, scramble, Vocab, EPOCH, HASHTAG_TRANSFORMS};
+use crate::expand::{base36, pick, scramble, Vocab, EPOCH};
 use crate::niches::{COMMON_WORDS, HANDLE_A, HANDLE_B, NICHES};
-use crate::obfuscate::{self, Transform};
+use crate::obfuscate;
 use crate::world::{rng_for, splitmix};
 use crate::{io_err, SynthError};
 
@@ -647,14 +647,7 @@ impl Planter<'_> {
     }
 
     fn code_hashtag(&self, r: &mut SmallRng) -> String {
-        let tag = self.vocab.hashtags.choose(r).cloned().unwrap_or_default();
-        let t = *HASHTAG_TRANSFORMS.choose(r).unwrap_or(&Transform::Plain);
-        let out = hashtag_safe(&obfuscate::apply(t, &tag, r));
-        if out.is_empty() {
-            tag
-        } else {
-            out
-        }
+        self.vocab.code_hashtag(r)
     }
 
     fn benign_bio(&self, r: &mut SmallRng, niche: usize) -> String {
