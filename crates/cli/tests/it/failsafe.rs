@@ -257,7 +257,8 @@ fn scan_uses_the_banks_stored_in_its_database() {
         assert_eq!(tier_of(&with_file.stdout, "u1").as_deref(), Some("\"confirmed\""));
     }
     // --bank FILE adds to them; without a database it is the only bank.
-    let list = write(dir.path(), "list.txt", &format!("{PDQ}\n"));
+    // A plain list of 64-digit hashes declares its kind (item 4).
+    let list = write(dir.path(), "list.txt", &format!("# kind: pdq\n{PDQ}\n"));
     let out = output(guardrail().args(["scan", "--json", "--events", &events, "--bank", &list]));
     assert_eq!(tier_of(&out.stdout, "u1").as_deref(), Some("\"confirmed\""), "{}", stderr(&out));
 }
