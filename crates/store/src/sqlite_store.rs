@@ -75,8 +75,22 @@ impl SqliteStore {
         }
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         // journal_mode returns the mode in effect; anything but WAL means the
-        // file system cannot do it (e.g. some network mounts).
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        // file system cannot do it (e.g. some network mounts). Switching a new
+        // file to WAL needs it to itself, and SQLite answers "database is
+        // locked" at once, without the busy timeout, while another process
+        // opening the same new file holds it: retry for as long as that timeout.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mode: String = loop {
+            match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                other => break other?,
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Url {
                 url: path.display().to_string(),
