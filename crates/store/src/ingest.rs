@@ -140,8 +140,9 @@ impl From<StoreError> for IngestError {
 
 struct Batch {
     events: Vec<NewEvent>,
-    /// The line number of each event.
-    event_lines: Vec<u64>,
+    /// The line number of each event, and how many events of unknown type
+    /// were skipped before it.
+    event_lines: Vec<(u64, u64)>,
     lines: u64,
     invalid: u64,
     skipped_unknown: u64,
@@ -222,6 +223,7 @@ fn write(
     // The parse thread ends the channel after the last batch.
     for batch in rx {
         let mut progress = RunProgress { run, lines: batch.lines, invalid: batch.invalid };
+        let mut skipped_unknown = batch.skipped_unknown;
         let mut end = batch.events.len();
         let mut conflict = None;
         // Strict mode: a batch with a conflict stores nothing, so store the
@@ -234,7 +236,8 @@ fn write(
             match outcome.conflicts.first() {
                 Some(&first) if policy == ConflictPolicy::Reject => {
                     end = first;
-                    let line = batch.event_lines[first];
+                    let line;
+                    (line, skipped_unknown) = batch.event_lines[first];
                     progress.lines = line - 1;
                     conflict = Some(IngestConflict { line, id: batch.events[first].id.clone() });
                 }
@@ -243,14 +246,14 @@ fn write(
         };
         report.lines = progress.lines;
         report.invalid = batch.invalid;
-        report.skipped_unknown = batch.skipped_unknown;
+        report.skipped_unknown = skipped_unknown;
         report.inserted += outcome.inserted;
         report.duplicates += outcome.duplicates;
         report.conflicts += outcome.conflicts.len() as u64;
         for &index in &outcome.conflicts {
             if report.conflict_list.len() < options.keep_errors {
                 report.conflict_list.push(IngestConflict {
-                    line: batch.event_lines[index],
+                    line: batch.event_lines[index].0,
                     id: batch.events[index].id.clone(),
                 });
             }
@@ -295,7 +298,8 @@ fn parse<R: BufRead>(input: R, options: &IngestOptions, tx: mpsc::SyncSender<Bat
             None => end = true,
             Some(Ok(event)) => {
                 batch.events.push(NewEvent::from_event(&event));
-                batch.event_lines.push(reader.stats().lines);
+                let stats = reader.stats();
+                batch.event_lines.push((stats.lines, stats.skipped_unknown));
                 full = batch.events.len() >= batch_size;
             }
             Some(Err(e)) if e.is_recoverable() && options.skip_invalid => {

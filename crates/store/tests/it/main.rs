@@ -293,18 +293,21 @@ fn strict_ingest_stops_at_a_conflicting_id_and_keeps_what_came_before() {
         assert_eq!((runs[1].status, runs[1].lines, runs[1].inserted), (RunStatus::Failed, 15, 5));
         assert!(runs[1].error.as_deref().unwrap_or("").contains("line 16: event id e3"));
 
-        // A repeat inside one input is a conflict too, even in one batch.
-        let input = format!("{}\n{}\n{}\n", follow("x", 1), follow("y", 2), follow("x", 3));
-        let err = ingest(
-            input.as_bytes(),
-            store.as_mut(),
-            "third",
-            &IngestOptions::default(),
-            &mut |_| {},
-        )
-        .unwrap_err();
+        // A repeat inside one input is a conflict too, even in one batch;
+        // what comes after it is not counted (the unknown type on line 4).
+        let input = format!(
+            "{}\n{}\n{}\n{}\n",
+            follow("x", 1),
+            follow("y", 2),
+            follow("x", 3),
+            r#"{"type":"mystery","id":"m","at":"2026-03-01T10:00:00Z"}"#
+        );
+        let options = IngestOptions { skip_unknown_types: true, ..IngestOptions::default() };
+        let err =
+            ingest(input.as_bytes(), store.as_mut(), "third", &options, &mut |_| {}).unwrap_err();
         let IngestError::Conflict { conflict, report } = &err else { panic!("{err}") };
         assert_eq!((conflict.line, conflict.id.as_str(), report.inserted), (3, "x", 2));
+        assert_eq!((report.lines, report.skipped_unknown), (2, 0));
         assert!(store.contains_event("y").unwrap());
     }
 }
@@ -407,6 +410,31 @@ fn newer_schema_is_refused_and_reopening_is_a_no_op() {
         let err = open(&t.url).err().expect("a newer schema must be refused");
         assert!(matches!(err, StoreError::NewerSchema { .. }), "{err}");
         assert!(err.to_string().contains("newer"), "{err}");
+    }
+}
+
+// See: #26
+#[test]
+fn migration_4_adds_conflicts_to_the_runs_of_an_existing_database() {
+    for t in targets() {
+        let mut store = t.open();
+        ingest(stream(3).as_bytes(), store.as_mut(), "old", &IngestOptions::default(), &mut |_| {})
+            .unwrap();
+        drop(store);
+        // Take the database back to schema version 3, as an older guardrail left it.
+        let undo = "ALTER TABLE ingest_runs DROP COLUMN conflicts; \
+                    DELETE FROM schema_migrations WHERE version = 4;";
+        if t._dir.is_some() {
+            rusqlite::Connection::open(&t.url).unwrap().execute_batch(undo).unwrap();
+        } else {
+            let (base, schema) = t.url.split_once("?schema=").unwrap();
+            let mut client = postgres::Client::connect(base, postgres::NoTls).unwrap();
+            client.batch_execute(&format!("SET search_path TO \"{schema}\"; {undo}")).unwrap();
+        }
+        let mut store = guardrail_store::open_existing(&t.url).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 4, "{}", t.url);
+        let runs = store.runs().unwrap();
+        assert_eq!((runs.len(), runs[0].inserted, runs[0].conflicts), (1, 3, 0), "{}", t.url);
     }
 }
 
