@@ -45,7 +45,8 @@ enum Command {
     Hash(cmd::media::HashArgs),
     /// Manage hash banks in the store: import, list, remove.
     Bank(cmd::media::BankArgs),
-    /// Match files against the banks (exit 0 matched, 1 no match, 2 error).
+    /// Match files against the banks (exit 0 matched, 1 no match, 2 error,
+    /// 3 nothing matched but a low-quality file was skipped).
     Match(cmd::media::MatchArgs),
     /// Map abusive networks and link accounts of one person from an event stream.
     Scan(cmd::scan::Args),

@@ -53,6 +53,24 @@ pub enum MediaError {
         /// The decoder's message.
         why: String,
     },
+    /// The file is cut short: the decoder may have returned an image (some
+    /// fill the missing part), but the format's end marker is missing, so
+    /// no hash is given for it.
+    #[error("truncated {format} image: {why}")]
+    Truncated {
+        /// The detected format.
+        format: &'static str,
+        /// Where the file ends and what is missing.
+        why: String,
+    },
+    /// An error about one file, named (from [`crate::decode::decode_file`]).
+    #[error("{path}: {error}")]
+    InFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it (part of the message, so not also its `source()`).
+        error: Box<MediaError>,
+    },
     /// ffmpeg could not be run or failed on a video.
     #[error("video: {why}")]
     Video {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use guardrail_core::{EventError, EventReader, FieldError, ReaderConfig};
 
-use crate::model::{NewEvent, RunProgress, RunStatus};
+use crate::model::{ConflictPolicy, NewEvent, RunProgress, RunStatus};
 use crate::{Store, StoreError};
 
 /// How to ingest.
@@ -15,13 +15,14 @@ use crate::{Store, StoreError};
 pub struct IngestOptions {
     /// Events per transaction.
     pub batch_size: usize,
-    /// Skip (and count) invalid lines instead of stopping at the first one.
+    /// Skip (and count) invalid lines, and events whose id was stored with
+    /// different content, instead of stopping at the first one.
     pub skip_invalid: bool,
     /// Skip (and count) events of unknown `type` instead of treating them as invalid.
     pub skip_unknown_types: bool,
     /// Longest accepted line, in bytes.
     pub max_line_bytes: usize,
-    /// How many skipped-line messages to keep in the report.
+    /// How many skipped-line messages (and, apart, conflicts) to keep in the report.
     pub keep_errors: usize,
 }
 
@@ -46,8 +47,14 @@ pub struct IngestReport {
     pub lines: u64,
     /// Events newly stored.
     pub inserted: u64,
-    /// Events already stored (same id), not stored again.
+    /// Events already stored (same id, same content), not stored again.
     pub duplicates: u64,
+    /// Events whose id was already stored (or came earlier in the input) with
+    /// different content: skipped (only with `skip_invalid`; strict ingest
+    /// stops at the first with [`IngestError::Conflict`]).
+    pub conflicts: u64,
+    /// The first `keep_errors` conflicts, with their line numbers.
+    pub conflict_list: Vec<IngestConflict>,
     /// Invalid lines skipped (only with `skip_invalid`).
     pub invalid: u64,
     /// Events of unknown type skipped (only with `skip_unknown_types`).
@@ -59,9 +66,29 @@ pub struct IngestReport {
 }
 
 impl IngestReport {
-    /// Events read (stored or duplicate).
+    /// Events read (stored, duplicate or conflicting).
     pub fn events(&self) -> u64 {
-        self.inserted + self.duplicates
+        self.inserted + self.duplicates + self.conflicts
+    }
+}
+
+/// An event whose id was already ingested with different content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IngestConflict {
+    /// Its 1-based line number.
+    pub line: u64,
+    /// Its event id.
+    pub id: String,
+}
+
+impl std::fmt::Display for IngestConflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "line {}: event id {} was already ingested with different content; \
+             send a new id for a new state",
+            self.line, self.id
+        )
     }
 }
 
@@ -78,6 +105,15 @@ pub enum IngestError {
         line: u64,
         /// What was wrong with it.
         error: FieldError,
+        /// What was committed before it.
+        report: Box<IngestReport>,
+    },
+    /// An event id was already stored with different content (strict mode).
+    #[error("{conflict} (stopped; {} events before it were committed, nothing after; \
+             or use --skip-invalid to skip and count conflicts)", report.inserted + report.duplicates)]
+    Conflict {
+        /// The line and the id.
+        conflict: IngestConflict,
         /// What was committed before it.
         report: Box<IngestReport>,
     },
@@ -104,6 +140,9 @@ impl From<StoreError> for IngestError {
 
 struct Batch {
     events: Vec<NewEvent>,
+    /// The line number of each event, and how many events of unknown type
+    /// were skipped before it.
+    event_lines: Vec<(u64, u64)>,
     lines: u64,
     invalid: u64,
     skipped_unknown: u64,
@@ -128,7 +167,7 @@ pub fn ingest<R: BufRead + Send>(
     let result = std::thread::scope(|scope| {
         let (tx, rx) = mpsc::sync_channel::<Batch>(2);
         scope.spawn(move || parse(input, options, tx));
-        write(rx, store, run, &mut report, started, on_batch)
+        write(rx, store, run, options, &mut report, started, on_batch)
     });
     report.elapsed = started.elapsed();
     let (status, message) = match &result {
@@ -144,6 +183,9 @@ pub fn ingest<R: BufRead + Send>(
         }
         Err(stop) => Err(match stop {
             Stop::Store(e) => IngestError::Store(e),
+            Stop::Conflict(conflict) => {
+                IngestError::Conflict { conflict, report: Box::new(report) }
+            }
             Stop::Read(EventError::Invalid { line, error }) => {
                 IngestError::Invalid { line, error, report: Box::new(report) }
             }
@@ -155,6 +197,7 @@ pub fn ingest<R: BufRead + Send>(
 enum Stop {
     Store(StoreError),
     Read(EventError),
+    Conflict(IngestConflict),
 }
 
 impl std::fmt::Display for Stop {
@@ -162,6 +205,7 @@ impl std::fmt::Display for Stop {
         match self {
             Stop::Store(e) => write!(f, "{e}"),
             Stop::Read(e) => write!(f, "{e}"),
+            Stop::Conflict(c) => write!(f, "{c}"),
         }
     }
 }
@@ -170,22 +214,56 @@ fn write(
     rx: mpsc::Receiver<Batch>,
     store: &mut dyn Store,
     run: i64,
+    options: &IngestOptions,
     report: &mut IngestReport,
     started: Instant,
     on_batch: &mut dyn FnMut(&IngestReport),
 ) -> Result<(), Stop> {
+    let policy = if options.skip_invalid { ConflictPolicy::Skip } else { ConflictPolicy::Reject };
     // The parse thread ends the channel after the last batch.
     for batch in rx {
-        let progress = RunProgress { run, lines: batch.lines, invalid: batch.invalid };
-        let outcome = store.append(&batch.events, Some(progress)).map_err(Stop::Store)?;
-        report.lines = batch.lines;
+        let mut progress = RunProgress { run, lines: batch.lines, invalid: batch.invalid };
+        let mut skipped_unknown = batch.skipped_unknown;
+        let mut end = batch.events.len();
+        let mut conflict = None;
+        // Strict mode: a batch with a conflict stores nothing, so store the
+        // part before its first conflict (again, should a concurrent writer
+        // have stored a conflicting id in between), up to the line before it.
+        let outcome = loop {
+            let outcome = store
+                .append_with(&batch.events[..end], Some(progress), policy)
+                .map_err(Stop::Store)?;
+            match outcome.conflicts.first() {
+                Some(&first) if policy == ConflictPolicy::Reject => {
+                    end = first;
+                    let line;
+                    (line, skipped_unknown) = batch.event_lines[first];
+                    progress.lines = line - 1;
+                    conflict = Some(IngestConflict { line, id: batch.events[first].id.clone() });
+                }
+                _ => break outcome,
+            }
+        };
+        report.lines = progress.lines;
         report.invalid = batch.invalid;
-        report.skipped_unknown = batch.skipped_unknown;
+        report.skipped_unknown = skipped_unknown;
         report.inserted += outcome.inserted;
         report.duplicates += outcome.duplicates;
+        report.conflicts += outcome.conflicts.len() as u64;
+        for &index in &outcome.conflicts {
+            if report.conflict_list.len() < options.keep_errors {
+                report.conflict_list.push(IngestConflict {
+                    line: batch.event_lines[index].0,
+                    id: batch.events[index].id.clone(),
+                });
+            }
+        }
         report.errors.extend(batch.errors);
         report.elapsed = started.elapsed();
         on_batch(report);
+        if let Some(conflict) = conflict {
+            return Err(Stop::Conflict(conflict));
+        }
         if let Some(stop) = batch.stop {
             return Err(Stop::Read(stop));
         }
@@ -202,6 +280,7 @@ fn parse<R: BufRead>(input: R, options: &IngestOptions, tx: mpsc::SyncSender<Bat
     let batch_size = options.batch_size.max(1);
     let new_batch = || Batch {
         events: Vec::with_capacity(batch_size),
+        event_lines: Vec::with_capacity(batch_size),
         lines: 0,
         invalid: 0,
         skipped_unknown: 0,
@@ -219,6 +298,8 @@ fn parse<R: BufRead>(input: R, options: &IngestOptions, tx: mpsc::SyncSender<Bat
             None => end = true,
             Some(Ok(event)) => {
                 batch.events.push(NewEvent::from_event(&event));
+                let stats = reader.stats();
+                batch.event_lines.push((stats.lines, stats.skipped_unknown));
                 full = batch.events.len() >= batch_size;
             }
             Some(Err(e)) if e.is_recoverable() && options.skip_invalid => {

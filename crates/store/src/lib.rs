@@ -5,8 +5,9 @@
 //! The store is an append-only event log keyed by event id, plus projections
 //! that later components need (current account columns) and the record of
 //! ingest runs. Appending is idempotent: an event whose id is already stored
-//! is counted as a duplicate and not stored again, so re-running an ingest,
-//! or resuming one that was killed, never duplicates anything. Each
+//! with the same content is counted as a duplicate and not stored again, so
+//! re-running an ingest, or resuming one that was killed, never duplicates
+//! anything; the same id with different content is a conflict, never stored. Each
 //! [`Store::append`] is one transaction; when it returns, the batch is durable.
 //!
 //! ```
@@ -32,12 +33,12 @@ mod postgres_store;
 mod sqlite_store;
 
 pub use crate::error::StoreError;
-pub use crate::ingest::{ingest, IngestError, IngestOptions, IngestReport};
+pub use crate::ingest::{ingest, IngestConflict, IngestError, IngestOptions, IngestReport};
 pub use crate::lines::EventLines;
 pub use crate::migrations::SCHEMA_VERSION;
 pub use crate::model::{
-    AccountColumns, AppendOutcome, Bank, BankAddOutcome, BankHash, IngestRun, NewEvent, NewScan,
-    PersonRow, RiskRow, RunProgress, RunStatus, ScanRun, StoredEvent, Summary,
+    AccountColumns, AppendOutcome, Bank, BankAddOutcome, BankHash, ConflictPolicy, IngestRun,
+    NewEvent, NewScan, PersonRow, RiskRow, RunProgress, RunStatus, ScanRun, StoredEvent, Summary,
 };
 pub use crate::postgres_store::PostgresStore;
 pub use crate::sqlite_store::SqliteStore;
@@ -60,14 +61,28 @@ pub trait Store: Send {
     /// The schema version of the open database.
     fn schema_version(&mut self) -> Result<u32, StoreError>;
 
-    /// Appends a batch in one transaction: events whose id is new get the next
-    /// sequence numbers in batch order; the others are counted as duplicates.
-    /// With `progress`, the ingest run's row is updated in the same transaction.
-    /// When this returns `Ok`, the batch is durable.
+    /// Appends a batch in one transaction, skipping conflicts
+    /// ([`Store::append_with`] with [`ConflictPolicy::Skip`]).
     fn append(
         &mut self,
         events: &[NewEvent],
         progress: Option<RunProgress>,
+    ) -> Result<AppendOutcome, StoreError> {
+        self.append_with(events, progress, ConflictPolicy::Skip)
+    }
+
+    /// Appends a batch in one transaction: events whose id is new get the next
+    /// sequence numbers in batch order; an event whose id is already stored
+    /// (or came earlier in the batch) is a duplicate when its canonical body
+    /// is the same, and a conflict when it differs, never stored (`policy`
+    /// says whether the rest of the batch is). With `progress`, the ingest
+    /// run's row is updated in the same transaction. When this returns `Ok`,
+    /// what it stored is durable.
+    fn append_with(
+        &mut self,
+        events: &[NewEvent],
+        progress: Option<RunProgress>,
+        policy: ConflictPolicy,
     ) -> Result<AppendOutcome, StoreError>;
 
     /// Up to `limit` stored events with `seq > after`, in sequence order.

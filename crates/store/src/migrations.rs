@@ -16,7 +16,7 @@ pub(crate) struct Migration {
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 3;
+pub const SCHEMA_VERSION: u32 = 4;
 
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -103,6 +103,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         );
     ",
         common: SCANS,
+    },
+    Migration {
+        version: 4,
+        name: "ingest conflicts",
+        sqlite: "ALTER TABLE ingest_runs ADD COLUMN conflicts INTEGER NOT NULL DEFAULT 0;",
+        postgres: "ALTER TABLE ingest_runs ADD COLUMN conflicts BIGINT NOT NULL DEFAULT 0;",
+        common: "",
     },
 ];
 

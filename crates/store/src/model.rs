@@ -79,12 +79,29 @@ impl StoredEvent {
 }
 
 /// What one [`crate::Store::append`] did.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct AppendOutcome {
     /// Events newly stored.
     pub inserted: u64,
-    /// Events whose id was already stored (or repeated within the batch): not stored again.
+    /// Events whose id was already stored (or came earlier in the batch) with
+    /// the same canonical body: not stored again (idempotency).
     pub duplicates: u64,
+    /// The positions in the batch, in order, of events whose id was already
+    /// stored (or came earlier in the batch) with a different body: conflicts,
+    /// never stored. Under [`ConflictPolicy::Reject`] a conflict means that
+    /// nothing of the batch was stored (and `inserted` and `duplicates` are 0).
+    pub conflicts: Vec<usize>,
+}
+
+/// What an append does with an event whose id is stored with other content.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ConflictPolicy {
+    /// Store the rest of the batch and list the conflicts (`--skip-invalid`).
+    #[default]
+    Skip,
+    /// Store nothing of a batch that holds a conflict, and list them (strict
+    /// ingest then stores the part before the first one).
+    Reject,
 }
 
 /// Progress of an ingest run, written in the same transaction as a batch so that
@@ -151,6 +168,9 @@ pub struct IngestRun {
     pub duplicates: u64,
     /// Invalid lines skipped (`--skip-invalid`).
     pub invalid: u64,
+    /// Events skipped because their id was stored with different content
+    /// (`--skip-invalid`; a strict run stops at the first, named in `error`).
+    pub conflicts: u64,
     /// The error that stopped it, for failed runs.
     pub error: Option<String>,
 }

@@ -9,7 +9,7 @@ use postgres::{Client, NoTls};
 use crate::migrations::{CREATE_MIGRATIONS_TABLE, MIGRATIONS, SCHEMA_VERSION};
 use crate::model::{
     check_bank_name, join_tags, split_tags, AppendOutcome, Bank, BankAddOutcome, BankHash,
-    IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
+    ConflictPolicy, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
 };
 use crate::model::{
     check_scan, from_json_lines, to_json_lines, NewScan, PersonRow, RiskRow, ScanRun,
@@ -160,10 +160,11 @@ impl Store for PostgresStore {
         Ok(v.map_or(0, |v| v as u32))
     }
 
-    fn append(
+    fn append_with(
         &mut self,
         events: &[NewEvent],
         progress: Option<RunProgress>,
+        policy: ConflictPolicy,
     ) -> Result<AppendOutcome, StoreError> {
         let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
         let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
@@ -171,7 +172,8 @@ impl Store for PostgresStore {
         let bodies: Vec<&str> = events.iter().map(|e| e.body.as_str()).collect();
         let mut tx = self.client.transaction()?;
         // One statement for the whole batch; ordinality keeps batch order for
-        // the sequence numbers, and DO NOTHING skips stored ids and repeats.
+        // the sequence numbers, and DO NOTHING skips stored ids and repeats
+        // (the first occurrence in the batch is the one inserted).
         let rows = tx.query(
             "INSERT INTO events (id, type, at, body)
              SELECT id, type, at, body
@@ -184,17 +186,58 @@ impl Store for PostgresStore {
         )?;
         let inserted: HashMap<String, i64> =
             rows.iter().map(|r| (r.get::<_, String>(1), r.get::<_, i64>(0))).collect();
-        let outcome = AppendOutcome {
-            inserted: inserted.len() as u64,
-            duplicates: (events.len() - inserted.len()) as u64,
+        // Which position of the batch each inserted id came from, and the
+        // body stored under every other id (fetched in one query).
+        let mut first_at: HashMap<&str, usize> = HashMap::new();
+        let mut others: Vec<&str> = Vec::new();
+        for (index, event) in events.iter().enumerate() {
+            if inserted.contains_key(&event.id) {
+                first_at.entry(event.id.as_str()).or_insert(index);
+            } else {
+                others.push(event.id.as_str());
+            }
+        }
+        let stored: HashMap<String, String> = if others.is_empty() {
+            HashMap::new()
+        } else {
+            tx.query("SELECT id, body FROM events WHERE id = ANY($1)", &[&others])?
+                .into_iter()
+                .map(|r| (r.get(0), r.get(1)))
+                .collect()
         };
+        let mut outcome = AppendOutcome::default();
+        let mut stored_at: Vec<Option<i64>> = Vec::with_capacity(events.len());
+        for (index, event) in events.iter().enumerate() {
+            let seq = match first_at.get(event.id.as_str()) {
+                Some(&first) if first == index => inserted.get(&event.id).copied(),
+                _ => None,
+            };
+            stored_at.push(seq);
+            if seq.is_some() {
+                outcome.inserted += 1;
+                continue;
+            }
+            let body = match first_at.get(event.id.as_str()) {
+                Some(&first) => Some(events[first].body.as_str()),
+                None => stored.get(&event.id).map(String::as_str),
+            };
+            if body == Some(event.body.as_str()) {
+                outcome.duplicates += 1;
+            } else {
+                outcome.conflicts.push(index);
+            }
+        }
+        if policy == ConflictPolicy::Reject && !outcome.conflicts.is_empty() {
+            // Dropping the transaction rolls it back: nothing is stored.
+            return Ok(AppendOutcome { conflicts: outcome.conflicts, ..AppendOutcome::default() });
+        }
 
         // Fold the batch's newly stored account events into one row per
         // account (latest handle, latest declared band), then upsert them.
         let mut accounts: Vec<(String, String, Option<&'static str>, i64, i64)> = Vec::new();
         let mut index: HashMap<&str, usize> = HashMap::new();
-        for event in events {
-            let (Some(a), Some(&seq)) = (&event.account, inserted.get(&event.id)) else { continue };
+        for (event, seq) in events.iter().zip(&stored_at) {
+            let (Some(a), Some(seq)) = (&event.account, *seq) else { continue };
             let band = a.age_band.map(|b| b.as_str());
             match index.get(a.account.as_str()) {
                 Some(&i) if accounts[i].4 < seq => {
@@ -229,7 +272,8 @@ impl Store for PostgresStore {
         if let Some(p) = progress {
             let updated = tx.execute(
                 "UPDATE ingest_runs SET lines = $2, invalid = $3,
-                     inserted = inserted + $4, duplicates = duplicates + $5
+                     inserted = inserted + $4, duplicates = duplicates + $5,
+                     conflicts = conflicts + $6
                  WHERE id = $1",
                 &[
                     &p.run,
@@ -237,6 +281,7 @@ impl Store for PostgresStore {
                     &(p.invalid as i64),
                     &(outcome.inserted as i64),
                     &(outcome.duplicates as i64),
+                    &(outcome.conflicts.len() as i64),
                 ],
             )?;
             if updated != 1 {
@@ -313,7 +358,7 @@ impl Store for PostgresStore {
         self.client
             .query(
                 "SELECT id, source, started_at, finished_at, status, lines, inserted, duplicates,
-                        invalid, error
+                        invalid, error, conflicts
                  FROM ingest_runs ORDER BY id",
                 &[],
             )?
@@ -325,7 +370,7 @@ impl Store for PostgresStore {
                     r.get(2),
                     r.get(3),
                     r.get::<_, &str>(4),
-                    [r.get(5), r.get(6), r.get(7), r.get(8)],
+                    [r.get(5), r.get(6), r.get(7), r.get(8), r.get(10)],
                     r.get(9),
                 )
             })

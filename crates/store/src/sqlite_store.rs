@@ -8,7 +8,7 @@ use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBeha
 use crate::migrations::{CREATE_MIGRATIONS_TABLE, MIGRATIONS, SCHEMA_VERSION};
 use crate::model::{
     check_bank_name, join_tags, split_tags, AppendOutcome, Bank, BankAddOutcome, BankHash,
-    IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
+    ConflictPolicy, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
 };
 use crate::model::{
     check_scan, from_json_lines, to_json_lines, NewScan, PersonRow, RiskRow, ScanRun,
@@ -75,8 +75,22 @@ impl SqliteStore {
         }
         conn.busy_timeout(std::time::Duration::from_secs(30))?;
         // journal_mode returns the mode in effect; anything but WAL means the
-        // file system cannot do it (e.g. some network mounts).
-        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))?;
+        // file system cannot do it (e.g. some network mounts). Switching a new
+        // file to WAL needs it to itself, and SQLite answers "database is
+        // locked" at once, without the busy timeout, while another process
+        // opening the same new file holds it: retry for as long as that timeout.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        let mode: String = loop {
+            match conn.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+                Err(rusqlite::Error::SqliteFailure(e, _))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                other => break other?,
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(StoreError::Url {
                 url: path.display().to_string(),
@@ -144,10 +158,11 @@ impl Store for SqliteStore {
         Ok(v.unwrap_or(0))
     }
 
-    fn append(
+    fn append_with(
         &mut self,
         events: &[NewEvent],
         progress: Option<RunProgress>,
+        policy: ConflictPolicy,
     ) -> Result<AppendOutcome, StoreError> {
         let tx = self.conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let mut outcome = AppendOutcome::default();
@@ -155,6 +170,7 @@ impl Store for SqliteStore {
             let mut insert = tx.prepare_cached(
                 "INSERT OR IGNORE INTO events (id, type, at, body) VALUES (?1, ?2, ?3, ?4)",
             )?;
+            let mut stored_body = tx.prepare_cached("SELECT body FROM events WHERE id = ?1")?;
             let mut upsert_account = tx.prepare_cached(
                 "INSERT INTO accounts (id, handle, age_band, first_seq, last_seq)
                  VALUES (?1, ?2, ?3, ?4, ?4)
@@ -163,7 +179,7 @@ impl Store for SqliteStore {
                      age_band = COALESCE(excluded.age_band, accounts.age_band),
                      last_seq = excluded.last_seq",
             )?;
-            for event in events {
+            for (index, event) in events.iter().enumerate() {
                 let changed = insert.execute(params![
                     event.id,
                     event.kind.as_str(),
@@ -171,7 +187,13 @@ impl Store for SqliteStore {
                     event.body
                 ])?;
                 if changed == 0 {
-                    outcome.duplicates += 1;
+                    // Stored before, or earlier in this transaction.
+                    let body: String = stored_body.query_row(params![event.id], |r| r.get(0))?;
+                    if body == event.body {
+                        outcome.duplicates += 1;
+                    } else {
+                        outcome.conflicts.push(index);
+                    }
                     continue;
                 }
                 outcome.inserted += 1;
@@ -186,17 +208,23 @@ impl Store for SqliteStore {
                 }
             }
         }
+        if policy == ConflictPolicy::Reject && !outcome.conflicts.is_empty() {
+            // Dropping the transaction rolls it back: nothing is stored.
+            return Ok(AppendOutcome { conflicts: outcome.conflicts, ..AppendOutcome::default() });
+        }
         if let Some(p) = progress {
             let updated = tx.execute(
                 "UPDATE ingest_runs SET lines = ?2, invalid = ?3,
-                     inserted = inserted + ?4, duplicates = duplicates + ?5
+                     inserted = inserted + ?4, duplicates = duplicates + ?5,
+                     conflicts = conflicts + ?6
                  WHERE id = ?1",
                 params![
                     p.run,
                     p.lines as i64,
                     p.invalid as i64,
                     outcome.inserted as i64,
-                    outcome.duplicates as i64
+                    outcome.duplicates as i64,
+                    outcome.conflicts.len() as i64
                 ],
             )?;
             if updated != 1 {
@@ -287,7 +315,7 @@ impl Store for SqliteStore {
     fn runs(&mut self) -> Result<Vec<IngestRun>, StoreError> {
         let mut stmt = self.conn.prepare(
             "SELECT id, source, started_at, finished_at, status, lines, inserted, duplicates,
-                    invalid, error
+                    invalid, error, conflicts
              FROM ingest_runs ORDER BY id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -302,6 +330,7 @@ impl Store for SqliteStore {
                     r.get::<_, i64>(6)?,
                     r.get::<_, i64>(7)?,
                     r.get::<_, i64>(8)?,
+                    r.get::<_, i64>(10)?,
                 ],
                 r.get::<_, Option<String>>(9)?,
             ))
@@ -540,7 +569,7 @@ pub(crate) fn run_row(
     started_at: String,
     finished_at: Option<String>,
     status: &str,
-    [lines, inserted, duplicates, invalid]: [i64; 4],
+    [lines, inserted, duplicates, invalid, conflicts]: [i64; 5],
     error: Option<String>,
 ) -> Result<IngestRun, StoreError> {
     let status = RunStatus::parse(status).ok_or_else(|| {
@@ -556,6 +585,7 @@ pub(crate) fn run_row(
         inserted: inserted as u64,
         duplicates: duplicates as u64,
         invalid: invalid as u64,
+        conflicts: conflicts as u64,
         error,
     })
 }

@@ -17,7 +17,8 @@ pub(crate) struct Args {
     /// Where to store: a file path or sqlite:PATH (embedded), or postgres://…
     #[arg(long, value_name = "URL", env = "GUARDRAIL_DATABASE", default_value = guardrail_store::DEFAULT_DATABASE)]
     database: String,
-    /// Skip and count invalid lines instead of stopping at the first one.
+    /// Skip and count invalid lines, and events whose id was already ingested
+    /// with different content, instead of stopping at the first one.
     #[arg(long)]
     skip_invalid: bool,
     /// Skip and count events whose `type` this version does not know.
@@ -100,6 +101,16 @@ fn print_report(report: &IngestReport, database: &str) {
     );
     if report.skipped_unknown > 0 {
         println!("skipped {} events of unknown type", report.skipped_unknown);
+    }
+    if report.conflicts > 0 {
+        println!(
+            "skipped {} conflicting events (an event id already ingested with different content; \
+             send a new id for a new state); the first ones:",
+            report.conflicts
+        );
+        for c in &report.conflict_list {
+            println!("  line {}: event id {}", c.line, c.id);
+        }
     }
     if report.invalid > 0 {
         println!("skipped {} invalid lines; the first ones:", report.invalid);

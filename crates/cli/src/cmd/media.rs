@@ -272,7 +272,8 @@ pub(crate) struct MatchArgs {
     /// Also match the image's rotations and mirror images.
     #[arg(long)]
     dihedral: bool,
-    /// Also match hashes with quality below 50 (unreliable; skipped by default).
+    /// Also match hashes with quality below 50 (unreliable; skipped by default,
+    /// and each skipped file reported: exit 3 when nothing else matched).
     #[arg(long)]
     include_low_quality: bool,
     /// One JSON object per file.
@@ -326,20 +327,30 @@ pub(crate) fn banks_of(store: &mut dyn guardrail_store::Store, url: &str) -> any
     Ok(banks)
 }
 
+/// Why a file's perceptual hash was not matched (its exact digests were).
+struct Skipped {
+    /// The best quality among its hashes (the image's, or a video's best frame).
+    quality: u8,
+}
+
 fn match_file(
     path: &Path,
     banks: &Banks,
     args: &MatchArgs,
     hasher: &mut Hasher,
-) -> anyhow::Result<Vec<BankMatch>> {
+) -> anyhow::Result<(Vec<BankMatch>, Option<Skipped>)> {
     let only = args.bank.as_deref();
     let mut out = Vec::new();
+    let mut skipped = None;
     match hash_file(path, hasher, args.dihedral, 1.0)? {
         Hashed::Image { variants, bytes } => {
             out.extend(banks.match_exact(&digests(&bytes), only)?);
+            let quality = variants[0].1.quality;
             if args.include_low_quality || variants[0].1.is_reliable() {
                 let hashes: Vec<_> = variants.iter().map(|(_, o)| o.hash).collect();
                 out.extend(banks.match_pdq(&hashes, args.radius, only)?);
+            } else {
+                skipped = Some(Skipped { quality });
             }
         }
         Hashed::Video(frames) => {
@@ -349,9 +360,17 @@ fn match_file(
             let sums = digests_of(std::io::BufReader::new(file)).with_context(reading)?;
             out.extend(banks.match_exact(&sums, only)?);
             let mut seen = std::collections::HashSet::new();
-            for f in frames.iter().filter(|f| {
-                args.include_low_quality || f.quality >= guardrail_media::MIN_RELIABLE_QUALITY
-            }) {
+            let good: Vec<&FrameHash> = frames
+                .iter()
+                .filter(|f| {
+                    args.include_low_quality || f.quality >= guardrail_media::MIN_RELIABLE_QUALITY
+                })
+                .collect();
+            if good.is_empty() {
+                let quality = frames.iter().map(|f| f.quality).max().unwrap_or(0);
+                skipped = Some(Skipped { quality });
+            }
+            for f in good {
                 for m in banks.match_pdq(&[f.hash], args.radius, only)? {
                     if seen.insert((m.bank.clone(), m.hash)) {
                         out.push(m);
@@ -360,25 +379,37 @@ fn match_file(
             }
         }
     }
-    Ok(out)
+    Ok((out, skipped))
 }
 
 pub(crate) fn matches(args: MatchArgs) -> anyhow::Result<ExitCode> {
     let banks = load_banks(&args.database, args.bank.as_deref())?;
     let mut hasher = Hasher::new();
-    let (mut any_match, mut any_error) = (false, false);
+    let (mut any_match, mut any_error, mut any_skipped) = (false, false, false);
+    let threshold = guardrail_media::MIN_RELIABLE_QUALITY;
     for path in &args.files {
         let shown = path.display().to_string();
         match match_file(path, &banks, &args, &mut hasher) {
-            Ok(found) => {
+            Ok((found, skipped)) => {
                 any_match |= !found.is_empty();
+                any_skipped |= skipped.is_some();
                 if args.json {
                     let list: Vec<_> = found
                         .iter()
                         .map(|m| json!({ "bank": m.bank, "action": m.action, "kind": m.hash.kind().as_str(), "hash": m.hash.to_hex(), "distance": m.distance }))
                         .collect();
-                    println!("{}", json!({ "path": shown, "matches": list }));
+                    let mut obj = json!({ "path": shown, "matches": list });
+                    if let Some(Skipped { quality }) = skipped {
+                        obj["skipped"] = json!({ "reason": "low_quality", "quality": quality, "threshold": threshold });
+                    }
+                    println!("{obj}");
                 } else {
+                    if let Some(Skipped { quality }) = skipped {
+                        println!(
+                            "{shown}\tskipped: quality {quality} is below {threshold} (unreliable hash; \
+                             only its exact digests were matched, --include-low-quality matches it anyway)"
+                        );
+                    }
                     for m in &found {
                         println!(
                             "{shown}\t{}\t{}\t{}\t{}:{}",
@@ -401,11 +432,15 @@ pub(crate) fn matches(args: MatchArgs) -> anyhow::Result<ExitCode> {
             }
         }
     }
-    // grep's convention: 0 something matched, 1 nothing matched, 2 an error.
+    // grep's convention: 0 something matched, 1 nothing matched, 2 an error;
+    // and 3 when nothing matched but a file's perceptual hash was skipped as
+    // unreliable: that file was not fully checked, so it is not "no match".
     Ok(if any_error {
         ExitCode::from(2)
     } else if any_match {
         ExitCode::SUCCESS
+    } else if any_skipped {
+        ExitCode::from(3)
     } else {
         ExitCode::from(1)
     })

@@ -141,3 +141,52 @@ fn missing_files_and_bad_databases_are_clear_errors() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown scheme"));
 }
+
+// See: #26
+#[test]
+fn an_id_sent_again_with_other_content_is_a_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = dir.path().join("first.jsonl");
+    let bio = |id: &str, bio: &str| {
+        format!(
+            r#"{{"type":"account","id":"{id}","at":"2026-03-01T10:00:00Z","account":"u1","handle":"one","bio":"{bio}"}}"#
+        ) + "\n"
+    };
+    std::fs::write(&first, bio("a1", "knits")).unwrap();
+    // The bio changed but the platform reused the event id; then a new id.
+    let second = dir.path().join("second.jsonl");
+    std::fs::write(&second, bio("a1", "knits") + &bio("a1", "sews") + &bio("a2", "sews")).unwrap();
+    for db in databases(dir.path(), "conflicts") {
+        run_ok(guardrail().args(["ingest", "--quiet", "--database", &db, "--events"]).arg(&first));
+        let out = guardrail()
+            .args(["ingest", "--database", &db, "--events"])
+            .arg(&second)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{db}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains(
+                "line 2: event id a1 was already ingested with different content; \
+                 send a new id for a new state"
+            ),
+            "{err}"
+        );
+        assert!(err.contains("1 events before it were committed"), "{err}");
+        assert_eq!(stored_ids(&db), ["a1"], "nothing from the conflict on");
+
+        let out = run_ok(
+            guardrail()
+                .args(["ingest", "--skip-invalid", "--database", &db, "--events"])
+                .arg(&second),
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("1 new events, 1 already stored"), "{text}");
+        assert!(text.contains("skipped 1 conflicting events"), "{text}");
+        assert!(text.contains("  line 2: event id a1\n"), "{text}");
+        assert_eq!(stored_ids(&db), ["a1", "a2"]);
+        let runs = guardrail_store::open(&db).unwrap().runs().unwrap();
+        let conflicts: Vec<u64> = runs.iter().map(|r| r.conflicts).collect();
+        assert_eq!(conflicts, [0, 0, 1], "{db}");
+    }
+}

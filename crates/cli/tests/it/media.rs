@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::{guardrail, run_ok};
+use crate::{guardrail, run_code, run_ok};
 
 /// A 24-bit BMP written by hand (the CLI crate has no image encoder).
 fn write_bmp(path: &Path, w: u32, h: u32, px: impl Fn(u32, u32) -> [u8; 3]) {
@@ -144,4 +144,53 @@ fn hash_import_match_and_remove() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2), "an empty bank is refused (#26)");
     assert!(String::from_utf8_lossy(&out.stderr).contains("holds no hashes"));
+}
+
+// See: #26
+#[test]
+fn match_reports_a_skipped_low_quality_image_with_its_quality() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let db = d.join("m.db").display().to_string();
+    write_bmp(&d.join("a.bmp"), 160, 120, pattern);
+    // A flat picture: no gradients, so PDQ quality 0 (an unreliable hash).
+    write_bmp(&d.join("flat.bmp"), 160, 120, |_, _| [128, 128, 128]);
+    let out = run_ok(guardrail().args(["hash", "--json"]).arg(d.join("a.bmp")));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    std::fs::write(d.join("list.txt"), format!("{}\n", v["pdq"].as_str().unwrap())).unwrap();
+    run_ok(
+        guardrail()
+            .args(["bank", "import", "--bank", "known", "--kind", "pdq", "--database", &db])
+            .arg(d.join("list.txt")),
+    );
+
+    // Not "no match" (1): the file was not checked, so the exit code is 3.
+    let out = run_code(guardrail().args(["match", "--database", &db]).arg(d.join("flat.bmp")), 3);
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("skipped: quality 0 is below 50 (unreliable hash"), "{text}");
+    let out = run_code(
+        guardrail().args(["match", "--json", "--database", &db]).arg(d.join("flat.bmp")),
+        3,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["matches"], serde_json::json!([]), "{v}");
+    assert_eq!(v["skipped"]["reason"], "low_quality", "{v}");
+    assert_eq!(v["skipped"]["quality"], 0, "{v}");
+    assert_eq!(v["skipped"]["threshold"], 50, "{v}");
+
+    // A match elsewhere still exits 0, and the skip is still reported.
+    let out = run_ok(
+        guardrail().args(["match", "--database", &db]).arg(d.join("flat.bmp")).arg(d.join("a.bmp")),
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("flat.bmp\tskipped: quality 0") && text.contains("\tknown\t"), "{text}");
+    // With --include-low-quality the file is matched and nothing is skipped.
+    let out = run_code(
+        guardrail()
+            .args(["match", "--json", "--include-low-quality", "--database", &db])
+            .arg(d.join("flat.bmp")),
+        1,
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v.get("skipped").is_none(), "{v}");
 }

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use guardrail_core::{Event, EventType};
 use guardrail_store::{
-    ingest, open, Backend, IngestError, IngestOptions, NewEvent, RunStatus, Store, StoreError,
+    ingest, open, Backend, ConflictPolicy, IngestError, IngestOptions, NewEvent, RunStatus, Store,
+    StoreError,
 };
 use proptest::prelude::*;
 
@@ -89,18 +90,59 @@ fn append_is_idempotent_on_event_id() {
         let again = store.append(&batch, None).unwrap();
         assert_eq!((again.inserted, again.duplicates), (0, 5));
         // Repeats inside one batch count as duplicates too.
-        let repeated = vec![new_event(&follow("x", 1)), new_event(&follow("x", 2))];
+        let repeated = vec![new_event(&follow("x", 1)), new_event(&follow("x", 1))];
         let outcome = store.append(&repeated, None).unwrap();
         assert_eq!((outcome.inserted, outcome.duplicates), (1, 1));
+        assert_eq!(outcome.conflicts, Vec::<usize>::new());
         assert!(store.contains_event("x").unwrap());
         assert!(!store.contains_event("y").unwrap());
         let stored = all_events(store.as_mut());
         assert_eq!(stored.len(), 6);
-        // The first occurrence wins.
         assert_eq!(stored[5].event().unwrap().at.to_rfc3339(), "2026-03-01T10:01:00Z");
         // Reopening sees the same data.
         drop(store);
         assert_eq!(t.open().summary().unwrap().total_events(), 6);
+    }
+}
+
+// See: #26
+#[test]
+fn the_same_id_with_other_content_is_a_conflict_not_a_duplicate() {
+    for t in targets() {
+        let mut store = t.open();
+        store.append(&[new_event(&follow("e1", 1))], None).unwrap();
+        // Unknown fields and key order do not change the canonical body.
+        let same_e1 = r#"{"at":"2026-03-01T10:01:00Z","id":"e1","type":"follow","to":"u1","from":"u2","extra":1}"#;
+        let batch = vec![
+            new_event(same_e1),
+            new_event(&follow("e1", 2)),
+            new_event(&follow("e2", 3)),
+            new_event(&follow("e2", 4)),
+            new_event(&follow("e2", 3)),
+        ];
+        let outcome = store.append(&batch, None).unwrap();
+        assert_eq!((outcome.inserted, outcome.duplicates), (1, 2), "{}", t.url);
+        assert_eq!(outcome.conflicts, vec![1, 3], "{}", t.url);
+        let stored = all_events(store.as_mut());
+        let times: Vec<String> =
+            stored.iter().map(|e| e.event().unwrap().at.to_rfc3339()).collect();
+        assert_eq!(times, ["2026-03-01T10:01:00Z", "2026-03-01T10:03:00Z"], "first content kept");
+
+        // Rejecting: a batch with a conflict stores nothing, and says where it is.
+        let batch = vec![new_event(&follow("e3", 5)), new_event(&follow("e1", 9))];
+        let outcome = store.append_with(&batch, None, ConflictPolicy::Reject).unwrap();
+        assert_eq!((outcome.inserted, outcome.duplicates, outcome.conflicts), (0, 0, vec![1]));
+        assert!(!store.contains_event("e3").unwrap(), "{}", t.url);
+        // A later account event under a new id updates the account; one
+        // under a stored id with other content is a conflict and does not.
+        let first = new_event(&account("a1", "u1", "one", Some("adult")));
+        store.append(&[first], None).unwrap();
+        let reused = new_event(&account("a1", "u1", "one", Some("minor")));
+        let outcome = store.append(&[reused], None).unwrap();
+        assert_eq!(outcome.conflicts, vec![0]);
+        assert_eq!(store.summary().unwrap().minor_accounts, 0, "{}", t.url);
+        store.append(&[new_event(&account("a2", "u1", "one", Some("minor")))], None).unwrap();
+        assert_eq!(store.summary().unwrap().minor_accounts, 1, "{}", t.url);
     }
 }
 
@@ -216,6 +258,93 @@ fn strict_ingest_stops_at_the_first_bad_line_and_keeps_what_came_before() {
     }
 }
 
+// See: #26
+#[test]
+fn strict_ingest_stops_at_a_conflicting_id_and_keeps_what_came_before() {
+    for t in targets() {
+        let mut store = t.open();
+        let options = IngestOptions { batch_size: 8, ..IngestOptions::default() };
+        ingest(stream(30).as_bytes(), store.as_mut(), "first", &options, &mut |_| {}).unwrap();
+        // Lines 1-10 are duplicates, 11-15 new, 16 sends e3 again with other content.
+        let mut input: String = stream(10);
+        for i in 0..5 {
+            input.push_str(&(follow(&format!("n{i}"), i) + "\n"));
+        }
+        input.push_str(&(follow("e3", 59) + "\n"));
+        input.push_str(&(follow("after", 1) + "\n"));
+        let err =
+            ingest(input.as_bytes(), store.as_mut(), "second", &options, &mut |_| {}).unwrap_err();
+        let IngestError::Conflict { conflict, report } = &err else { panic!("{err}") };
+        assert_eq!((conflict.line, conflict.id.as_str()), (16, "e3"), "{}", t.url);
+        assert!(
+            err.to_string().starts_with(
+                "line 16: event id e3 was already ingested with different content; \
+                 send a new id for a new state"
+            ),
+            "{err}"
+        );
+        assert_eq!((report.inserted, report.duplicates, report.lines), (5, 10, 15));
+        assert!(store.contains_event("n4").unwrap());
+        assert!(!store.contains_event("after").unwrap());
+        let stored = all_events(store.as_mut());
+        let e3 = stored.iter().find(|e| e.id == "e3").unwrap();
+        assert_eq!(e3.event().unwrap().at.to_rfc3339(), "2026-03-01T10:03:00Z", "unchanged");
+        let runs = store.runs().unwrap();
+        assert_eq!((runs[1].status, runs[1].lines, runs[1].inserted), (RunStatus::Failed, 15, 5));
+        assert!(runs[1].error.as_deref().unwrap_or("").contains("line 16: event id e3"));
+
+        // A repeat inside one input is a conflict too, even in one batch;
+        // what comes after it is not counted (the unknown type on line 4).
+        let input = format!(
+            "{}\n{}\n{}\n{}\n",
+            follow("x", 1),
+            follow("y", 2),
+            follow("x", 3),
+            r#"{"type":"mystery","id":"m","at":"2026-03-01T10:00:00Z"}"#
+        );
+        let options = IngestOptions { skip_unknown_types: true, ..IngestOptions::default() };
+        let err =
+            ingest(input.as_bytes(), store.as_mut(), "third", &options, &mut |_| {}).unwrap_err();
+        let IngestError::Conflict { conflict, report } = &err else { panic!("{err}") };
+        assert_eq!((conflict.line, conflict.id.as_str(), report.inserted), (3, "x", 2));
+        assert_eq!((report.lines, report.skipped_unknown), (2, 0));
+        assert!(store.contains_event("y").unwrap());
+    }
+}
+
+// See: #26
+#[test]
+fn skip_invalid_counts_and_lists_conflicts_and_records_them_in_the_run() {
+    for t in targets() {
+        let mut store = t.open();
+        let options =
+            IngestOptions { batch_size: 7, skip_invalid: true, ..IngestOptions::default() };
+        ingest(stream(30).as_bytes(), store.as_mut(), "first", &options, &mut |_| {}).unwrap();
+        // Every id again, 25 of them with other content, and one new event.
+        let mut input = String::new();
+        for i in 0..30u32 {
+            let minute = if i < 25 { i + 30 } else { i };
+            input.push_str(&(follow(&format!("e{i}"), minute) + "\n"));
+        }
+        input.push_str(&(follow("new", 1) + "\n"));
+        let report =
+            ingest(input.as_bytes(), store.as_mut(), "second", &options, &mut |_| {}).unwrap();
+        assert_eq!((report.inserted, report.duplicates, report.conflicts), (1, 5, 25), "{}", t.url);
+        assert_eq!(report.events(), 31);
+        assert_eq!(report.conflict_list.len(), 20, "the first 20 are listed");
+        assert_eq!((report.conflict_list[0].line, report.conflict_list[0].id.as_str()), (1, "e0"));
+        assert_eq!(report.conflict_list[19].line, 20);
+        assert!(report.conflict_list[0].to_string().starts_with("line 1: event id e0 was already"));
+        let runs = store.runs().unwrap();
+        assert_eq!(
+            (runs[1].status, runs[1].conflicts, runs[1].inserted),
+            (RunStatus::Complete, 25, 1)
+        );
+        assert_eq!(runs[0].conflicts, 0);
+        assert_eq!(store.summary().unwrap().total_events(), 31);
+    }
+}
+
 #[test]
 fn skip_invalid_counts_each_bad_line_and_loads_the_rest() {
     for t in targets() {
@@ -284,6 +413,31 @@ fn newer_schema_is_refused_and_reopening_is_a_no_op() {
     }
 }
 
+// See: #26
+#[test]
+fn migration_4_adds_conflicts_to_the_runs_of_an_existing_database() {
+    for t in targets() {
+        let mut store = t.open();
+        ingest(stream(3).as_bytes(), store.as_mut(), "old", &IngestOptions::default(), &mut |_| {})
+            .unwrap();
+        drop(store);
+        // Take the database back to schema version 3, as an older guardrail left it.
+        let undo = "ALTER TABLE ingest_runs DROP COLUMN conflicts; \
+                    DELETE FROM schema_migrations WHERE version = 4;";
+        if t._dir.is_some() {
+            rusqlite::Connection::open(&t.url).unwrap().execute_batch(undo).unwrap();
+        } else {
+            let (base, schema) = t.url.split_once("?schema=").unwrap();
+            let mut client = postgres::Client::connect(base, postgres::NoTls).unwrap();
+            client.batch_execute(&format!("SET search_path TO \"{schema}\"; {undo}")).unwrap();
+        }
+        let mut store = guardrail_store::open_existing(&t.url).unwrap();
+        assert_eq!(store.schema_version().unwrap(), 4, "{}", t.url);
+        let runs = store.runs().unwrap();
+        assert_eq!((runs.len(), runs[0].inserted, runs[0].conflicts), (1, 3, 0), "{}", t.url);
+    }
+}
+
 /// Marks an SQLite database as migrated by a newer guardrail, behind the store's back.
 fn mark_sqlite_newer(path: &str, version: u32) -> bool {
     let conn = rusqlite::Connection::open(path).unwrap();
@@ -321,32 +475,60 @@ fn bad_urls_are_explained() {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
-    /// Model check: whatever batches arrive, in whatever split, the store holds
-    /// exactly the first occurrence of every id, in arrival order.
+    /// Model check: whatever batches arrive, in whatever split and under
+    /// either conflict policy, the store holds exactly the first occurrence
+    /// of every id, in arrival order; a later occurrence is a duplicate when
+    /// its content is the same and a conflict when it differs; a rejected
+    /// batch (a conflict under `Reject`) stores nothing.
     #[test]
     fn store_matches_first_occurrence_model(
-        ids in proptest::collection::vec(0u8..40, 1..120),
-        split in proptest::collection::vec(1usize..30, 1..10),
+        events in proptest::collection::vec((0u8..40, 0u32..3), 1..120),
+        split in proptest::collection::vec((1usize..30, any::<bool>()), 1..10),
     ) {
         for t in targets() {
             let mut store = t.open();
-            let events: Vec<NewEvent> = ids
+            // The content of an event is its id and one of three times.
+            let events: Vec<NewEvent> = events
                 .iter()
-                .enumerate()
-                .map(|(i, id)| new_event(&follow(&format!("e{id}"), i as u32)))
+                .map(|(id, variant)| new_event(&follow(&format!("e{id}"), *variant)))
                 .collect();
+            let mut model: Vec<&NewEvent> = Vec::new();
+            let mut bodies = std::collections::HashMap::new();
             let mut rest = &events[..];
             let mut sizes = split.iter().cycle();
             while !rest.is_empty() {
-                let n = (*sizes.next().unwrap()).min(rest.len());
-                store.append(&rest[..n], None).unwrap();
+                let (n, reject) = *sizes.next().unwrap();
+                let n = n.min(rest.len());
+                let batch = &rest[..n];
                 rest = &rest[n..];
+                let policy = if reject { ConflictPolicy::Reject } else { ConflictPolicy::Skip };
+                let outcome = store.append_with(batch, None, policy).unwrap();
+                // What the model expects of this batch.
+                let mut seen = bodies.clone();
+                let (mut new, mut inserted, mut duplicates, mut conflicts) = (Vec::new(), 0, 0, Vec::new());
+                for (index, e) in batch.iter().enumerate() {
+                    match seen.get(&e.id) {
+                        None => {
+                            seen.insert(e.id.clone(), e.body.clone());
+                            new.push(e);
+                            inserted += 1;
+                        }
+                        Some(body) if *body == e.body => duplicates += 1,
+                        Some(_) => conflicts.push(index),
+                    }
+                }
+                prop_assert_eq!(&outcome.conflicts, &conflicts);
+                if reject && !conflicts.is_empty() {
+                    prop_assert_eq!((outcome.inserted, outcome.duplicates), (0, 0));
+                } else {
+                    prop_assert_eq!((outcome.inserted, outcome.duplicates), (inserted, duplicates));
+                    bodies = seen;
+                    model.extend(new);
+                }
             }
-            let mut seen = std::collections::HashSet::new();
-            let expected: Vec<&NewEvent> = events.iter().filter(|e| seen.insert(e.id.clone())).collect();
             let stored = all_events(store.as_mut());
-            prop_assert_eq!(stored.len(), expected.len());
-            for (s, e) in stored.iter().zip(expected) {
+            prop_assert_eq!(stored.len(), model.len());
+            for (s, e) in stored.iter().zip(model) {
                 prop_assert_eq!(&s.id, &e.id);
                 prop_assert_eq!(&s.body, &e.body);
             }
