@@ -327,9 +327,11 @@ pub(crate) fn from_json_lines(text: &str, what: &str) -> Result<Vec<String>, cra
 
 pub(crate) fn check_scan(scan: &NewScan) -> Result<(), crate::StoreError> {
     for a in &scan.accounts {
-        if !matches!(a.tier.as_str(), "confirmed" | "suspected" | "exposed") {
+        // Every tier but clear (clear accounts are not stored).
+        let tier = a.tier.parse::<guardrail_core::RiskTier>().ok();
+        if tier.is_none_or(|t| t == guardrail_core::RiskTier::Clear) {
             return Err(crate::StoreError::Invalid(format!(
-                "account {}: tier {:?} is not confirmed, suspected or exposed",
+                "account {}: tier {:?} is not confirmed, suspected, candidate or exposed",
                 a.account, a.tier
             )));
         }

@@ -518,7 +518,7 @@ impl Store for PostgresStore {
         let rows = self.client.query(
             "SELECT account, tier, score, reasons, network, person FROM scan_accounts
              WHERE run = $1 AND ($2::text IS NULL OR tier = $2)
-             ORDER BY CASE tier WHEN 'confirmed' THEN 0 WHEN 'suspected' THEN 1 ELSE 2 END,
+             ORDER BY CASE tier WHEN 'confirmed' THEN 0 WHEN 'suspected' THEN 1 WHEN 'candidate' THEN 2 ELSE 3 END,
                       score DESC, account",
             &[&run, &tier],
         )?;

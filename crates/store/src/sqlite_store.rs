@@ -504,7 +504,7 @@ impl Store for SqliteStore {
         let mut stmt = self.conn.prepare(
             "SELECT account, tier, score, reasons, network, person FROM scan_accounts
              WHERE run = ?1 AND (?2 IS NULL OR tier = ?2)
-             ORDER BY CASE tier WHEN 'confirmed' THEN 0 WHEN 'suspected' THEN 1 ELSE 2 END,
+             ORDER BY CASE tier WHEN 'confirmed' THEN 0 WHEN 'suspected' THEN 1 WHEN 'candidate' THEN 2 ELSE 3 END,
                       score DESC, account",
         )?;
         let rows = stmt.query_map(params![run, tier], |r| {

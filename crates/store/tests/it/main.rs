@@ -557,6 +557,7 @@ fn scans_round_trip_and_bad_rows_store_nothing() {
             accounts: vec![
                 risk("u3", "exposed", 1.0),
                 risk("u1", "confirmed", 40.0),
+                risk("u6", "candidate", 95.0),
                 risk("u2", "suspected", 90.0),
             ],
             persons: vec![guardrail_store::PersonRow {
@@ -568,9 +569,11 @@ fn scans_round_trip_and_bad_rows_store_nothing() {
         let run = s.save_scan(&scan).unwrap();
         let rows = s.scan_accounts(run, None).unwrap();
         let order: Vec<&str> = rows.iter().map(|r| r.account.as_str()).collect();
-        assert_eq!(order, ["u1", "u2", "u3"], "{:?}", t.url);
+        // Most severe first; a candidate for review (#18) after the suspects.
+        assert_eq!(order, ["u1", "u2", "u6", "u3"], "{:?}", t.url);
         assert_eq!(rows[0], risk("u1", "confirmed", 40.0));
         assert_eq!(s.scan_accounts(run, Some("suspected")).unwrap().len(), 1);
+        assert_eq!(s.scan_accounts(run, Some("candidate")).unwrap().len(), 1);
         assert_eq!(s.scan_persons(run).unwrap(), scan.persons);
         let runs = s.scans().unwrap();
         assert_eq!(
@@ -583,6 +586,9 @@ fn scans_round_trip_and_bad_rows_store_nothing() {
         bad.accounts.push(risk("u4", "maybe", 1.0));
         let err = s.save_scan(&bad).unwrap_err().to_string();
         assert!(err.contains("u4") && err.contains("tier"), "{err}");
+        bad.accounts.pop();
+        bad.accounts.push(risk("u7", "clear", 1.0));
+        assert!(s.save_scan(&bad).unwrap_err().to_string().contains("u7"), "clear is not stored");
         bad.accounts.pop();
         bad.accounts.push(risk("u5", "suspected", f64::NAN));
         assert!(s.save_scan(&bad).unwrap_err().to_string().contains("u5"));
