@@ -76,16 +76,29 @@ pub enum KnownHash {
     Sha256(Sha256),
 }
 
+/// Why [`KnownHash::parse`] refused a text: the kind it was read as, the
+/// text, and what is wrong with its hex digits.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{} hash {text:?}: {error}", kind.as_str())]
+pub struct HashParseError {
+    /// The kind it was read as.
+    pub kind: HashKind,
+    /// The text (trimmed).
+    pub text: String,
+    /// What is wrong with it.
+    pub error: guardrail_core::HexError,
+}
+
 impl KnownHash {
     /// Parses hex digits as a hash of `kind`.
-    pub fn parse(kind: HashKind, hex: &str) -> Result<KnownHash, String> {
+    pub fn parse(kind: HashKind, hex: &str) -> Result<KnownHash, HashParseError> {
         let hex = hex.trim();
         let r = match kind {
             HashKind::Pdq => PdqHash::from_hex(hex).map(KnownHash::Pdq),
             HashKind::Md5 => Md5::from_hex(hex).map(KnownHash::Md5),
             HashKind::Sha256 => Sha256::from_hex(hex).map(KnownHash::Sha256),
         };
-        r.map_err(|e| format!("{} hash {hex:?}: {e}", kind.as_str()))
+        r.map_err(|error| HashParseError { kind, text: hex.to_owned(), error })
     }
 
     /// Its kind.
@@ -236,7 +249,7 @@ fn parse_plain(
         };
         match KnownHash::parse(kind, line) {
             Ok(hash) => out.push(ImportedHash { hash, tags: Vec::new() }),
-            Err(why) => errors.push((n + 1, why)),
+            Err(why) => errors.push((n + 1, why.to_string())),
         }
     }
     Ok(out)
@@ -351,7 +364,7 @@ fn parse_table(
             .unwrap_or_default();
         match KnownHash::parse(kind, &record[hash_col]) {
             Ok(hash) => out.push(ImportedHash { hash, tags }),
-            Err(why) => errors.push((line, why)),
+            Err(why) => errors.push((line, why.to_string())),
         }
     }
     out
@@ -602,6 +615,16 @@ pub fn digests_of(mut reader: impl std::io::Read) -> std::io::Result<[KnownHash;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bad_hash_is_a_typed_error_callers_can_branch_on() {
+        // See: #25 (no string catch-alls in library signatures).
+        let err = KnownHash::parse(HashKind::Md5, " 12 ").unwrap_err();
+        assert_eq!(err.kind, HashKind::Md5);
+        assert_eq!(err.text, "12");
+        assert!(matches!(err.error, guardrail_core::HexError::Length { expected: 32, found: 2 }));
+        assert_eq!(err.to_string(), "md5 hash \"12\": ".to_owned() + &err.error.to_string());
+    }
 
     const P1: &str = "f8f8f0cee0f4a84f06370a22038f63f0b36e2ed596621e1d33e6b39c4e9c9b22";
 

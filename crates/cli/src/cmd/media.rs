@@ -182,7 +182,7 @@ fn parse_hash_arg(text: &str) -> anyhow::Result<KnownHash> {
         }
         None => (HashKind::Pdq, text),
     };
-    KnownHash::parse(kind, hex).map_err(|e| anyhow::anyhow!(e))
+    Ok(KnownHash::parse(kind, hex)?)
 }
 
 pub(crate) fn bank(args: BankArgs) -> anyhow::Result<ExitCode> {
@@ -319,7 +319,7 @@ pub(crate) fn banks_of(store: &mut dyn guardrail_store::Store, url: &str) -> any
         let kind = HashKind::parse(&h.kind)
             .with_context(|| format!("bank {bank}: stored hash kind {:?}", h.kind))?;
         let hash = KnownHash::parse(kind, &h.hash)
-            .map_err(|e| anyhow::anyhow!("bank {bank}: stored {e}"))?;
+            .with_context(|| format!("bank {bank}: a stored hash"))?;
         hashes.push((bank, hash));
     }
     banks.add_all(&hashes).with_context(|| format!("loading the banks of {url}"))?;
