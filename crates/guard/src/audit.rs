@@ -178,7 +178,9 @@ pub fn audit(
     config: &AuditConfig,
 ) -> Result<AuditReport, GuardError> {
     if config.top == 0 || config.candidates < config.top {
-        return Err(GuardError::Audit("top must be at least 1 and candidates at least top".into()));
+        return Err(GuardError::AuditConfig {
+            why: "top must be at least 1 and candidates at least top",
+        });
     }
     let n = graph.len();
     let mut network = vec![false; n];
@@ -193,10 +195,7 @@ pub fn audit(
     }
     sellers.sort_unstable();
     if sellers.is_empty() {
-        return Err(GuardError::Audit(
-            "the truth file names no seller (role \"seller\") that is in the events and not banned"
-                .into(),
-        ));
+        return Err(GuardError::NoSellers);
     }
     let everyone = vec![true; n];
     let learn: Vec<bool> =

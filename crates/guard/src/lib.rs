@@ -52,12 +52,30 @@ pub use crate::state::{hashtag_key, AccountState, HashtagState, State};
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum GuardError {
-    /// The policy file is not valid.
-    #[error("policy: {0}")]
-    Policy(String),
-    /// The audit cannot run on this input.
-    #[error("audit: {0}")]
-    Audit(String),
+    /// The policy file is not valid TOML for a policy (an unknown key or
+    /// tier, a wrong type: the TOML reader's message names it).
+    #[error("policy: {why}")]
+    PolicyFile {
+        /// What is wrong, as the TOML reader says it.
+        why: String,
+    },
+    /// A policy setting is out of range.
+    #[error("policy: {key}: {why}")]
+    PolicySetting {
+        /// The key, dotted (`taint.share`).
+        key: &'static str,
+        /// Why it was refused.
+        why: &'static str,
+    },
+    /// The audit's settings cannot run.
+    #[error("audit: {why}")]
+    AuditConfig {
+        /// Why.
+        why: &'static str,
+    },
+    /// The truth file names no seller the audit could view.
+    #[error("audit: the truth file names no seller (role \"seller\") that is in the events and not banned")]
+    NoSellers,
     /// The scan given was computed on another graph.
     #[error(transparent)]
     Scan(#[from] guardrail_graph::GraphError),

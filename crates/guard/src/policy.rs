@@ -167,15 +167,16 @@ impl Default for Resources {
 impl Policy {
     /// Reads a policy file's text; missing keys take their defaults.
     pub fn from_toml(text: &str) -> Result<Policy, GuardError> {
-        let policy: Policy =
-            toml::from_str(text).map_err(|e| GuardError::Policy(e.message().to_owned()))?;
+        let policy: Policy = toml::from_str(text)
+            .map_err(|e| GuardError::PolicyFile { why: e.message().to_owned() })?;
         policy.validate()?;
         Ok(policy)
     }
 
     /// Checks the thresholds.
     pub fn validate(&self) -> Result<(), GuardError> {
-        let bad = |field: &str, why: &str| Err(GuardError::Policy(format!("{field}: {why}")));
+        let bad =
+            |key: &'static str, why: &'static str| Err(GuardError::PolicySetting { key, why });
         if !(self.taint.share > 0.0 && self.taint.share <= 1.0) {
             return bad("taint.share", "must be above 0 and at most 1");
         }

@@ -460,3 +460,13 @@ fn a_scan_of_another_graph_is_refused_not_read_as_clear() {
     let err = State::from_scan(&gb, &result, None, &Policy::default()).unwrap_err();
     assert!(err.to_string().contains("computed on another graph"), "{err}");
 }
+
+#[test]
+fn policy_errors_name_the_key_callers_can_branch_on() {
+    // See: #25 (no string catch-alls in library signatures).
+    let err = Policy::from_toml("[taint]\nshare = 2.0\n").unwrap_err();
+    assert!(matches!(err, GuardError::PolicySetting { key: "taint.share", .. }), "{err:?}");
+    assert_eq!(err.to_string(), "policy: taint.share: must be above 0 and at most 1");
+    let err = Policy::from_toml("no_such_key = 1\n").unwrap_err();
+    assert!(matches!(err, GuardError::PolicyFile { .. }), "{err:?}");
+}
