@@ -51,9 +51,32 @@ pub enum StoreError {
         /// What is wrong with it.
         why: String,
     },
-    /// An argument was out of range (e.g. an unknown ingest run).
-    #[error("{0}")]
-    Invalid(String),
+    /// A named thing the call refers to does not exist in the database.
+    #[error("no {what} {name}")]
+    Missing {
+        /// What it is (`ingest run with id`, `bank named`).
+        what: &'static str,
+        /// Its id or name, as given.
+        name: String,
+    },
+    /// A field of what was to be stored is not valid.
+    #[error("{field}: {why}")]
+    InvalidField {
+        /// The field, with the record it belongs to (`account u4: tier`,
+        /// `bank name`, `tag`).
+        field: String,
+        /// Why it was refused.
+        why: String,
+    },
+    /// A stored row that is not what it should be (not an event: see
+    /// `Corrupt` for those).
+    #[error("stored {what} is corrupt: {why}")]
+    CorruptRow {
+        /// What was read (`scan reasons`, `ingest run 3`).
+        what: String,
+        /// What is wrong with it.
+        why: String,
+    },
     /// SQLite reported an error.
     #[error("sqlite: {0}")]
     Sqlite(rusqlite::Error),

@@ -99,7 +99,7 @@ impl std::fmt::Display for IngestConflict {
 pub enum IngestError {
     /// A line was invalid (strict mode).
     #[error("line {line}, {error} (stopped; {} events before it were committed, nothing after; \
-             fix the line and re-run, or use --skip-invalid)", report.inserted + report.duplicates)]
+             fix the line and re-run, or skip invalid lines)", report.inserted + report.duplicates)]
     Invalid {
         /// The 1-based line number.
         line: u64,
@@ -110,7 +110,7 @@ pub enum IngestError {
     },
     /// An event id was already stored with different content (strict mode).
     #[error("{conflict} (stopped; {} events before it were committed, nothing after; \
-             or use --skip-invalid to skip and count conflicts)", report.inserted + report.duplicates)]
+             or skip and count conflicts)", report.inserted + report.duplicates)]
     Conflict {
         /// The line and the id.
         conflict: IngestConflict,

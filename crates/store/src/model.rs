@@ -96,7 +96,7 @@ pub struct AppendOutcome {
 /// What an append does with an event whose id is stored with other content.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum ConflictPolicy {
-    /// Store the rest of the batch and list the conflicts (`--skip-invalid`).
+    /// Store the rest of the batch and list the conflicts (`IngestOptions::skip_invalid`).
     #[default]
     Skip,
     /// Store nothing of a batch that holds a conflict, and list them (strict
@@ -166,7 +166,7 @@ pub struct IngestRun {
     pub inserted: u64,
     /// Events skipped as already stored.
     pub duplicates: u64,
-    /// Invalid lines skipped (`--skip-invalid`).
+    /// Invalid lines skipped (`IngestOptions::skip_invalid`).
     pub invalid: u64,
     /// Events skipped because their id was stored with different content
     /// (`--skip-invalid`; a strict run stops at the first, named in `error`).
@@ -238,9 +238,10 @@ pub struct BankAddOutcome {
 
 pub(crate) fn join_tags(tags: &[String]) -> Result<String, crate::StoreError> {
     if let Some(bad) = tags.iter().find(|t| t.contains(',') || t.trim().is_empty()) {
-        return Err(crate::StoreError::Invalid(format!(
-            "tag {bad:?}: tags must be non-empty and contain no comma"
-        )));
+        return Err(crate::StoreError::InvalidField {
+            field: format!("tag {bad:?}"),
+            why: "tags must be non-empty and contain no comma".into(),
+        });
     }
     Ok(tags.join(","))
 }
@@ -256,9 +257,10 @@ pub(crate) fn check_bank_name(name: &str) -> Result<(), crate::StoreError> {
     if ok {
         Ok(())
     } else {
-        Err(crate::StoreError::Invalid(format!(
-            "bank name {name:?}: use 1 to 128 characters among letters, digits, '-', '_', '.'"
-        )))
+        Err(crate::StoreError::InvalidField {
+            field: format!("bank name {name:?}"),
+            why: "use 1 to 128 characters among letters, digits, '-', '_', '.'".into(),
+        })
     }
 }
 
@@ -321,8 +323,10 @@ pub(crate) fn to_json_lines(lines: &[String]) -> String {
 }
 
 pub(crate) fn from_json_lines(text: &str, what: &str) -> Result<Vec<String>, crate::StoreError> {
-    serde_json::from_str(text)
-        .map_err(|e| crate::StoreError::Invalid(format!("stored {what} are not a JSON list: {e}")))
+    serde_json::from_str(text).map_err(|e| crate::StoreError::CorruptRow {
+        what: what.to_owned(),
+        why: format!("not a JSON list: {e}"),
+    })
 }
 
 pub(crate) fn check_scan(scan: &NewScan) -> Result<(), crate::StoreError> {
@@ -330,16 +334,16 @@ pub(crate) fn check_scan(scan: &NewScan) -> Result<(), crate::StoreError> {
         // Every tier but clear (clear accounts are not stored).
         let tier = a.tier.parse::<guardrail_core::RiskTier>().ok();
         if tier.is_none_or(|t| t == guardrail_core::RiskTier::Clear) {
-            return Err(crate::StoreError::Invalid(format!(
-                "account {}: tier {:?} is not confirmed, suspected, candidate or exposed",
-                a.account, a.tier
-            )));
+            return Err(crate::StoreError::InvalidField {
+                field: format!("account {}: tier", a.account),
+                why: format!("{:?} is not confirmed, suspected, candidate or exposed", a.tier),
+            });
         }
         if !a.score.is_finite() {
-            return Err(crate::StoreError::Invalid(format!(
-                "account {}: score is not finite",
-                a.account
-            )));
+            return Err(crate::StoreError::InvalidField {
+                field: format!("account {}: score", a.account),
+                why: "is not finite".into(),
+            });
         }
     }
     Ok(())

@@ -285,7 +285,10 @@ impl Store for PostgresStore {
                 ],
             )?;
             if updated != 1 {
-                return Err(StoreError::Invalid(format!("no ingest run with id {}", p.run)));
+                return Err(StoreError::Missing {
+                    what: "ingest run with id",
+                    name: p.run.to_string(),
+                });
             }
         }
         tx.commit()?;
@@ -349,7 +352,7 @@ impl Store for PostgresStore {
             &[&run, &status.as_str(), &error, &crate::now_rfc3339()],
         )?;
         if updated != 1 {
-            return Err(StoreError::Invalid(format!("no ingest run with id {run}")));
+            return Err(StoreError::Missing { what: "ingest run with id", name: run.to_string() });
         }
         Ok(())
     }
@@ -418,7 +421,7 @@ impl Store for PostgresStore {
         let hexes: Vec<&str> = hashes.iter().map(|h| h.hash.as_str()).collect();
         let mut tx = self.client.transaction()?;
         if tx.query_opt("SELECT 1 FROM banks WHERE name = $1 FOR UPDATE", &[&bank])?.is_none() {
-            return Err(StoreError::Invalid(format!("no bank named {bank:?}")));
+            return Err(StoreError::Missing { what: "bank named", name: format!("{bank:?}") });
         }
         let added = tx.execute(
             "INSERT INTO bank_hashes (bank, kind, hash, tags, added_at)

@@ -228,7 +228,10 @@ impl Store for SqliteStore {
                 ],
             )?;
             if updated != 1 {
-                return Err(StoreError::Invalid(format!("no ingest run with id {}", p.run)));
+                return Err(StoreError::Missing {
+                    what: "ingest run with id",
+                    name: p.run.to_string(),
+                });
             }
         }
         tx.commit()?;
@@ -307,7 +310,7 @@ impl Store for SqliteStore {
             params![run, status.as_str(), error, crate::now_rfc3339()],
         )?;
         if updated != 1 {
-            return Err(StoreError::Invalid(format!("no ingest run with id {run}")));
+            return Err(StoreError::Missing { what: "ingest run with id", name: run.to_string() });
         }
         Ok(())
     }
@@ -382,7 +385,7 @@ impl Store for SqliteStore {
             .query_row("SELECT 1 FROM banks WHERE name = ?1", params![bank], |r| r.get(0))
             .optional()?;
         if exists.is_none() {
-            return Err(StoreError::Invalid(format!("no bank named {bank:?}")));
+            return Err(StoreError::Missing { what: "bank named", name: format!("{bank:?}") });
         }
         let mut outcome = BankAddOutcome::default();
         {
@@ -572,8 +575,9 @@ pub(crate) fn run_row(
     [lines, inserted, duplicates, invalid, conflicts]: [i64; 5],
     error: Option<String>,
 ) -> Result<IngestRun, StoreError> {
-    let status = RunStatus::parse(status).ok_or_else(|| {
-        StoreError::Invalid(format!("ingest run {id} has unknown status {status:?}"))
+    let status = RunStatus::parse(status).ok_or_else(|| StoreError::CorruptRow {
+        what: format!("ingest run {id}"),
+        why: format!("unknown status {status:?}"),
     })?;
     Ok(IngestRun {
         id,

@@ -85,7 +85,17 @@ pub(crate) fn load<R: BufRead + Send>(
     if show_progress {
         eprint!("\r\x1b[K");
     }
-    report.with_context(|| format!("ingesting {source}"))
+    report.map_err(|e| {
+        // The library says what to do in its own words; the flag is ours.
+        let hint = match &e {
+            guardrail_store::IngestError::Invalid { .. }
+            | guardrail_store::IngestError::Conflict { .. } => {
+                " (--skip-invalid skips and counts such lines)"
+            }
+            _ => "",
+        };
+        anyhow::anyhow!("{e}{hint}").context(format!("ingesting {source}"))
+    })
 }
 
 fn print_report(report: &IngestReport, database: &str) {

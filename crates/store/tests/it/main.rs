@@ -673,3 +673,26 @@ fn open_existing_refuses_a_missing_database_and_creates_nothing() {
     let err = guardrail_store::open_existing(other.to_str().unwrap()).map(|_| ()).unwrap_err();
     assert!(err.to_string().contains("holds no guardrail tables"), "{err}");
 }
+
+#[test]
+fn errors_callers_branch_on_are_typed() {
+    // See: #25 (no string catch-alls): a missing bank and a bad field are
+    // variants with their names, on every backend.
+    for t in targets() {
+        let mut s = t.open();
+        let hash =
+            guardrail_store::BankHash { kind: "pdq".into(), hash: "ab".repeat(32), tags: vec![] };
+        match s.add_bank_hashes("nope", &[hash]) {
+            Err(guardrail_store::StoreError::Missing { what: "bank named", name }) => {
+                assert_eq!(name, "\"nope\"", "{:?}", t.url)
+            }
+            other => panic!("{:?}: {other:?}", t.url),
+        }
+        match s.put_bank("bad name!", "review", &[]) {
+            Err(guardrail_store::StoreError::InvalidField { field, .. }) => {
+                assert!(field.starts_with("bank name"), "{field}")
+            }
+            other => panic!("{:?}: {other:?}", t.url),
+        }
+    }
+}
