@@ -454,8 +454,7 @@ pub fn scan(
     {
         let near: Vec<bool> =
             (0..n).map(|v| propagation.near[v] && !tiers[v].is_flagged()).collect();
-        let set: Vec<bool> = (0..n).map(|v| near[v] || tiers[v].is_flagged()).collect();
-        let (tests, _) = behaviour_tests_of(graph, &set, Some(&near), &coded);
+        let (tests, _) = behaviour_tests_of(graph, &inside, Some(&near), &coded);
         for b in tests {
             let v = b.node as usize;
             // At least one contact with a flagged account itself: a chain of
@@ -468,7 +467,7 @@ pub fn scan(
                 candidate_reasons.insert(
                     b.node,
                     format!(
-                        "candidate for review: close to the network by proximity (personalised PageRank from the seeds); towards it and the accounts near it, {}",
+                        "candidate for review: close to the network by proximity (personalised PageRank from the seeds); towards it, {} (not significant under the false-discovery control)",
                         describe_behaviour(&b)
                     ),
                 );
