@@ -571,7 +571,7 @@ pub(crate) fn demo_pass(world: &Path, database: &str) -> anyhow::Result<()> {
     let result = scan(&loaded.graph, &loaded.evidence, None, &ScanConfig::default())?;
     let s = &result.summary;
     println!(
-        "  {} accounts, {} edges loaded in {:.1} s, scanned in {:.1} s: {} seeds; {} confirmed, {} suspected, {} exposed; {} networks; {} persons with several accounts",
+        "  {} accounts, {} edges loaded in {:.1} s, scanned in {:.1} s: {} seeds; {} confirmed, {} suspected, {} candidates for review, {} exposed; {} networks; {} persons with several accounts",
         s.accounts,
         s.edges,
         loaded.seconds,
@@ -579,6 +579,7 @@ pub(crate) fn demo_pass(world: &Path, database: &str) -> anyhow::Result<()> {
         s.seeds,
         s.confirmed,
         s.suspected,
+        s.candidates,
         s.exposed,
         result.networks.len(),
         result.persons.len()
