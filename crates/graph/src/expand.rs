@@ -463,13 +463,10 @@ fn counts(graph: &Graph, inside: &[bool], coded: &[bool], v: Node) -> Counts {
 /// `sum(count) = sum(d theta / (1 + d theta))`. `None` when every account
 /// has a contact, or when the fitted per-contact rate reaches 1 (no evidence
 /// that chance is low: the channel carries none).
-fn truncated_rate(pairs: &[(u32, u32)], proportional: bool) -> Option<f64> {
+fn truncated_rate(pairs: &[(u32, u32)]) -> Option<f64> {
     let ones: f64 = pairs.iter().map(|&(k, _)| f64::from(k)).sum();
-    let active: Vec<f64> = pairs
-        .iter()
-        .filter(|&&(_, d)| d > 0)
-        .map(|&(_, d)| if proportional { f64::from(d) } else { 1.0 })
-        .collect();
+    let active: Vec<f64> =
+        pairs.iter().filter(|&&(_, d)| d > 0).map(|&(_, d)| f64::from(d)).collect();
     if ones >= active.len() as f64 {
         return None;
     }
@@ -488,14 +485,7 @@ fn truncated_rate(pairs: &[(u32, u32)], proportional: bool) -> Option<f64> {
     let (mut lo, mut hi) = (1e-12f64, 1.0f64);
     // A contact lands on the set with probability theta, so theta >= 1 means
     // the background reaches the set at every contact: no baseline.
-    if !proportional {
-        while expected(hi) < ones {
-            hi *= 2.0;
-            if hi > 1e12 {
-                return None;
-            }
-        }
-    } else if expected(hi) < ones {
+    if expected(hi) < ones {
         return None;
     }
     for _ in 0..100 {
@@ -507,7 +497,7 @@ fn truncated_rate(pairs: &[(u32, u32)], proportional: bool) -> Option<f64> {
         }
     }
     let theta = hi * inflate;
-    (!proportional || theta < 1.0).then_some(theta)
+    (theta < 1.0).then_some(theta)
 }
 
 /// The two rates `(a, b)` of a Poisson model with mean `a + d b` (a part
@@ -587,32 +577,12 @@ fn background_mixture(pairs: &[(u32, u32)]) -> Option<(f64, f64)> {
 /// exposure, not membership: accounts that touch fewer than two distinct
 /// accounts of the set are not tested (their p-value is 1).
 pub fn behaviour_tests(graph: &Graph, inside: &[bool], coded: &[bool]) -> (Vec<Behaviour>, Null) {
-    behaviour_tests_of(graph, inside, None, coded)
-}
-
-/// [`behaviour_tests`] of the accounts `test` marks (default: every account
-/// outside the set), each against the set; the null model is always fitted
-/// on the accounts outside the set.
-pub fn behaviour_tests_of(
-    graph: &Graph,
-    inside: &[bool],
-    test: Option<&[bool]>,
-    coded: &[bool],
-) -> (Vec<Behaviour>, Null) {
     let n = inside.len() as Node;
     let all: Vec<(Node, Counts)> = (0..n)
         .into_par_iter()
         .filter(|&v| !inside[v as usize])
         .map(|v| (v, counts(graph, inside, coded, v)))
         .collect();
-    let tested: Vec<(Node, Counts)> = match test {
-        None => Vec::new(),
-        Some(mask) => (0..n)
-            .into_par_iter()
-            .filter(|&v| mask[v as usize])
-            .map(|v| (v, counts(graph, inside, coded, v)))
-            .collect(),
-    };
     let truncated = |pick: fn(&Counts) -> (u32, u32)| -> Vec<(u32, u32)> {
         all.iter().map(|(_, c)| pick(c)).filter(|&(k, _)| k <= 1).collect()
     };
@@ -627,8 +597,8 @@ pub fn behaviour_tests_of(
     let views_pairs = truncated(|c| c.views);
     let in_rates = background_mixture(&all.iter().map(|(_, c)| c.back).collect::<Vec<_>>());
     let null = Null {
-        ties_out: truncated_rate(&ties_pairs, true).unwrap_or(f64::INFINITY),
-        views_out: truncated_rate(&views_pairs, true).unwrap_or(f64::INFINITY),
+        ties_out: truncated_rate(&ties_pairs).unwrap_or(f64::INFINITY),
+        views_out: truncated_rate(&views_pairs).unwrap_or(f64::INFINITY),
         ties_in: in_rates.map_or(f64::INFINITY, |r| r.1),
         ties_in_mean: in_rates.map_or(f64::INFINITY, |r| r.0),
         coded: coded_share,
@@ -644,7 +614,7 @@ pub fn behaviour_tests_of(
         },
         background: background.len(),
     };
-    let hits = (if test.is_some() { &tested } else { &all })
+    let hits = all
         .par_iter()
         .filter(|(_, c)| c.distinct() >= 2)
         .map(|&(v, c)| {

@@ -32,8 +32,8 @@ use serde::Serialize;
 
 use crate::community::{dense_blocks, louvain, LocalGraph};
 use crate::expand::{
-    behaviour_tests, behaviour_tests_of, benjamini_hochberg, hashtag_hits, set_hashtags, Behaviour,
-    Hashtags, PatternHit,
+    behaviour_tests, benjamini_hochberg, hashtag_hits, set_hashtags, Behaviour, Hashtags,
+    PatternHit,
 };
 use crate::graph::{Graph, GraphStamp, Kinds, Node};
 use crate::identity::{link_identities, IdentityConfig, Persons};
@@ -452,17 +452,15 @@ pub fn scan(
     // control. A reviewer's case, not a flag.
     let mut candidate_reasons: FxHashMap<Node, String> = FxHashMap::default();
     {
-        let near: Vec<bool> =
-            (0..n).map(|v| propagation.near[v] && !tiers[v].is_flagged()).collect();
-        let (tests, _) = behaviour_tests_of(graph, &inside, Some(&near), &coded);
+        // The fixed point's last round tested every account outside the
+        // final set already; only if the rounds ran out is it tested again.
+        let tests = match patterns.last_tests {
+            Some(tests) => tests,
+            None => behaviour_tests(graph, &inside, &coded).0,
+        };
         for b in tests {
             let v = b.node as usize;
-            // At least one contact with a flagged account itself: a chain of
-            // quiet accounts behind one another is not a case.
-            let touches_flagged = [graph.out_edges(b.node), graph.in_edges(b.node)]
-                .iter()
-                .any(|(cols, _)| cols.iter().any(|&u| tiers[u as usize].is_flagged()));
-            if touches_flagged && b.p_value < config.candidate_alpha {
+            if propagation.near[v] && b.p_value < config.candidate_alpha {
                 tiers[v] = RiskTier::Candidate;
                 candidate_reasons.insert(
                     b.node,
@@ -806,6 +804,9 @@ fn propagate(graph: &Graph, seeds: &FxHashMap<Node, Seed>, config: &ScanConfig) 
 struct Patterns {
     inside: Vec<bool>,
     reasons: FxHashMap<Node, Vec<String>>,
+    /// The behaviour tests of the round that added nothing (against the
+    /// final set), or `None` when the rounds ran out first.
+    last_tests: Option<Vec<Behaviour>>,
 }
 
 /// "follows, likes or comments on 3 of the network among its 12 (chance
@@ -861,6 +862,7 @@ fn patterns(
     }
     members.retain(|_, m| m.len() > 1);
     let name = |v: Node| display_name(graph, v);
+    let mut last_tests = None;
     for _ in 0..config.pattern_rounds.max(1) {
         let mut added = 0;
         // Persons: every account of a person in the set is in the set.
@@ -894,7 +896,7 @@ fn patterns(
         // One p-value per account: the smaller of the two tests, doubled
         // (Bonferroni) when the account has both.
         let mut candidates: Vec<(f64, Node, Option<Behaviour>, Option<PatternHit>)> = Vec::new();
-        for b in tests {
+        for &b in &tests {
             let tag = tag_of.remove(&b.node);
             let p = match &tag {
                 Some(t) => (2.0 * b.p_value.min(t.p_value)).min(1.0),
@@ -947,10 +949,11 @@ fn patterns(
             added += 1;
         }
         if added == 0 {
+            last_tests = Some(tests);
             break;
         }
     }
-    Patterns { inside, reasons }
+    Patterns { inside, reasons, last_tests }
 }
 
 /// Accounts whose person has a child-safety ban and that were first seen at

@@ -22,6 +22,16 @@ use crate::world::{
 pub(crate) const EPOCH: i64 = 1_767_225_600;
 
 /// The parts of a lexicon the generator plants.
+/// Seller bios around a code word `{w}` (synthetic worlds and planted ones).
+pub(crate) const SELLER_BIO_TEMPLATES: [&str; 6] = [
+    "{w} available",
+    "new {w} weekly",
+    "ask me about {w}",
+    "{w} ✨ dm",
+    "trading {w}",
+    "{w} inside",
+];
+
 pub(crate) struct Vocab {
     /// Code words and phrases (child-safety terms that are not hashtags).
     pub(crate) codes: Vec<String>,
@@ -205,15 +215,7 @@ impl Expander<'_> {
 
     fn seller_bio(&self, r: &mut SmallRng, a: &Account) -> String {
         let mut parts = Vec::new();
-        let templates = [
-            "{w} available",
-            "new {w} weekly",
-            "ask me about {w}",
-            "{w} ✨ dm",
-            "trading {w}",
-            "{w} inside",
-        ];
-        parts.push(pick(r, &templates).replace("{w}", &self.code(r)));
+        parts.push(pick(r, &SELLER_BIO_TEMPLATES).replace("{w}", &self.code(r)));
         if r.gen_bool(0.5) {
             if let Some(e) = self.vocab.emoji.choose(r) {
                 parts.push(e.clone());

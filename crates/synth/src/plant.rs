@@ -34,7 +34,7 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 use rand_distr::{Distribution, WeightedIndex};
 
-use crate::expand::{base36, pick, scramble, Vocab, EPOCH};
+use crate::expand::{base36, pick, scramble, Vocab, EPOCH, SELLER_BIO_TEMPLATES};
 use crate::niches::{COMMON_WORDS, HANDLE_A, HANDLE_B, NICHES};
 use crate::obfuscate;
 use crate::world::{rng_for, splitmix};
@@ -665,15 +665,7 @@ impl Planter<'_> {
             let niche = acct.niche;
             return r.gen_bool(0.6).then(|| self.benign_bio(r, niche));
         }
-        let templates = [
-            "{w} available",
-            "new {w} weekly",
-            "ask me about {w}",
-            "{w} ✨ dm",
-            "trading {w}",
-            "{w} inside",
-        ];
-        let mut parts = vec![pick(r, &templates).replace("{w}", &self.code(r))];
+        let mut parts = vec![pick(r, &SELLER_BIO_TEMPLATES).replace("{w}", &self.code(r))];
         if r.gen_bool(0.4) {
             parts.extend(self.vocab.emoji.choose(r).cloned());
         }
