@@ -152,21 +152,24 @@ fn sellers_carry_disguised_code_words_and_backups_are_named() {
     assert!(named > 0, "no seller names its backup");
 }
 
-#[test]
-fn bank_near_duplicates_are_within_the_stated_distance() {
-    let (dir, _) = world(3_000, 5);
-    let bank: Vec<Pdq> = std::fs::read_to_string(dir.path().join("bank.txt"))
+/// Every post with media in the world written to `dir`: its author and the
+/// distance of its media to the nearest hash of `bank.txt` (`None` without
+/// PDQ media), with the world's truth. Shared by the synth and plant tests.
+pub(crate) fn posts_by_bank_distance(
+    dir: &std::path::Path,
+) -> (Truth, Vec<(String, String, Option<u32>)>) {
+    let bank: Vec<Pdq> = std::fs::read_to_string(dir.join("bank.txt"))
         .unwrap()
         .lines()
         .filter(|l| !l.starts_with('#'))
         .map(|l| Pdq::from_hex(l).unwrap())
         .collect();
     let truth =
-        Truth::from_json(&std::fs::read_to_string(dir.path().join("truth.json")).unwrap()).unwrap();
-    let text = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
+        Truth::from_json(&std::fs::read_to_string(dir.join("truth.json")).unwrap()).unwrap();
+    let text = std::fs::read_to_string(dir.join("events.jsonl")).unwrap();
     let distance =
         |a: &Pdq, b: &Pdq| -> u32 { a.0.iter().zip(&b.0).map(|(x, y)| (x ^ y).count_ones()).sum() };
-    let mut checked = 0;
+    let mut posts = Vec::new();
     for event in EventReader::new(text.as_bytes()) {
         if let EventKind::Post(p) = event.unwrap().kind {
             let nearest = p
@@ -175,13 +178,24 @@ fn bank_near_duplicates_are_within_the_stated_distance() {
                 .filter_map(|m| m.pdq.as_ref())
                 .map(|h| bank.iter().map(|b| distance(h, b)).min().unwrap())
                 .min();
-            match truth.bank_matches.get(p.post.as_str()) {
-                Some(&flips) => {
-                    assert_eq!(nearest, Some(flips), "post {}", p.post.as_str());
-                    checked += 1;
-                }
-                None => assert!(nearest.is_none_or(|d| d > 31), "unplanned match {nearest:?}"),
+            posts.push((p.post.as_str().to_owned(), p.author.as_str().to_owned(), nearest));
+        }
+    }
+    (truth, posts)
+}
+
+#[test]
+fn bank_near_duplicates_are_within_the_stated_distance() {
+    let (dir, _) = world(3_000, 5);
+    let (truth, posts) = posts_by_bank_distance(dir.path());
+    let mut checked = 0;
+    for (post, _, nearest) in posts {
+        match truth.bank_matches.get(post.as_str()) {
+            Some(&flips) => {
+                assert_eq!(nearest, Some(flips), "post {post}");
+                checked += 1;
             }
+            None => assert!(nearest.is_none_or(|d| d > 31), "unplanned match {nearest:?}"),
         }
     }
     assert!(checked > 10);

@@ -3,7 +3,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
-use guardrail_core::{EnforcementAction, EventKind, EventReader, Pdq, Truth, ViewTarget};
+use guardrail_core::{EnforcementAction, EventKind, EventReader, Truth, ViewTarget};
 use rand::{Rng, SeedableRng};
 
 use super::*;
@@ -283,36 +283,18 @@ fn the_truth_matches_the_events() {
 fn bank_media_is_near_the_bank_and_other_media_is_not() {
     let config = PlantConfig { bank_media_share: 0.5, ..small_config() };
     let (dir, _, _) = plant_into(&config);
-    let bank: Vec<Pdq> = std::fs::read_to_string(dir.path().join("bank.txt"))
-        .unwrap()
-        .lines()
-        .filter(|l| !l.starts_with('#'))
-        .map(|l| Pdq::from_hex(l).unwrap())
-        .collect();
-    let truth =
-        Truth::from_json(&std::fs::read_to_string(dir.path().join("truth.json")).unwrap()).unwrap();
-    let text = std::fs::read_to_string(dir.path().join("events.jsonl")).unwrap();
-    let distance =
-        |a: &Pdq, b: &Pdq| -> u32 { a.0.iter().zip(&b.0).map(|(x, y)| (x ^ y).count_ones()).sum() };
+    let (truth, posts) = crate::tests::posts_by_bank_distance(dir.path());
     let mut near = 0;
-    for event in EventReader::new(text.as_bytes()) {
-        if let EventKind::Post(p) = event.unwrap().kind {
-            let nearest = p
-                .media
-                .iter()
-                .filter_map(|m| m.pdq.as_ref())
-                .map(|h| bank.iter().map(|b| distance(h, b)).min().unwrap())
-                .min();
-            match truth.bank_matches.get(p.post.as_str()) {
-                Some(&flips) => {
-                    assert_eq!(nearest, Some(flips));
-                    assert!(flips < 31);
-                    let role = truth.network.get(p.author.as_str()).map(String::as_str);
-                    assert!(matches!(role, Some("seller" | "backup")), "{role:?}");
-                    near += 1;
-                }
-                None => assert!(nearest.is_none_or(|d| d > 31), "unplanned match {nearest:?}"),
+    for (post, author, nearest) in posts {
+        match truth.bank_matches.get(post.as_str()) {
+            Some(&flips) => {
+                assert_eq!(nearest, Some(flips));
+                assert!(flips < 31);
+                let role = truth.network.get(author.as_str()).map(String::as_str);
+                assert!(matches!(role, Some("seller" | "backup")), "{role:?}");
+                near += 1;
             }
+            None => assert!(nearest.is_none_or(|d| d > 31), "unplanned match {nearest:?}"),
         }
     }
     assert!(near > 0);
