@@ -69,6 +69,16 @@ fn plant_round_trips_a_tiny_edge_list() {
 fn plant_refuses_bad_values_naming_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let graph = dir.path().join("tiny.edges");
+    let plant = |extra: &[String]| {
+        guardrail()
+            .args(["plant", "--graph"])
+            .arg(&graph)
+            .arg("--out")
+            .arg(dir.path().join("w"))
+            .args(extra)
+            .output()
+            .unwrap()
+    };
     std::fs::write(&graph, TINY).unwrap();
     for (flag, value) in [
         ("--camouflage", "21"),
@@ -77,38 +87,19 @@ fn plant_refuses_bad_values_naming_the_flag() {
         ("--camouflage-target", "everyone"),
         ("--backup-declared", "nobody"),
     ] {
-        let out = guardrail()
-            .args(["plant", "--graph"])
-            .arg(&graph)
-            .arg("--out")
-            .arg(dir.path().join("w"))
-            .arg(format!("{flag}={value}"))
-            .output()
-            .unwrap();
+        let out = plant(&[format!("{flag}={value}")]);
         assert_eq!(out.status.code(), Some(2), "{flag} {value}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(flag), "{flag} {value}: {err}");
     }
     std::fs::write(&graph, "# directed\n1 2\n3 x\n").unwrap();
-    let out = guardrail()
-        .args(["plant", "--graph"])
-        .arg(&graph)
-        .arg("--out")
-        .arg(dir.path().join("w"))
-        .output()
-        .unwrap();
+    let out = plant(&[]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 3: `x` is not a vertex id"), "{err}");
     // Too small a graph for the default network.
     std::fs::write(&graph, TINY).unwrap();
-    let out = guardrail()
-        .args(["plant", "--graph"])
-        .arg(&graph)
-        .arg("--out")
-        .arg(dir.path().join("w"))
-        .output()
-        .unwrap();
+    let out = plant(&[]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("too few"));
 }
 
