@@ -35,7 +35,7 @@ pub use crate::load::{
     load_events, text_hit, Evidence, HashHit, LoadOptions, LoadReport, MediaCheck, TextHit,
 };
 pub use crate::scan::{
-    scan, AccountRisk, Block, Network, Person, ScanConfig, ScanResult, ScanSummary,
+    scan, AccountRisk, Block, Network, Person, ScanConfig, ScanResult, ScanSummary, WeakLink,
 };
 
 /// Errors of the graph engine.

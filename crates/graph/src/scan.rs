@@ -174,6 +174,19 @@ pub struct Person {
     pub evidence: Vec<String>,
 }
 
+/// A declaration that two accounts are one person's (a bio naming the other
+/// as its backup, main, ...) that nothing corroborates: shown to a reviewer,
+/// never merged.
+#[derive(Clone, Debug, Serialize)]
+pub struct WeakLink {
+    /// The two account ids.
+    pub accounts: [String; 2],
+    /// Sum of the evidence weights (below the identity threshold).
+    pub strength: f64,
+    /// The evidence, one line each.
+    pub evidence: Vec<String>,
+}
+
 /// A dense seller-buyer block.
 #[derive(Clone, Debug, Serialize)]
 pub struct Block {
@@ -240,6 +253,8 @@ pub struct ScanResult {
     pub networks: Vec<Network>,
     /// Persons with more than one account.
     pub persons: Vec<Person>,
+    /// Declarations of one person that nothing corroborates.
+    pub weak_links: Vec<WeakLink>,
     /// Dense seller-buyer blocks.
     pub blocks: Vec<Block>,
     /// Counts.
@@ -664,6 +679,7 @@ pub fn scan(
         accounts,
         networks,
         persons: persons_out,
+        weak_links: weak_declarations(graph, &persons),
         blocks,
         summary,
         tiers,
@@ -997,6 +1013,29 @@ fn link_path_evidence(persons: &Persons, a: Node, b: Node) -> String {
         .find(|l| l.a == a && l.b == b)
         .map(|l| l.evidence.iter().map(|e| e.describe()).collect::<Vec<_>>().join("; "))
         .unwrap_or_default()
+}
+
+/// The weak links whose evidence includes a same-person declaration, between
+/// accounts of different persons.
+fn weak_declarations(graph: &Graph, persons: &Persons) -> Vec<WeakLink> {
+    persons
+        .weak_links
+        .iter()
+        .filter(|l| persons.person[l.a as usize] != persons.person[l.b as usize])
+        .filter(|l| {
+            l.evidence.iter().any(|e| {
+                matches!(
+                    e,
+                    crate::identity::LinkEvidence::BioMention { same_person_words: true, .. }
+                )
+            })
+        })
+        .map(|l| WeakLink {
+            accounts: [l.a, l.b].map(|v| graph.account(v).id.as_str().to_owned()),
+            strength: l.strength,
+            evidence: l.evidence.iter().map(|e| e.describe()).collect(),
+        })
+        .collect()
 }
 
 fn person_list(graph: &Graph, persons: &Persons) -> Vec<Person> {

@@ -790,12 +790,21 @@ fn every_account_of_a_banned_person_is_at_least_suspected() {
     s.push('\n');
     s.push_str(&account_line(1, "bk", "otherzero", "backup of @shopzero", "", 1));
     s.push('\n');
+    // A declaration nothing corroborates: a weak link for the reviewer.
+    s.push_str(&account_line(2, "lone", "lonely", "main: @quietone", "", 2));
+    s.push('\n');
+    s.push_str(&account_line(3, "quiet", "quietone", "", "", 3));
+    s.push('\n');
     s.push_str(&events("f bk z0\nf n1 z0\nf n2 n1\n"));
     s.push_str("{\"type\":\"enforcement\",\"id\":\"ban\",\"at\":\"2026-01-02T00:00:00Z\",\"account\":\"z0\",\"action\":\"ban\",\"confirmed_category\":\"child_safety\"}\n");
     let (g, ev) = load(&s);
     let r = scan(&g, &ev, None, &ScanConfig::default()).unwrap();
     assert!(r.tiers[node(&g, "bk") as usize] >= RiskTier::Suspected);
     assert_reason(&r, "bk", |x| x.starts_with("same person as banned account @shopzero (z0)"));
+    let weak: Vec<&[String; 2]> = r.weak_links.iter().map(|w| &w.accounts).collect();
+    assert_eq!(weak, [&["lone".to_owned(), "quiet".to_owned()]], "shown, not merged");
+    assert!(r.weak_links[0].evidence[0].contains("main: @quietone"));
+    assert!(r.persons.iter().all(|p| !p.accounts.contains(&"lone".to_owned())));
 }
 
 /// A random small world: `n` accounts with random follows and views among

@@ -68,7 +68,7 @@ pub(crate) struct Args {
     /// Skip events of unknown type instead of failing.
     #[arg(long)]
     skip_unknown_types: bool,
-    /// Print JSON: {"accounts", "networks", "persons", "blocks", "summary"}.
+    /// Print JSON: {"accounts", "networks", "persons", "weak_links", "blocks", "summary"}.
     #[arg(long)]
     json: bool,
     /// Store the results in this database (SQLite path or PostgreSQL URL);
@@ -342,6 +342,13 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
                 n.id,
                 n.accounts.len(),
                 n.confirmed
+            )?;
+        }
+        if !result.weak_links.is_empty() {
+            writeln!(
+                out,
+                "\n{} declarations of one person that nothing corroborates (weak links, not merged; --json lists them)",
+                result.weak_links.len()
             )?;
         }
         for p in result.persons.iter().filter(|p| p.accounts.len() > 1).take(args.top) {
