@@ -17,7 +17,7 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("guardrail-store", &["guardrail-core"]),
     ("guardrail-synth", &["guardrail-core"]),
     (
-        "guardrail-cli",
+        "guardrail-engine",
         &[
             "guardrail-core",
             "guardrail-media",
@@ -28,8 +28,17 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
             "guardrail-synth",
         ],
     ),
+    // The CLI composes nothing itself: it parses, calls the composition layer, prints.
+    ("guardrail-cli", &["guardrail-engine"]),
     ("xtask", &[]),
 ];
+
+/// Every crate the CLI may depend on besides the composition layer: argument
+/// parsing, errors and printing (JSON, TOML, the audit's chart). Engine
+/// composition belongs in `guardrail-engine`, so an engine crate here is a
+/// tidy problem.
+const CLI_DEPENDENCIES: &[&str] =
+    &["guardrail-engine", "clap", "anyhow", "serde_json", "toml", "plotters", "tempfile"];
 
 /// Crates that engines must never depend on (directly), whatever the allow-list says.
 const FORBIDDEN_IN_ENGINES: &[&str] = &["tokio", "axum", "sqlx", "rusqlite", "postgres"];
@@ -59,6 +68,11 @@ fn check(root: &Path) -> anyhow::Result<Vec<String>> {
         .output()?;
     anyhow::ensure!(output.status.success(), "cargo metadata failed");
     let meta: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    check_packages(&meta)
+}
+
+/// The tidy problems of a `cargo metadata` document.
+fn check_packages(meta: &serde_json::Value) -> anyhow::Result<Vec<String>> {
     let allowed: BTreeMap<&str, BTreeSet<&str>> =
         ALLOWED_EDGES.iter().map(|(k, v)| (*k, v.iter().copied().collect())).collect();
     let mut problems = Vec::new();
@@ -73,6 +87,13 @@ fn check(root: &Path) -> anyhow::Result<Vec<String>> {
             let dep_name = dep["name"].as_str().unwrap_or_default();
             if dep_name.starts_with("guardrail-") && !allowed_deps.contains(dep_name) {
                 problems.push(format!("{name} depends on {dep_name}, which is not allowed"));
+            }
+            if name == "guardrail-cli" && !CLI_DEPENDENCIES.contains(&dep_name) {
+                problems.push(format!(
+                    "guardrail-cli depends on {dep_name}: the CLI may use only the composition \
+                     layer, clap, anyhow and printing crates ({})",
+                    CLI_DEPENDENCIES.join(", ")
+                ));
             }
             if ENGINES.contains(&name)
                 && dep["kind"].is_null()
@@ -103,5 +124,23 @@ mod tests {
     fn tidy() {
         let problems = super::check(&super::workspace_root()).unwrap();
         assert!(problems.is_empty(), "tidy problems:\n{}", problems.join("\n"));
+    }
+
+    #[test]
+    fn a_cli_that_composes_engines_itself_is_a_problem() {
+        let meta = serde_json::json!({ "packages": [{
+            "name": "guardrail-cli",
+            "dependencies": [
+                { "name": "guardrail-engine", "kind": null },
+                { "name": "guardrail-graph", "kind": null },
+                { "name": "rusqlite", "kind": null },
+                { "name": "clap", "kind": null },
+            ],
+            "targets": [],
+        }]});
+        let problems = super::check_packages(&meta).unwrap();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("guardrail-graph, which is not allowed"), "{problems:?}");
+        assert!(problems.iter().any(|p| p.contains("depends on rusqlite")), "{problems:?}");
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use anyhow::Context;
-use guardrail_guard::AuditReport;
+use guardrail_engine::guard_engine::AuditReport;
 use plotters::prelude::*;
 use plotters::style::register_font;
 use plotters::style::FontStyle;
@@ -52,7 +52,7 @@ fn font() -> anyhow::Result<()> {
 /// without and with guardrails.
 pub(crate) fn exposure(path: &Path, report: &AuditReport) -> anyhow::Result<()> {
     font()?;
-    let series = |m: &guardrail_guard::Metrics| -> Vec<(i32, f64)> {
+    let series = |m: &guardrail_engine::guard_engine::Metrics| -> Vec<(i32, f64)> {
         std::iter::once(m.exposure_after_view)
             .chain(m.exposure_by_round.iter().copied())
             .enumerate()

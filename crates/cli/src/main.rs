@@ -1,4 +1,5 @@
-//! The `guardrail` command: composes the engines and the store.
+//! The `guardrail` command: parses arguments, calls the composition layer
+//! (`guardrail-engine`), prints.
 //!
 //! Each subcommand lives in its own module under `cmd/` with its own `Args`
 //! struct and `run` function. Errors are printed with `{:#}` and exit code 2;
@@ -82,7 +83,14 @@ fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("guardrail: {err:#}");
+            let hint = err
+                .chain()
+                .find_map(|cause| cause.downcast_ref::<guardrail_engine::EngineError>())
+                .and_then(cmd::hint);
+            match hint {
+                Some(hint) => eprintln!("guardrail: {err:#} ({hint})"),
+                None => eprintln!("guardrail: {err:#}"),
+            }
             ExitCode::from(2)
         }
     }

@@ -272,6 +272,19 @@ pub struct ScanResult {
 }
 
 impl ScanResult {
+    /// The tier of every node of `graph`, refusing a graph other than the
+    /// one this scan ran on ([`ScanResult::check_graph`]).
+    pub fn tiers_for(&self, graph: &Graph) -> Result<&[RiskTier], GraphError> {
+        self.check_graph(graph)?;
+        Ok(&self.tiers)
+    }
+
+    /// The person label of every node of `graph`, refusing another graph.
+    pub fn person_of_for(&self, graph: &Graph) -> Result<&[u32], GraphError> {
+        self.check_graph(graph)?;
+        Ok(&self.person_of)
+    }
+
     /// Refuses a graph other than the one this scan ran on, whose node
     /// numbers would read this scan's tiers for other accounts.
     pub fn check_graph(&self, graph: &Graph) -> Result<(), GraphError> {

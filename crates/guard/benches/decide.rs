@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use guardrail_core::{AgeBand, Lexicon, RiskTier};
-use guardrail_guard::{AccountState, Candidate, Guard, HashtagState, Policy, State, Surface};
+use guardrail_guard::{
+    AccountState, Candidate, DiscoverySurface, Guard, HashtagState, Policy, State,
+};
 use guardrail_text::{Level, Matcher};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
@@ -73,7 +75,7 @@ fn run(
     requests: usize,
     make: &dyn Fn(&mut SmallRng) -> Vec<String>,
     kind: Kind,
-    surface: Surface,
+    surface: DiscoverySurface,
 ) {
     let mut r = SmallRng::seed_from_u64(7);
     let batches: Vec<Vec<String>> = (0..64).map(|_| make(&mut r)).collect();
@@ -130,9 +132,16 @@ fn main() {
         20_000,
         &accounts,
         Kind::Account,
-        Surface::AccountSuggestions,
+        DiscoverySurface::AccountSuggestions,
     );
-    run(&guard, "hashtag suggestions", 20_000, &tags, Kind::Hashtag, Surface::HashtagSuggestions);
+    run(
+        &guard,
+        "hashtag suggestions",
+        20_000,
+        &tags,
+        Kind::Hashtag,
+        DiscoverySurface::HashtagSuggestions,
+    );
     let words = [
         "embroidery hoop",
         "cave survey",
@@ -150,5 +159,12 @@ fn main() {
             .map(|i| format!("{} {}", words[r.gen_range(0..words.len())], i % 7))
             .collect()
     };
-    run(&guard, "autocomplete (text)", 1_000, &texts, Kind::Text, Surface::SearchAutocomplete);
+    run(
+        &guard,
+        "autocomplete (text)",
+        1_000,
+        &texts,
+        Kind::Text,
+        DiscoverySurface::SearchAutocomplete,
+    );
 }

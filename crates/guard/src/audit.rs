@@ -20,7 +20,7 @@ use rand::{Rng, SeedableRng};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::decide::{Candidate, Guard, Surface};
+use crate::decide::{Candidate, DiscoverySurface, Guard};
 use crate::recommend::{Overlay, Profile, Recommender, RecommenderConfig, Scratch};
 use crate::GuardError;
 
@@ -154,7 +154,7 @@ impl Side<'_> {
             .iter()
             .map(|&(t, _)| Candidate::Account(self.graph.account(t).id.as_str()))
             .collect();
-        let decisions = guard.decide(viewer_id, Surface::AccountSuggestions, &candidates);
+        let decisions = guard.decide(viewer_id, DiscoverySurface::AccountSuggestions, &candidates);
         recs.iter()
             .zip(decisions)
             .filter(|(_, d)| d.allow)

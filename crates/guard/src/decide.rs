@@ -14,7 +14,7 @@ use crate::state::{key_of, Flags, State};
 /// Where candidates are about to be shown.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Surface {
+pub enum DiscoverySurface {
     /// "Suggested for you" accounts.
     AccountSuggestions,
     /// Hashtags suggested to follow or to add to a post.
@@ -27,36 +27,36 @@ pub enum Surface {
     Feed,
 }
 
-impl Surface {
+impl DiscoverySurface {
     /// Every surface.
-    pub const ALL: [Surface; 5] = [
-        Surface::AccountSuggestions,
-        Surface::HashtagSuggestions,
-        Surface::SearchAutocomplete,
-        Surface::SearchResults,
-        Surface::Feed,
+    pub const ALL: [DiscoverySurface; 5] = [
+        DiscoverySurface::AccountSuggestions,
+        DiscoverySurface::HashtagSuggestions,
+        DiscoverySurface::SearchAutocomplete,
+        DiscoverySurface::SearchResults,
+        DiscoverySurface::Feed,
     ];
 
     /// The name used in files, JSON and the command line.
     pub fn as_str(self) -> &'static str {
         match self {
-            Surface::AccountSuggestions => "account_suggestions",
-            Surface::HashtagSuggestions => "hashtag_suggestions",
-            Surface::SearchAutocomplete => "search_autocomplete",
-            Surface::SearchResults => "search_results",
-            Surface::Feed => "feed",
+            DiscoverySurface::AccountSuggestions => "account_suggestions",
+            DiscoverySurface::HashtagSuggestions => "hashtag_suggestions",
+            DiscoverySurface::SearchAutocomplete => "search_autocomplete",
+            DiscoverySurface::SearchResults => "search_results",
+            DiscoverySurface::Feed => "feed",
         }
     }
 }
 
-impl std::str::FromStr for Surface {
+impl std::str::FromStr for DiscoverySurface {
     type Err = String;
 
-    fn from_str(s: &str) -> Result<Surface, String> {
-        Surface::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
+    fn from_str(s: &str) -> Result<DiscoverySurface, String> {
+        DiscoverySurface::ALL.into_iter().find(|x| x.as_str() == s).ok_or_else(|| {
             format!(
                 "unknown surface {s:?} (expected one of {})",
-                Surface::ALL.map(Surface::as_str).join(", ")
+                DiscoverySurface::ALL.map(DiscoverySurface::as_str).join(", ")
             )
         })
     }
@@ -249,7 +249,7 @@ impl Guard {
     pub fn decide(
         &self,
         viewer: &str,
-        surface: Surface,
+        surface: DiscoverySurface,
         candidates: &[Candidate<'_>],
     ) -> Vec<Decision> {
         let mut out = Vec::with_capacity(candidates.len());
@@ -262,7 +262,7 @@ impl Guard {
     pub fn decide_into(
         &self,
         viewer: &str,
-        surface: Surface,
+        surface: DiscoverySurface,
         candidates: &[Candidate<'_>],
         out: &mut Vec<Decision>,
     ) {
@@ -289,7 +289,7 @@ impl Guard {
         }
         SearchOutcome {
             blocked: None,
-            decisions: self.decide(viewer, Surface::SearchResults, results),
+            decisions: self.decide(viewer, DiscoverySurface::SearchResults, results),
         }
     }
 
@@ -315,17 +315,19 @@ impl Guard {
         (reasons, terms)
     }
 
-    fn reasons(&self, viewer: Flags, surface: Surface, c: &Candidate<'_>) -> Reasons {
+    fn reasons(&self, viewer: Flags, surface: DiscoverySurface, c: &Candidate<'_>) -> Reasons {
         match *c {
             Candidate::Account(id) => self.account_reasons(viewer, self.state.flags(id)),
             Candidate::Hashtag(tag) => self.hashtag_reasons(tag),
             Candidate::Text(text) => {
                 let text_surface = match surface {
-                    Surface::SearchAutocomplete | Surface::SearchResults => {
+                    DiscoverySurface::SearchAutocomplete | DiscoverySurface::SearchResults => {
                         TextSurface::Autocomplete
                     }
-                    Surface::HashtagSuggestions => TextSurface::Hashtag,
-                    Surface::AccountSuggestions | Surface::Feed => TextSurface::Caption,
+                    DiscoverySurface::HashtagSuggestions => TextSurface::Hashtag,
+                    DiscoverySurface::AccountSuggestions | DiscoverySurface::Feed => {
+                        TextSurface::Caption
+                    }
                 };
                 let mut r = self.text_reasons(text, text_surface);
                 if self.tainted_key(&key_of(text)) {

@@ -3,7 +3,7 @@
 //! guardrail-guard decides what a platform's discovery surfaces may show:
 //! "suggested for you" accounts, hashtag suggestions, search autocomplete,
 //! search results and feed items. [`Guard::decide`] takes a viewer, a
-//! [`Surface`] and a list of [`Candidate`]s and returns one [`Decision`] per
+//! [`DiscoverySurface`] and a list of [`Candidate`]s and returns one [`Decision`] per
 //! candidate (allow, or drop with reason codes); [`Guard::search`] blocks a
 //! search outright (no results, a resources response, no "see results
 //! anyway"). The rules are data ([`Policy`], a TOML file documented in
@@ -19,12 +19,12 @@
 //!
 //! ```
 //! use guardrail_core::RiskTier;
-//! use guardrail_guard::{AccountState, Candidate, Guard, Policy, State, Surface};
+//! use guardrail_guard::{AccountState, Candidate, Guard, Policy, State, DiscoverySurface};
 //!
 //! let mut state = State::new();
 //! state.set_account("u1", AccountState { tier: RiskTier::Suspected, ..AccountState::default() });
 //! let guard = Guard::new(Policy::default(), state, None);
-//! let d = guard.decide("viewer", Surface::AccountSuggestions,
+//! let d = guard.decide("viewer", DiscoverySurface::AccountSuggestions,
 //!                      &[Candidate::Account("u1"), Candidate::Account("u2")]);
 //! assert!(!d[0].allow && d[1].allow);
 //! assert_eq!(d[0].reasons.names().collect::<Vec<_>>(), ["flagged_account"]);
@@ -42,7 +42,9 @@ mod state;
 mod tests;
 
 pub use crate::audit::{audit, AuditConfig, AuditReport, Metrics};
-pub use crate::decide::{Blocked, Candidate, Decision, Guard, Reasons, SearchOutcome, Surface};
+pub use crate::decide::{
+    Blocked, Candidate, Decision, DiscoverySurface, Guard, Reasons, SearchOutcome,
+};
 pub use crate::hygiene::Hygiene;
 pub use crate::policy::{HygieneRules, Link, Policy, Resources, Taint, ViewerRules};
 pub use crate::recommend::{Overlay, Profile, Recommender, RecommenderConfig, Scratch};

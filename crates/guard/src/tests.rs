@@ -47,7 +47,7 @@ fn guard(policy: Policy) -> Guard {
 fn allowed(
     g: &Guard,
     viewer: &str,
-    surface: Surface,
+    surface: DiscoverySurface,
     c: Candidate<'_>,
 ) -> (bool, Vec<&'static str>) {
     let d = g.decide(viewer, surface, &[c])[0];
@@ -63,7 +63,7 @@ fn lenient() -> Policy {
 #[test]
 fn flagged_tiers_are_never_recommended_on_any_surface() {
     let g = guard(Policy::default());
-    for surface in Surface::ALL {
+    for surface in DiscoverySurface::ALL {
         for id in ["u-suspected", "u-confirmed"] {
             let (ok, why) = allowed(&g, "u-clear", surface, Candidate::Account(id));
             assert!(!ok, "{id} on {surface:?}");
@@ -78,7 +78,13 @@ fn flagged_tiers_are_never_recommended_on_any_surface() {
     // The rule is data: without it, a suspected account is shown.
     let g = guard(Policy { never_recommend: vec![], ..Policy::default() });
     assert!(
-        allowed(&g, "u-clear", Surface::AccountSuggestions, Candidate::Account("u-suspected")).0
+        allowed(
+            &g,
+            "u-clear",
+            DiscoverySurface::AccountSuggestions,
+            Candidate::Account("u-suspected")
+        )
+        .0
     );
 }
 
@@ -86,23 +92,25 @@ fn flagged_tiers_are_never_recommended_on_any_surface() {
 fn members_of_flagged_networks_are_never_recommended() {
     let g = guard(Policy::default());
     let (ok, why) =
-        allowed(&g, "u-clear", Surface::AccountSuggestions, Candidate::Account("u-net"));
+        allowed(&g, "u-clear", DiscoverySurface::AccountSuggestions, Candidate::Account("u-net"));
     assert!(!ok);
     assert_eq!(why, ["flagged_network"]);
     let g = guard(Policy { drop_flagged_networks: false, ..Policy::default() });
-    assert!(allowed(&g, "u-clear", Surface::AccountSuggestions, Candidate::Account("u-net")).0);
+    assert!(
+        allowed(&g, "u-clear", DiscoverySurface::AccountSuggestions, Candidate::Account("u-net")).0
+    );
 }
 
 #[test]
 fn tainted_hashtags_are_not_suggested_searchable_or_in_feeds() {
     let g = guard(Policy::default());
-    let s = Surface::HashtagSuggestions;
+    let s = DiscoverySurface::HashtagSuggestions;
     let (ok, why) = allowed(&g, "u-clear", s, Candidate::Hashtag("QuietCorner"));
     assert!(!ok);
     assert_eq!(why, ["tainted_hashtag"]);
     assert!(allowed(&g, "u-clear", s, Candidate::Hashtag("#embroidery")).0);
     let post = Candidate::Post { author: "u-clear", hashtags: &["quietcorner"], caption: None };
-    assert!(!allowed(&g, "u-clear", Surface::Feed, post).0);
+    assert!(!allowed(&g, "u-clear", DiscoverySurface::Feed, post).0);
     let out = g.search("u-clear", "#quietcorner", &[Candidate::Account("u-clear")]);
     assert!(out.blocked.is_some());
     assert!(!out.decisions[0].allow);
@@ -117,7 +125,7 @@ fn tainted_hashtags_are_not_suggested_searchable_or_in_feeds() {
 #[test]
 fn hashtags_and_texts_the_lexicon_blocks_are_not_suggested() {
     let g = guard(Policy::default());
-    let s = Surface::HashtagSuggestions;
+    let s = DiscoverySurface::HashtagSuggestions;
     // Known to the state with a block verdict, and unknown but checked now.
     for tag in ["vorblatpics", "#v0rbl4t", "QuimzelDeals"] {
         let (ok, why) = allowed(&g, "u-clear", s, Candidate::Hashtag(tag));
@@ -127,7 +135,7 @@ fn hashtags_and_texts_the_lexicon_blocks_are_not_suggested() {
     assert!(allowed(&g, "u-clear", s, Candidate::Hashtag("#spelunking")).0);
     let caption =
         Candidate::Post { author: "u-clear", hashtags: &[], caption: Some("new v0rblat") };
-    assert!(!allowed(&g, "u-clear", Surface::Feed, caption).0);
+    assert!(!allowed(&g, "u-clear", DiscoverySurface::Feed, caption).0);
     // Without a lexicon nothing is blocked by text (only by the state's verdicts).
     let g = Guard::new(Policy::default(), state(), None);
     assert!(allowed(&g, "u-clear", s, Candidate::Hashtag("#v0rbl4t")).0);
@@ -136,7 +144,7 @@ fn hashtags_and_texts_the_lexicon_blocks_are_not_suggested() {
 #[test]
 fn autocomplete_drops_near_variants_of_blocked_terms() {
     let g = guard(Policy::default());
-    let s = Surface::SearchAutocomplete;
+    let s = DiscoverySurface::SearchAutocomplete;
     for text in ["vorblat boys", "vorblatt", "new vorblat cp", "vor blat", "quimzell"] {
         let (ok, why) = allowed(&g, "u-clear", s, Candidate::Text(text));
         assert!(!ok, "{text}");
@@ -167,7 +175,7 @@ fn a_blocked_search_returns_resources_and_no_results() {
 #[test]
 fn suspected_viewers_are_not_shown_suspected_accounts() {
     let g = guard(lenient());
-    let s = Surface::AccountSuggestions;
+    let s = DiscoverySurface::AccountSuggestions;
     let (ok, why) = allowed(&g, "u-suspected", s, Candidate::Account("u-suspected"));
     assert!(!ok);
     assert_eq!(why, ["suspected_to_suspected"]);
@@ -180,7 +188,7 @@ fn suspected_viewers_are_not_shown_suspected_accounts() {
 #[test]
 fn suspected_viewers_are_not_shown_minors() {
     let g = guard(Policy::default());
-    let s = Surface::AccountSuggestions;
+    let s = DiscoverySurface::AccountSuggestions;
     for viewer in ["u-suspected", "u-confirmed"] {
         let (ok, why) = allowed(&g, viewer, s, Candidate::Account("u-minor"));
         assert!(!ok);
@@ -199,7 +207,7 @@ fn suspected_viewers_are_not_shown_minors() {
 #[test]
 fn minors_are_not_shown_suspected_adults() {
     let g = guard(lenient());
-    let s = Surface::AccountSuggestions;
+    let s = DiscoverySurface::AccountSuggestions;
     let (ok, why) = allowed(&g, "u-minor", s, Candidate::Account("u-suspected"));
     assert!(!ok);
     assert_eq!(why, ["suspected_to_minor"]);
@@ -218,7 +226,7 @@ fn decisions_come_one_per_candidate_in_order() {
         Candidate::Hashtag("embroidery"),
         Candidate::Text("vorblat"),
     ];
-    let d = g.decide("u-clear", Surface::SearchResults, &c);
+    let d = g.decide("u-clear", DiscoverySurface::SearchResults, &c);
     assert_eq!(d.iter().map(|d| d.allow).collect::<Vec<_>>(), [true, false, true, false]);
     assert!(d.iter().all(|d| d.allow == d.reasons.is_empty()));
 }
@@ -425,7 +433,7 @@ fn a_view_reaches_the_viewers_followers_without_hygiene_and_not_with_it() {
     let p = clean.profile(n3);
     let shown = clean.recommend(Some(n3), &p, &kept, 10, &mut Scratch::default());
     assert!(shown.iter().all(|&(t, s)| t != s3 || s == 0.0), "{shown:?}");
-    let d = guard.decide("n3", Surface::AccountSuggestions, &[Candidate::Account("s3")]);
+    let d = guard.decide("n3", DiscoverySurface::AccountSuggestions, &[Candidate::Account("s3")]);
     assert!(!d[0].allow);
 }
 

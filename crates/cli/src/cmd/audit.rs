@@ -4,15 +4,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::time::Instant;
 
 use anyhow::Context;
-use guardrail_core::Truth;
-use guardrail_graph::{scan, ScanConfig};
-use guardrail_guard::{audit, AuditConfig, AuditReport, Guard, Metrics, Policy, State};
+use guardrail_engine::events::SignalSources;
+use guardrail_engine::guard::{policy_or_default, run_audit, AuditJob};
+use guardrail_engine::guard_engine::{AuditConfig, AuditReport, Metrics, Policy};
+use guardrail_engine::lexicon::LexiconSource;
 
-use super::scan::{load, Signals};
+use super::scan::Signals;
 
 /// Arguments of `guardrail audit`.
 #[derive(clap::Args)]
@@ -49,14 +48,6 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let policy = match &args.policy {
-        Some(p) => super::guard::load(p)?,
-        None => Policy::default(),
-    };
-    let truth_text = std::fs::read_to_string(&args.truth)
-        .with_context(|| format!("reading {}", args.truth.display()))?;
-    let truth =
-        Truth::from_json(&truth_text).with_context(|| format!("in {}", args.truth.display()))?;
     let config = AuditConfig {
         puppets: args.puppets,
         rounds: args.rounds,
@@ -64,9 +55,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         seed: args.seed,
         ..AuditConfig::default()
     };
-    let (matcher, media) = args.signals.load()?;
-    let (report, seconds) =
-        run_audit(&args.events, &truth, matcher.map(Arc::new), media.as_ref(), policy, &config)?;
+    let job = AuditJob {
+        events: args.events.clone(),
+        truth: args.truth.clone(),
+        signals: args.signals.sources(),
+        policy: policy_or_default(args.policy.as_deref())?,
+        config,
+    };
+    let (report, seconds) = run_audit(&job)?;
     crate::chart::exposure(&args.chart, &report)
         .with_context(|| format!("writing the chart {}", args.chart.display()))?;
     if args.json {
@@ -76,24 +72,6 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         println!("\n({:.1} s; chart written to {})", seconds, args.chart.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Loads and scans the world, builds the guard from the scan, runs the audit.
-pub(crate) fn run_audit(
-    events: &Path,
-    truth: &Truth,
-    matcher: Option<Arc<guardrail_text::Matcher>>,
-    media: Option<&super::scan::BankCheck>,
-    policy: Policy,
-    config: &AuditConfig,
-) -> anyhow::Result<(AuditReport, f64)> {
-    let start = Instant::now();
-    let loaded = load(events, matcher.as_deref(), media, false)?;
-    let result = scan(&loaded.graph, &loaded.evidence, matcher.as_deref(), &ScanConfig::default())?;
-    let state = State::from_scan(&loaded.graph, &result, matcher.as_deref(), &policy)?;
-    let guard = Guard::new(policy, state, matcher);
-    let report = audit(&loaded.graph, truth, &guard, config)?;
-    Ok((report, start.elapsed().as_secs_f64()))
 }
 
 /// The audit's figures as a table.
@@ -132,30 +110,31 @@ pub(crate) fn print_table(r: &AuditReport) {
 /// Step 6 of `guardrail demo`: the sock-puppet audit of the world, without
 /// and with guardrails, and the guard's search and autocomplete rules.
 pub(crate) fn demo_pass(world: &Path, dir: &Path) -> anyhow::Result<()> {
-    use guardrail_guard::{Candidate, Surface};
+    use guardrail_engine::guard_engine::{Candidate, DiscoverySurface};
+    use guardrail_engine::lexicon::TEST_LEXICON;
+    use guardrail_engine::truth;
 
     println!("\n6. the sock-puppet audit (guardrail audit): puppets view one seller, then follow suggestions");
-    let lexicon = guardrail_core::Lexicon::from_toml(guardrail_synth::TEST_LEXICON)?;
-    let matcher = Arc::new(guardrail_text::Matcher::new(lexicon)?);
-    let truth = Truth::from_json(
-        &std::fs::read_to_string(world.join("truth.json")).context("reading truth.json")?,
-    )?;
-    let config = AuditConfig::default();
-    let (report, seconds) = run_audit(
-        &world.join("events.jsonl"),
-        &truth,
-        Some(matcher.clone()),
-        None,
-        Policy::default(),
-        &config,
-    )?;
+    let job = AuditJob {
+        events: truth::events_of_world(world),
+        truth: truth::of_world(world),
+        // The world's own (invented) lexicon, which its code words were planted from.
+        signals: SignalSources {
+            lexicon: LexiconSource::built_in(TEST_LEXICON),
+            ..Default::default()
+        },
+        policy: Policy::default(),
+        config: AuditConfig::default(),
+    };
+    let (report, seconds) = run_audit(&job)?;
+    let matcher = std::sync::Arc::new(TEST_LEXICON.matcher()?);
     print_table(&report);
     let chart = dir.join("audit-exposure.png");
     match crate::chart::exposure(&chart, &report) {
         Ok(()) => println!("  ({seconds:.1} s; chart: {})", chart.display()),
         Err(e) => println!("  ({seconds:.1} s; no chart: {e:#})"),
     }
-    let guard = Guard::new(Policy::default(), State::new(), Some(matcher));
+    let guard = guardrail_engine::guard::without_scan(Policy::default(), Some(matcher));
     let out = guard.search("viewer", "v0rbl4t pics", &[Candidate::Account("u1")]);
     if let Some(b) = &out.blocked {
         println!(
@@ -166,7 +145,7 @@ pub(crate) fn demo_pass(world: &Path, dir: &Path) -> anyhow::Result<()> {
     }
     let completions = ["vorblat boys", "vorblatt", "embroidery hoop", "cave survey"];
     let candidates: Vec<Candidate<'_>> = completions.iter().map(|c| Candidate::Text(c)).collect();
-    let decisions = guard.decide("viewer", Surface::SearchAutocomplete, &candidates);
+    let decisions = guard.decide("viewer", DiscoverySurface::SearchAutocomplete, &candidates);
     let shown: Vec<String> = completions
         .iter()
         .zip(&decisions)

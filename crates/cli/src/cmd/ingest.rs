@@ -1,12 +1,11 @@
 //! `guardrail ingest`: load an event stream into the store.
 
-use std::io::{BufRead, BufReader, IsTerminal};
-use std::path::PathBuf;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
-use guardrail_store::{IngestOptions, IngestReport, Store};
+use guardrail_engine::store_backend::{IngestOptions, IngestReport, Store, DEFAULT_DATABASE};
 
 /// Arguments of `guardrail ingest`.
 #[derive(clap::Args)]
@@ -15,7 +14,7 @@ pub(crate) struct Args {
     #[arg(long, value_name = "FILE")]
     events: PathBuf,
     /// Where to store: a file path or sqlite:PATH (embedded), or postgres://…
-    #[arg(long, value_name = "URL", env = "GUARDRAIL_DATABASE", default_value = guardrail_store::DEFAULT_DATABASE)]
+    #[arg(long, value_name = "URL", env = "GUARDRAIL_DATABASE", default_value = DEFAULT_DATABASE)]
     database: String,
     /// Skip and count invalid lines, and events whose id was already ingested
     /// with different content, instead of stopping at the first one.
@@ -33,50 +32,31 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut store = super::open_writer(&args.database)?;
+    let mut store = guardrail_engine::store::open_writer(&args.database)?;
     let options = IngestOptions {
         batch_size: args.batch_size as usize,
         skip_invalid: args.skip_invalid,
         skip_unknown_types: args.skip_unknown_types,
         ..IngestOptions::default()
     };
-    let source = args.events.display().to_string();
-    let report = if source == "-" {
-        load(
-            BufReader::with_capacity(1 << 20, std::io::stdin()),
-            store.as_mut(),
-            &source,
-            &options,
-            args.quiet,
-        )?
-    } else {
-        let file = std::fs::File::open(&args.events)
-            .with_context(|| format!("opening events file {source}"))?;
-        load(
-            BufReader::with_capacity(1 << 20, file),
-            store.as_mut(),
-            &source,
-            &options,
-            args.quiet,
-        )?
-    };
+    let report = load(&args.events, store.as_mut(), &options, args.quiet)?;
     if !args.quiet {
         print_report(&report, &args.database);
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Ingests `input`, printing progress to a terminal's stderr about once a second.
-pub(crate) fn load<R: BufRead + Send>(
-    input: R,
+/// Ingests `events` (`-` for standard input), printing progress to a
+/// terminal's stderr about once a second.
+pub(crate) fn load(
+    events: &Path,
     store: &mut dyn Store,
-    source: &str,
     options: &IngestOptions,
     quiet: bool,
 ) -> anyhow::Result<IngestReport> {
     let show_progress = !quiet && std::io::stderr().is_terminal();
     let mut last = Instant::now();
-    let report = guardrail_store::ingest(input, store, source, options, &mut |r| {
+    let report = guardrail_engine::ingest::ingest_path(store, events, options, &mut |r| {
         if show_progress && last.elapsed() >= Duration::from_secs(1) {
             last = Instant::now();
             eprint!("\r  {} lines, {} events stored ...", r.lines, r.inserted);
@@ -85,17 +65,7 @@ pub(crate) fn load<R: BufRead + Send>(
     if show_progress {
         eprint!("\r\x1b[K");
     }
-    report.map_err(|e| {
-        // The library says what to do in its own words; the flag is ours.
-        let hint = match &e {
-            guardrail_store::IngestError::Invalid { .. }
-            | guardrail_store::IngestError::Conflict { .. } => {
-                " (--skip-invalid skips and counts such lines)"
-            }
-            _ => "",
-        };
-        anyhow::anyhow!("{e}{hint}").context(format!("ingesting {source}"))
-    })
+    Ok(report?)
 }
 
 fn print_report(report: &IngestReport, database: &str) {

@@ -1,4 +1,5 @@
-//! One module per subcommand; each has `Args` (clap) and `run(args) -> anyhow::Result<ExitCode>`.
+//! One module per subcommand; each has `Args` (clap) and `run(args) -> anyhow::Result<ExitCode>`:
+//! parse the arguments, call the composition layer (`guardrail-engine`), print.
 
 pub(crate) mod audit;
 pub(crate) mod demo;
@@ -10,24 +11,25 @@ pub(crate) mod scan;
 pub(crate) mod synth;
 pub(crate) mod text;
 
-use anyhow::Context;
-use guardrail_store::{Store, StoreError};
+use guardrail_engine::store_backend::IngestError;
+use guardrail_engine::EngineError;
 
-/// Opens a database a command writes to, creating it when missing (`ingest`,
-/// `bank import`, `demo`).
-pub(crate) fn open_writer(url: &str) -> anyhow::Result<Box<dyn Store>> {
-    guardrail_store::open(url).with_context(|| format!("opening database {url}"))
-}
-
-/// Opens a database a command reads, refusing one that does not exist: a
-/// typo in `--database` must not create an empty database that answers "no match".
-pub(crate) fn open_reader(url: &str) -> anyhow::Result<Box<dyn Store>> {
-    match guardrail_store::open_existing(url) {
-        Ok(store) => Ok(store),
-        Err(err @ StoreError::NotFound { .. }) => Err(anyhow::anyhow!(
-            "{err}; commands that read never create a database: \
-             create it with `guardrail ingest` or `guardrail bank import`"
-        )),
-        Err(err) => Err(err).with_context(|| format!("opening database {url}")),
-    }
+/// What the CLI adds to an engine error: the flag or command that helps
+/// (the library's messages never name one).
+pub(crate) fn hint(err: &EngineError) -> Option<&'static str> {
+    Some(match err {
+        EngineError::EmptyLexicon { .. } => "give --allow-empty-lexicon if that is what you want",
+        EngineError::LexiconFormat { .. } => "--lexicon-format toml|words",
+        EngineError::NoDatabase { .. } => {
+            "create it with `guardrail ingest` or `guardrail bank import`"
+        }
+        EngineError::NoEvents { .. } => "load them with `guardrail ingest`, or give --events FILE",
+        EngineError::NoHashes { .. } => "import a list with `guardrail bank import`",
+        EngineError::Setting { field: "events", .. } => "give --events FILE or --database URL",
+        EngineError::Ingest {
+            source: IngestError::Invalid { .. } | IngestError::Conflict { .. },
+            ..
+        } => "--skip-invalid skips and counts such lines",
+        _ => return None,
+    })
 }

@@ -4,9 +4,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::Context;
-use guardrail_synth::plant::{BackupDeclared, CamouflageTarget, MAX_CAMOUFLAGE};
-use guardrail_synth::{EdgeList, PlantConfig};
+use guardrail_engine::synth::plant::{BackupDeclared, CamouflageTarget, MAX_CAMOUFLAGE};
+use guardrail_engine::synth::PlantConfig;
 
 /// A share: a number in [0, 1].
 fn share(text: &str) -> Result<f64, String> {
@@ -117,7 +116,7 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
-    let mut config = PlantConfig {
+    let config = PlantConfig {
         seed: args.seed,
         sellers: args.sellers,
         buyers: args.buyers,
@@ -147,13 +146,8 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
         real_search_share: args.real_search_share,
         ..PlantConfig::default()
     };
-    if let Some(lexicon) = args.lexicon.load()? {
-        config.lexicon = lexicon;
-    }
-    let text = std::fs::read_to_string(&args.graph)
-        .with_context(|| format!("reading {}", args.graph.display()))?;
-    let graph = EdgeList::parse(&text).with_context(|| format!("in {}", args.graph.display()))?;
-    let stats = guardrail_synth::plant(&graph, &config, &args.out)?;
+    let (graph, stats) =
+        guardrail_engine::world::plant(&args.graph, config, &args.lexicon.source(), &args.out)?;
     if !args.quiet {
         println!(
             "{}: {} real accounts, {} real follows ({}; {} self-loops and {} repeats dropped)",

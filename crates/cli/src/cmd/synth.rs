@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use guardrail_synth::{Config, Stats};
+use guardrail_engine::synth::{Config, Stats};
 
 /// Arguments of `guardrail synth`.
 #[derive(clap::Args)]
@@ -39,10 +39,7 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
 pub(crate) fn write(args: &Args) -> anyhow::Result<Stats> {
     let mut config = Config::new(args.accounts, args.seed);
     config.days = args.days;
-    if let Some(lexicon) = args.lexicon.load()? {
-        config.lexicon = lexicon;
-    }
-    Ok(guardrail_synth::generate(&config, &args.out)?)
+    Ok(guardrail_engine::world::synthesise(config, &args.lexicon.source(), &args.out)?)
 }
 
 /// Synthesises a world with the defaults but for size and seed (for `demo`).

@@ -5,15 +5,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Context};
-use guardrail_core::{EntryKind, Lexicon, Surface, TextCase};
-use guardrail_text::eval::{evaluate, Report, Tally};
-use guardrail_text::{Level, Matcher, Verdict};
-
-/// The starter lexicon shipped for deployments (terms named in public reporting).
-pub(crate) const STARTER_LEXICON: &str = include_str!("../../../../lexicons/starter.toml");
-/// The default evaluation set, generated from the test lexicon.
-pub(crate) const DEFAULT_SET: &str = "eval/text/test-lexicon.jsonl";
+use anyhow::Context;
+use guardrail_engine::core::{EntryKind, Surface};
+use guardrail_engine::lexicon::{
+    read_file, LexiconFormat, LexiconSource, STARTER_LEXICON, TEST_LEXICON,
+};
+use guardrail_engine::text::{read_set, DEFAULT_SET};
+use guardrail_engine::text_engine::eval::{evaluate, Report, Tally};
+use guardrail_engine::text_engine::{Level, Verdict};
 
 fn parse_surface(s: &str) -> Result<Surface, String> {
     Surface::parse(s).ok_or_else(|| {
@@ -22,24 +21,10 @@ fn parse_surface(s: &str) -> Result<Surface, String> {
     })
 }
 
-/// What a lexicon file is, as declared by its name or `--lexicon-format`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub(crate) enum LexiconFormat {
-    /// The TOML lexicon format (docs/LEXICON.md): `format = 1` required, unknown keys refused.
-    Toml,
-    /// A plain list: one term or phrase a line, `#` comments; each a `block` entry.
-    Words,
-}
-
-impl LexiconFormat {
-    /// The format a file's name declares: `.toml` or `.txt`; any other name is not a declaration.
-    fn of_path(path: &Path) -> Option<LexiconFormat> {
-        match path.extension()?.to_str()?.to_ascii_lowercase().as_str() {
-            "toml" => Some(LexiconFormat::Toml),
-            "txt" => Some(LexiconFormat::Words),
-            _ => None,
-        }
-    }
+fn parse_format(s: &str) -> Result<LexiconFormat, String> {
+    LexiconFormat::parse(s).ok_or_else(|| {
+        format!("unknown lexicon format {s:?}; one of {}", LexiconFormat::NAMES.join(", "))
+    })
 }
 
 /// The lexicon options every command that reads a lexicon file shares.
@@ -50,7 +35,7 @@ pub(crate) struct LexiconOptions {
     #[arg(long, value_name = "FILE")]
     pub(crate) lexicon: Option<PathBuf>,
     /// What the lexicon file is, whatever its name: toml or words (a plain list).
-    #[arg(long, value_name = "FORMAT", value_enum)]
+    #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
     pub(crate) lexicon_format: Option<LexiconFormat>,
     /// Accept a lexicon with no entries (it matches nothing; refused otherwise).
     #[arg(long)]
@@ -58,54 +43,15 @@ pub(crate) struct LexiconOptions {
 }
 
 impl LexiconOptions {
-    /// The lexicon file, if one was given, read by [`read_lexicon_file`].
-    pub(crate) fn load(&self) -> anyhow::Result<Option<Lexicon>> {
-        self.lexicon
-            .as_deref()
-            .map(|path| read_lexicon_file(path, self.lexicon_format, self.allow_empty_lexicon))
-            .transpose()
-    }
-
-    /// The lexicon file, or the built-in `default` (`(name, TOML text)`).
-    pub(crate) fn load_or(&self, default: (&str, &str)) -> anyhow::Result<Lexicon> {
-        match self.load()? {
-            Some(lexicon) => Ok(lexicon),
-            None => Lexicon::from_toml(default.1)
-                .with_context(|| format!("the built-in {} lexicon", default.0)),
+    /// Where the composition layer reads the lexicon from.
+    pub(crate) fn source(&self) -> LexiconSource {
+        LexiconSource {
+            path: self.lexicon.clone(),
+            format: self.lexicon_format,
+            allow_empty: self.allow_empty_lexicon,
+            built_in: None,
         }
     }
-}
-
-/// Reads a lexicon file by what it declares: `format` (from `--lexicon-format`)
-/// or else its name (`.toml`, `.txt`); a name that declares nothing is refused,
-/// so a TOML file is never read as a word list or the reverse. A lexicon with
-/// no entries is refused unless `allow_empty`. This is the one place the CLI
-/// reads lexicon files.
-pub(crate) fn read_lexicon_file(
-    path: &Path,
-    format: Option<LexiconFormat>,
-    allow_empty: bool,
-) -> anyhow::Result<Lexicon> {
-    let shown = path.display();
-    let Some(format) = format.or_else(|| LexiconFormat::of_path(path)) else {
-        bail!(
-            "lexicon {shown}: cannot tell its format from the name; name it .toml (the lexicon \
-             format) or .txt (one term a line), or give --lexicon-format toml|words"
-        );
-    };
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading lexicon {shown}"))?;
-    let lexicon = match format {
-        LexiconFormat::Toml => Lexicon::from_toml(&text),
-        LexiconFormat::Words => Lexicon::from_word_list(&shown.to_string(), &text),
-    }
-    .with_context(|| format!("in {shown}"))?;
-    if lexicon.entries.is_empty() && !allow_empty {
-        bail!(
-            "lexicon {shown} has no entries, so it would match nothing; \
-             give --allow-empty-lexicon if that is what you want"
-        );
-    }
-    Ok(lexicon)
 }
 
 /// Arguments of `guardrail check-text`.
@@ -125,8 +71,7 @@ pub(crate) struct CheckArgs {
 }
 
 pub(crate) fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
-    let lexicon = args.lexicon.load_or(("starter", STARTER_LEXICON))?;
-    let matcher = Matcher::new(lexicon).context("compiling the lexicon")?;
+    let matcher = args.lexicon.source().matcher_or(STARTER_LEXICON)?;
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let mut failed = false;
@@ -242,26 +187,16 @@ pub(crate) struct EvalArgs {
 }
 
 pub(crate) fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
-    let lexicon = args.lexicon.load_or(("test", guardrail_synth::TEST_LEXICON))?;
+    let lexicon = args.lexicon.source().load_or(TEST_LEXICON)?;
     if args.generate {
-        let words = guardrail_text::words::list();
-        let cases = guardrail_synth::text_eval(&lexicon, &words, args.benign, args.seed);
-        if let Some(dir) = args.set.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-        }
-        let mut out = std::io::BufWriter::new(
-            std::fs::File::create(&args.set)
-                .with_context(|| format!("creating {}", args.set.display()))?,
-        );
-        for c in &cases {
-            writeln!(out, "{}", serde_json::to_string(c)?)?;
-        }
-        out.flush()?;
-        println!("wrote {} cases to {}", cases.len(), args.set.display());
+        let n = guardrail_engine::text::generate_set(&lexicon, args.benign, args.seed, &args.set)?;
+        println!("wrote {n} cases to {}", args.set.display());
         return Ok(ExitCode::SUCCESS);
     }
     let cases = read_set(&args.set)?;
-    let matcher = Matcher::new(lexicon).context("compiling the lexicon")?;
+    let shown =
+        args.lexicon.lexicon.as_ref().map_or(TEST_LEXICON.name.into(), |p| p.display().to_string());
+    let matcher = guardrail_engine::lexicon::compile(lexicon, &shown)?;
     let started = Instant::now();
     let report = evaluate(&matcher, &cases, args.misses);
     let secs = started.elapsed().as_secs_f64();
@@ -283,24 +218,6 @@ pub(crate) fn eval(args: EvalArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-pub(crate) fn read_set(path: &Path) -> anyhow::Result<Vec<TextCase>> {
-    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-    let mut cases = Vec::new();
-    for (i, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.with_context(|| format!("{}: line {}", path.display(), i + 1))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let case: TextCase = serde_json::from_str(&line)
-            .with_context(|| format!("{}: line {}", path.display(), i + 1))?;
-        cases.push(case);
-    }
-    if cases.is_empty() {
-        bail!("{}: no cases", path.display());
-    }
-    Ok(cases)
 }
 
 fn pct(x: Option<f64>) -> String {
@@ -369,7 +286,7 @@ enum LexiconCommand {
         /// The lexicon file (`.toml` or `.txt`, or see --lexicon-format).
         file: PathBuf,
         /// What the file is, whatever its name: toml or words (a plain list).
-        #[arg(long, value_name = "FORMAT", value_enum)]
+        #[arg(long, value_name = "FORMAT", value_parser = parse_format)]
         lexicon_format: Option<LexiconFormat>,
         /// Accept a lexicon with no entries.
         #[arg(long)]
@@ -380,7 +297,7 @@ enum LexiconCommand {
 pub(crate) fn lexicon(args: LexiconArgs) -> anyhow::Result<ExitCode> {
     match args.command {
         LexiconCommand::Validate { file, lexicon_format, allow_empty_lexicon } => {
-            let lexicon = read_lexicon_file(&file, lexicon_format, allow_empty_lexicon)?;
+            let lexicon = read_file(&file, lexicon_format, allow_empty_lexicon)?;
             let count = |k: EntryKind| lexicon.entries.iter().filter(|e| e.kind == k).count();
             let summary = format!(
                 "{} entries: {} terms, {} phrases, {} patterns, {} emoji codes, {} age codes",
@@ -391,8 +308,7 @@ pub(crate) fn lexicon(args: LexiconArgs) -> anyhow::Result<ExitCode> {
                 count(EntryKind::Emoji),
                 count(EntryKind::AgeCode),
             );
-            let matcher =
-                Matcher::new(lexicon).with_context(|| format!("in {}", file.display()))?;
+            let matcher = guardrail_engine::lexicon::compile(lexicon, &file.display().to_string())?;
             let (patterns, bytes) = matcher.automaton_size();
             println!(
                 "{}: ok, {summary}; automaton of {patterns} keys, {:.1} MiB",

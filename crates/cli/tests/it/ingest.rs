@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use guardrail_store::RunStatus;
+use guardrail_engine::store_backend::RunStatus;
 
 use crate::{databases, guardrail, run_ok, synth};
 
@@ -9,12 +9,12 @@ fn file_ids(path: &std::path::Path) -> Vec<String> {
     std::fs::read_to_string(path)
         .unwrap()
         .lines()
-        .map(|l| guardrail_core::Event::from_json_line(l).unwrap().id.into_string())
+        .map(|l| guardrail_engine::core::Event::from_json_line(l).unwrap().id.into_string())
         .collect()
 }
 
 fn stored_ids(url: &str) -> Vec<String> {
-    let mut store = guardrail_store::open(url).unwrap();
+    let mut store = guardrail_engine::store_backend::open(url).unwrap();
     let mut out = Vec::new();
     let mut after = 0;
     loop {
@@ -44,7 +44,8 @@ fn sigkill_mid_ingest_then_rerun_stores_every_event_once() {
         let started = Instant::now();
         loop {
             std::thread::sleep(Duration::from_millis(20));
-            let stored = guardrail_store::open(&url).ok().and_then(|mut s| s.summary().ok());
+            let stored =
+                guardrail_engine::store_backend::open(&url).ok().and_then(|mut s| s.summary().ok());
             if stored.is_some_and(|s| s.total_events() >= 5_000) {
                 break;
             }
@@ -74,7 +75,7 @@ fn sigkill_mid_ingest_then_rerun_stores_every_event_once() {
         assert_eq!(stored.iter().collect::<HashSet<_>>(), expected.iter().collect::<HashSet<_>>());
         // Time order survives: the store's order is the file's order.
         assert_eq!(stored, expected);
-        let runs = guardrail_store::open(&url).unwrap().runs().unwrap();
+        let runs = guardrail_engine::store_backend::open(&url).unwrap().runs().unwrap();
         assert_eq!(runs.len(), 2);
         assert_eq!(runs[0].status, RunStatus::Running, "the killed run never finished");
         assert_eq!(runs[0].inserted as usize, partial, "its row counts exactly what was committed");
@@ -106,7 +107,7 @@ fn strict_ingest_names_line_and_field_and_skip_invalid_counts() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("line 2, field media[0].pdq: "), "{err}");
     assert!(err.contains("1 events before it were committed"), "{err}");
-    let mut store = guardrail_store::open(&db).unwrap();
+    let mut store = guardrail_engine::store_backend::open(&db).unwrap();
     assert_eq!(store.summary().unwrap().total_events(), 1);
 
     let out = run_ok(
@@ -155,7 +156,11 @@ fn an_id_sent_again_with_other_content_is_a_conflict() {
     std::fs::write(&first, bio("a1", "knits")).unwrap();
     // The bio changed but the platform reused the event id; then a new id.
     let second = dir.path().join("second.jsonl");
-    std::fs::write(&second, bio("a1", "knits") + &bio("a1", "sews") + &bio("a2", "sews")).unwrap();
+    std::fs::write(
+        &second,
+        bio("a1", "knits") + bio("a1", "sews").as_str() + bio("a2", "sews").as_str(),
+    )
+    .unwrap();
     for db in databases(dir.path(), "conflicts") {
         run_ok(guardrail().args(["ingest", "--quiet", "--database", &db, "--events"]).arg(&first));
         let out = guardrail()
@@ -185,7 +190,7 @@ fn an_id_sent_again_with_other_content_is_a_conflict() {
         assert!(text.contains("skipped 1 conflicting events"), "{text}");
         assert!(text.contains("  line 2: event id a1\n"), "{text}");
         assert_eq!(stored_ids(&db), ["a1", "a2"]);
-        let runs = guardrail_store::open(&db).unwrap().runs().unwrap();
+        let runs = guardrail_engine::store_backend::open(&db).unwrap().runs().unwrap();
         let conflicts: Vec<u64> = runs.iter().map(|r| r.conflicts).collect();
         assert_eq!(conflicts, [0, 0, 1], "{db}");
     }

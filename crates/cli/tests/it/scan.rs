@@ -140,7 +140,7 @@ fn scan_prints_json_and_stores_results() {
                 "{text}"
             );
         }
-        let mut store = guardrail_store::open(&url).unwrap();
+        let mut store = guardrail_engine::store_backend::open(&url).unwrap();
         let runs = store.scans().unwrap();
         assert_eq!(runs.len(), 2);
         let rows = store.scan_accounts(runs[1].id, Some("confirmed")).unwrap();

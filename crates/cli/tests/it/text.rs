@@ -62,7 +62,8 @@ fn check_text_reads_standard_input() {
 fn check_text_default_lexicon_is_the_starter_one() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../lexicons/starter.toml");
     let lexicon =
-        guardrail_core::Lexicon::from_toml(&std::fs::read_to_string(path).unwrap()).unwrap();
+        guardrail_engine::core::Lexicon::from_toml(&std::fs::read_to_string(path).unwrap())
+            .unwrap();
     let texts: Vec<&str> = lexicon.entries.iter().map(|e| e.text.as_str()).take(5).collect();
     let check = |extra: &[&str]| {
         let out = guardrail()

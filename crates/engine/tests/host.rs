@@ -1,0 +1,117 @@
+//! The long-running host over a real SQLite database: snapshots answer while
+//! changes are applied, and a change that fails keeps the current snapshot.
+
+use guardrail_engine::core::{RiskTier, Surface};
+use guardrail_engine::events::SignalSources;
+use guardrail_engine::guard_engine::{Candidate, DiscoverySurface, Policy};
+use guardrail_engine::host::{Host, HostConfig};
+use guardrail_engine::lexicon::{LexiconSource, TEST_LEXICON};
+use guardrail_engine::media_engine::{KnownHash, PdqHash};
+use guardrail_engine::store_backend::IngestOptions;
+use guardrail_engine::synth::Config;
+use guardrail_engine::EngineError;
+
+#[test]
+fn snapshots_answer_while_the_host_rescans_and_reloads() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world");
+    guardrail_engine::world::synthesise(Config::new(600, 3), &LexiconSource::default(), &world)
+        .unwrap();
+    let lexicon = dir.path().join("lexicon.toml");
+    std::fs::write(&lexicon, TEST_LEXICON.toml).unwrap();
+    let database = dir.path().join("g.db").display().to_string();
+    let config = HostConfig {
+        database: database.clone(),
+        signals: SignalSources { lexicon: LexiconSource::file(&lexicon), ..Default::default() },
+        policy: Policy::default(),
+        scan: Default::default(),
+    };
+    let host = Host::open(config).unwrap();
+    let empty = host.snapshot();
+    assert_eq!(empty.generation(), 0);
+    assert!(empty.scan().is_none());
+    // No banks yet: a hash check is refused, never "no match".
+    let pdq = PdqHash::from_hex(&"a".repeat(64)).unwrap();
+    assert!(matches!(empty.match_hashes(&[], &[pdq], None), Err(EngineError::NoHashes { .. })));
+    // An empty event log cannot be scanned; the snapshot stays.
+    assert!(matches!(host.rescan(), Err(EngineError::NoEvents { .. })));
+    assert_eq!(host.snapshot().generation(), 0);
+
+    host.with_store(|store| {
+        guardrail_engine::ingest::ingest_path(
+            store,
+            &world.join("events.jsonl"),
+            &IngestOptions::default(),
+            &mut |_| {},
+        )
+        .map(|_| ())
+    })
+    .unwrap();
+    let scanned = host.rescan().unwrap();
+    assert_eq!(scanned.generation(), 1);
+    let info = scanned.scan().unwrap();
+    assert!(info.summary.confirmed > 0, "{:?}", info.summary);
+    // The guard acts on the scan: a confirmed account is never suggested.
+    let truth = guardrail_engine::truth::read(&world.join("truth.json")).unwrap().truth;
+    let confirmed = truth
+        .network
+        .keys()
+        .find(|a| scanned.guard().state().account(a).is_some_and(|s| s.tier == RiskTier::Confirmed))
+        .expect("a confirmed network account");
+    let d = scanned.guard().decide(
+        "viewer",
+        DiscoverySurface::AccountSuggestions,
+        &[Candidate::Account(confirmed)],
+    );
+    assert!(!d[0].allow);
+    // The stored scan is the one the snapshot names.
+    let stored = host.with_store(|s| Ok(s.scan_accounts(info.run, None)?)).unwrap();
+    let s = info.summary;
+    assert_eq!(stored.len(), s.confirmed + s.suspected + s.candidates + s.exposed);
+    assert!(stored.iter().any(|r| r.account == *confirmed));
+
+    // Banks imported into the store reach new snapshots on reload; the old
+    // snapshot keeps answering as it did.
+    let bank = std::fs::read_to_string(world.join("bank.txt")).unwrap();
+    host.with_store(|store| {
+        guardrail_engine::banks::import(
+            store,
+            &guardrail_engine::banks::Import {
+                bank: "world",
+                action: "report",
+                tags: &[],
+                kind: None,
+                text: &bank,
+                name: "bank.txt",
+            },
+        )
+        .map(|_| ())
+    })
+    .unwrap();
+    let first = bank.lines().find(|l| !l.starts_with('#') && !l.trim().is_empty()).unwrap();
+    let hash =
+        guardrail_engine::banks::parse_hash(first.split_whitespace().next().unwrap()).unwrap();
+    let KnownHash::Pdq(pdq) = hash else { panic!("the world's bank holds PDQ hashes") };
+    let with_banks = host.reload_banks().unwrap();
+    assert_eq!(with_banks.generation(), 2);
+    assert_eq!(with_banks.match_hashes(&[], &[pdq], None).unwrap()[0].bank, "world");
+    assert!(scanned.match_hashes(&[], &[pdq], None).is_err());
+
+    // A lexicon that does not parse is refused and the current one stays.
+    let code = "vorblat";
+    assert!(with_banks.check_text(code, Surface::Bio).unwrap().level.as_str() != "allow");
+    std::fs::write(&lexicon, "format = 1\nname = \"x\"\n[[entry]]\nkind = \"pattern\"\ntext = \"(\"\ncategory = \"c\"\nseverity = \"block\"\n").unwrap();
+    assert!(host.reload_lexicon().is_err());
+    let current = host.snapshot();
+    assert_eq!(current.generation(), 2);
+    assert!(current.check_text(code, Surface::Bio).unwrap().level.as_str() != "allow");
+    // A good one replaces it, and the guard is rebuilt on the same scan.
+    std::fs::write(&lexicon, "quimzel\n").unwrap();
+    let err = host.reload_lexicon().unwrap_err();
+    assert!(matches!(err, EngineError::Lexicon { .. }), "a .toml name is read as TOML: {err}");
+    std::fs::write(&lexicon, TEST_LEXICON.toml.replace("vorblat", "quimzelt")).unwrap();
+    let reloaded = host.reload_lexicon().unwrap();
+    assert_eq!(reloaded.generation(), 3);
+    assert_eq!(reloaded.scan().unwrap().run, info.run);
+    assert!(reloaded.check_text("quimzelt", Surface::Bio).unwrap().level.as_str() != "allow");
+}
