@@ -53,7 +53,7 @@ pub enum GraphError {
         why: String,
     },
     /// Reading the stream failed.
-    #[error("line {line}: read failed: {source}")]
+    #[error("line {line}: read failed")]
     Io {
         /// The line being read.
         line: u64,

@@ -6,7 +6,7 @@
 //!
 //! - **Plain text**: one hash a line; `#` starts a comment; blank lines are
 //!   skipped. 32 hex digits are MD5; 64 are PDQ or SHA-256, which have the
-//!   same length, so the kind must be declared: by the caller (`--kind`), or
+//!   same length, so the kind must be declared: by the caller (the `declared` argument), or
 //!   by a comment line `# kind: pdq` (or `sha256`) before the first hash. An
 //!   undeclared 64-digit list is refused, never guessed.
 //! - **CSV or TSV with a header**, as ThreatExchange and Hasher-Matcher-Actioner
@@ -136,7 +136,7 @@ const HASH_COLUMNS: &str =
     "signal_value, hash_value, hash, td_raw_indicator, indicator, pdq, md5, sha256";
 
 /// Parses a hash list (see the module documentation for the formats).
-/// `declared` is the kind the caller says the list holds (`--kind`): it
+/// `declared` is the kind the caller says the list holds: it
 /// decides what 64-digit lines of a plain list are, and must agree with a
 /// table's kinds; without it, a plain list must declare itself with a
 /// `# kind: ...` line when it has 64-digit hashes. `source_name` names the
@@ -179,11 +179,9 @@ pub fn parse_list(
             }
             (a, b) => a.or(b),
         };
-        parse_plain(text, kind64, &mut errors).map_err(|line| {
-            refuse(format!(
-                "line {line}: 64 hex digits are a PDQ or a SHA-256 hash; say which \
-                 (--kind pdq|sha256, or a `# kind: pdq` line before the first hash)"
-            ))
+        parse_plain(text, kind64, &mut errors).map_err(|line| MediaError::UndeclaredKind {
+            source_name: source_name.to_owned(),
+            line,
         })?
     };
     if !errors.is_empty() {
@@ -431,7 +429,7 @@ impl Banks {
         self.by_name
             .get(name)
             .copied()
-            .ok_or_else(|| MediaError::Bank(format!("no bank named {name:?}")))
+            .ok_or_else(|| MediaError::NoSuchBank { name: name.to_owned() })
     }
 
     /// Adds a hash to a bank; returns false if it was already there.
@@ -672,7 +670,7 @@ mod tests {
     fn kinds_are_declared_never_guessed_and_empty_lists_are_refused() {
         let err = parse_list(&format!("{P1}\n"), "sha.txt", None).unwrap_err().to_string();
         assert!(err.contains("sha.txt: line 1: 64 hex digits are a PDQ or a SHA-256"), "{err}");
-        assert!(err.contains("--kind pdq|sha256"), "{err}");
+        assert!(err.contains("declare the list's kind"), "{err}");
         let declared = parse_list(&format!("# kind: sha256\n{P1}\n"), "t", None).unwrap();
         assert_eq!(declared[0].hash.kind(), HashKind::Sha256);
         let err = parse_list(&format!("# kind: sha256\n{P1}\n"), "t", Some(HashKind::Pdq));

@@ -94,9 +94,24 @@ pub enum MediaError {
         /// What is wrong with it.
         why: String,
     },
-    /// A bank operation was invalid (unknown bank, bad name...).
-    #[error("bank: {0}")]
-    Bank(String),
+    /// A plain list holds 64-digit hashes and declares no kind (PDQ and
+    /// SHA-256 have the same length, so the kind is never guessed).
+    #[error(
+        "{source_name}: line {line}: 64 hex digits are a PDQ or a SHA-256 hash; say which \
+         (declare the list's kind, or put a `# kind: pdq` line before the first hash)"
+    )]
+    UndeclaredKind {
+        /// The file or stream being imported.
+        source_name: String,
+        /// The first 64-digit line.
+        line: usize,
+    },
+    /// No bank has this name.
+    #[error("no bank named {name:?}")]
+    NoSuchBank {
+        /// The name asked for.
+        name: String,
+    },
     /// An index parameter was out of range.
     #[error("index: {0}")]
     Index(String),

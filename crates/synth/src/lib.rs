@@ -74,9 +74,21 @@ impl Config {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SynthError {
-    /// The configuration cannot give a sensible world.
-    #[error("{0}")]
-    Config(String),
+    /// A setting of the configuration is out of range (`field` is the
+    /// `Config` or `PlantConfig` field; the CLI's flag is its name with dashes).
+    #[error("{field}: {why}")]
+    Setting {
+        /// The field.
+        field: &'static str,
+        /// Why it cannot give a sensible world.
+        why: String,
+    },
+    /// The lexicon cannot plant a world (it lacks a kind of entry the world needs).
+    #[error("lexicon: {why}")]
+    Lexicon {
+        /// What is missing.
+        why: String,
+    },
     /// An input file (an edge list) is malformed.
     #[error("line {line}: {reason}")]
     Parse {
@@ -144,18 +156,21 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> SynthError + '_ {
 /// into `out` (created if missing).
 pub fn generate(config: &Config, out: &Path) -> Result<Stats, SynthError> {
     if !(MIN_ACCOUNTS..=MAX_ACCOUNTS).contains(&config.accounts) {
-        return Err(SynthError::Config(format!(
-            "--accounts must be between {MIN_ACCOUNTS} and {MAX_ACCOUNTS}, not {}",
-            config.accounts
-        )));
+        return Err(SynthError::Setting {
+            field: "accounts",
+            why: format!(
+                "must be between {MIN_ACCOUNTS} and {MAX_ACCOUNTS}, not {}",
+                config.accounts
+            ),
+        });
     }
     if !(7..=3650).contains(&config.days) {
-        return Err(SynthError::Config(format!(
-            "days must be between 7 and 3650, not {}",
-            config.days
-        )));
+        return Err(SynthError::Setting {
+            field: "days",
+            why: format!("must be between 7 and 3650, not {}", config.days),
+        });
     }
-    let vocab = expand::Vocab::new(&config.lexicon).map_err(SynthError::Config)?;
+    let vocab = expand::Vocab::new(&config.lexicon).map_err(|why| SynthError::Lexicon { why })?;
     std::fs::create_dir_all(out).map_err(io_err(out))?;
 
     let started = Instant::now();

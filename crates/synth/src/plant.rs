@@ -350,54 +350,54 @@ impl Default for PlantConfig {
 pub const MAX_CAMOUFLAGE: u32 = 20;
 
 impl PlantConfig {
-    /// Checks every field; errors name the command-line flag.
+    /// Checks every field; errors name the field.
     pub fn validate(&self) -> Result<(), SynthError> {
-        let err = |m: String| Err(SynthError::Config(m));
+        let err = |field: &'static str, why: String| Err(SynthError::Setting { field, why });
         let shares = [
-            ("--sellers-from-real", self.sellers_from_real),
-            ("--buyers-from-real", self.buyers_from_real),
-            ("--engage-share", self.engage_share),
-            ("--coded-search-share", self.coded_search_share),
-            ("--follow-back", self.follow_back),
-            ("--sellers-follow-each-other", self.sellers_follow_each_other),
-            ("--bio-code-share", self.bio_code_share),
-            ("--handle-code-share", self.handle_code_share),
-            ("--caption-code-share", self.caption_code_share),
-            ("--bank-media-share", self.bank_media_share),
-            ("--enforced-share", self.enforced_share),
-            ("--backup-share", self.backup_share),
-            ("--backup-shared-identifier", self.backup_shared_identifier),
-            ("--return-share", self.return_share),
-            ("--real-post-share", self.real_post_share),
-            ("--real-search-share", self.real_search_share),
+            ("sellers_from_real", self.sellers_from_real),
+            ("buyers_from_real", self.buyers_from_real),
+            ("engage_share", self.engage_share),
+            ("coded_search_share", self.coded_search_share),
+            ("follow_back", self.follow_back),
+            ("sellers_follow_each_other", self.sellers_follow_each_other),
+            ("bio_code_share", self.bio_code_share),
+            ("handle_code_share", self.handle_code_share),
+            ("caption_code_share", self.caption_code_share),
+            ("bank_media_share", self.bank_media_share),
+            ("enforced_share", self.enforced_share),
+            ("backup_share", self.backup_share),
+            ("backup_shared_identifier", self.backup_shared_identifier),
+            ("return_share", self.return_share),
+            ("real_post_share", self.real_post_share),
+            ("real_search_share", self.real_search_share),
         ];
         for (flag, value) in shares {
             if !(0.0..=1.0).contains(&value) {
-                return err(format!("{flag} is a share and must be between 0 and 1, not {value}"));
+                return err(flag, format!("is a share and must be between 0 and 1, not {value}"));
             }
         }
         let counts = [
-            ("--sellers", self.sellers, 1, 100_000),
-            ("--buyers", self.buyers, 0, 10_000),
-            ("--buyer-min-sellers", self.buyer_min_sellers, 1, 100_000),
-            ("--extra-views", self.extra_views, 0, 1_000),
-            ("--camouflage", self.camouflage, 0, MAX_CAMOUFLAGE),
-            ("--touches", self.touches, 0, 10_000),
-            ("--hard-negatives", self.hard_negatives, 0, 100),
+            ("sellers", self.sellers, 1, 100_000),
+            ("buyers", self.buyers, 0, 10_000),
+            ("buyer_min_sellers", self.buyer_min_sellers, 1, 100_000),
+            ("extra_views", self.extra_views, 0, 1_000),
+            ("camouflage", self.camouflage, 0, MAX_CAMOUFLAGE),
+            ("touches", self.touches, 0, 10_000),
+            ("hard_negatives", self.hard_negatives, 0, 100),
         ];
         for (flag, value, lo, hi) in counts {
             if !(lo..=hi).contains(&value) {
-                return err(format!("{flag} must be between {lo} and {hi}, not {value}"));
+                return err(flag, format!("must be between {lo} and {hi}, not {value}"));
             }
         }
         if !(self.buyer_follow_exponent > 1.0 && self.buyer_follow_exponent <= 100.0) {
-            return err(format!(
-                "--buyer-follow-exponent must be above 1 (and at most 100), not {}",
-                self.buyer_follow_exponent
-            ));
+            return err(
+                "buyer_follow_exponent",
+                format!("must be above 1 (and at most 100), not {}", self.buyer_follow_exponent),
+            );
         }
         if (self.sellers as u64) * (self.buyers as u64) > 10_000_000 {
-            return err("--sellers times --buyers must be at most 10,000,000".into());
+            return err("sellers", "times buyers must be at most 10,000,000".into());
         }
         Ok(())
     }
@@ -826,7 +826,7 @@ impl Planter<'_> {
 /// `bank.txt` into `out` (created if missing).
 pub fn plant(graph: &EdgeList, config: &PlantConfig, out: &Path) -> Result<PlantStats, SynthError> {
     config.validate()?;
-    let vocab = Vocab::new(&config.lexicon).map_err(SynthError::Config)?;
+    let vocab = Vocab::new(&config.lexicon).map_err(|why| SynthError::Lexicon { why })?;
     let n_real = graph.vertices.len();
     let n_sellers = config.sellers as usize;
     let n_buyers = n_sellers * config.buyers as usize;
@@ -836,9 +836,12 @@ pub fn plant(graph: &EdgeList, config: &PlantConfig, out: &Path) -> Result<Plant
         from_real(config.buyers_from_real, n_buyers),
     );
     if real_sellers + real_buyers >= n_real {
-        return Err(SynthError::Config(format!(
-            "the graph has {n_real} vertices: too few for {real_sellers} sellers and {real_buyers} buyers from real accounts (lower --sellers, --buyers, --sellers-from-real or --buyers-from-real)"
-        )));
+        return Err(SynthError::Setting {
+            field: "sellers",
+            why: format!(
+                "the graph has {n_real} vertices: too few for {real_sellers} sellers and {real_buyers} buyers from real accounts (lower sellers, buyers, sellers_from_real or buyers_from_real)"
+            ),
+        });
     }
     let mut p = Planter {
         config,

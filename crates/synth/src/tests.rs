@@ -205,7 +205,7 @@ fn bank_near_duplicates_are_within_the_stated_distance() {
 fn bad_configurations_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let err = generate(&Config::new(10, 1), dir.path()).unwrap_err();
-    assert!(err.to_string().contains("--accounts must be between"), "{err}");
+    assert!(err.to_string().contains("accounts: must be between"), "{err}");
     let mut config = Config::new(1_000, 1);
     config.lexicon.entries.clear();
     assert!(generate(&config, dir.path()).unwrap_err().to_string().contains("lexicon"));

@@ -11,13 +11,19 @@ pub(crate) mod scan;
 pub(crate) mod synth;
 pub(crate) mod text;
 
+use guardrail_engine::media_engine::MediaError;
 use guardrail_engine::store_backend::IngestError;
+use guardrail_engine::synth::SynthError;
 use guardrail_engine::EngineError;
 
 /// What the CLI adds to an engine error: the flag or command that helps
 /// (the library's messages never name one).
-pub(crate) fn hint(err: &EngineError) -> Option<&'static str> {
-    Some(match err {
+pub(crate) fn hint(err: &EngineError) -> Option<String> {
+    if let EngineError::Synth(SynthError::Setting { field, .. }) = err {
+        // `synth` and `plant` flags are the configuration's field names.
+        return Some(format!("--{}", field.replace('_', "-")));
+    }
+    let hint = match err {
         EngineError::EmptyLexicon { .. } => "give --allow-empty-lexicon if that is what you want",
         EngineError::LexiconFormat { .. } => "--lexicon-format toml|words",
         EngineError::NoDatabase { .. } => {
@@ -30,6 +36,10 @@ pub(crate) fn hint(err: &EngineError) -> Option<&'static str> {
             source: IngestError::Invalid { .. } | IngestError::Conflict { .. },
             ..
         } => "--skip-invalid skips and counts such lines",
+        EngineError::HashList { source: MediaError::UndeclaredKind { .. }, .. } => {
+            "--kind pdq|sha256"
+        }
         _ => return None,
-    })
+    };
+    Some(hint.to_owned())
 }

@@ -25,7 +25,8 @@ fn synth_refuses_bad_arguments_clearly() {
     let out =
         guardrail().args(["synth", "--accounts", "3", "--out"]).arg(dir.path()).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("--accounts must be between 500"));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("accounts: must be between 500") && err.contains("(--accounts)"), "{err}");
     let lexicon = dir.path().join("lex.toml");
     std::fs::write(&lexicon, "format = 2\nname = \"x\"\n").unwrap();
     let out = guardrail()

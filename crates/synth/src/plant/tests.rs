@@ -334,11 +334,14 @@ fn bad_configurations_name_the_flag() {
     let graph = EdgeList::parse(&graph_text(100, 300, 1)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let cases: Vec<(PlantConfig, &str)> = vec![
-        (PlantConfig { camouflage: 21, ..small_config() }, "--camouflage must be between 0 and 20"),
-        (PlantConfig { follow_back: 1.5, ..small_config() }, "--follow-back is a share"),
-        (PlantConfig { engage_share: -0.1, ..small_config() }, "--engage-share is a share"),
-        (PlantConfig { buyer_follow_exponent: 1.0, ..small_config() }, "--buyer-follow-exponent"),
-        (PlantConfig { sellers: 0, ..small_config() }, "--sellers must be between 1"),
+        (PlantConfig { camouflage: 21, ..small_config() }, "camouflage: must be between 0 and 20"),
+        (PlantConfig { follow_back: 1.5, ..small_config() }, "follow_back: is a share"),
+        (PlantConfig { engage_share: -0.1, ..small_config() }, "engage_share: is a share"),
+        (
+            PlantConfig { buyer_follow_exponent: 1.0, ..small_config() },
+            "buyer_follow_exponent: must be above 1",
+        ),
+        (PlantConfig { sellers: 0, ..small_config() }, "sellers: must be between 1"),
         (PlantConfig { sellers: 40, buyers: 20, ..small_config() }, "too few"),
     ];
     for (config, expected) in cases {
