@@ -553,18 +553,31 @@ impl Banks {
         radius: u32,
         only: Option<&str>,
     ) -> Result<Vec<BankMatch>, MediaError> {
+        let mut out = Vec::new();
+        self.match_pdq_into(hashes, radius, only, &mut Vec::new(), &mut out)?;
+        Ok(out)
+    }
+
+    /// Like [`Banks::match_pdq`], appending to `out` and using `scratch` for
+    /// the index's hits, so a caller that matches many images reuses both.
+    pub fn match_pdq_into(
+        &self,
+        hashes: &[PdqHash],
+        radius: u32,
+        only: Option<&str>,
+        scratch: &mut Vec<crate::index::Hit>,
+        out: &mut Vec<BankMatch>,
+    ) -> Result<(), MediaError> {
         let only = only.map(|name| self.bank(name)).transpose()?;
-        let hits = self.pdq.query_any(hashes, radius)?;
-        Ok(hits
-            .into_iter()
-            .filter_map(|hit| {
-                let b = self.pdq.payload(hit.id)?;
-                if only.is_some_and(|o| o != b) {
-                    return None;
-                }
-                Some(self.matched(b, KnownHash::Pdq(self.pdq.hash(hit.id)?), hit.distance))
-            })
-            .collect())
+        self.pdq.query_any_into(hashes, radius, scratch)?;
+        out.extend(scratch.iter().filter_map(|hit| {
+            let b = self.pdq.payload(hit.id)?;
+            if only.is_some_and(|o| o != b) {
+                return None;
+            }
+            Some(self.matched(b, KnownHash::Pdq(self.pdq.hash(hit.id)?), hit.distance))
+        }));
+        Ok(())
     }
 
     /// Exact matches of file digests, in `only` bank if given.
@@ -750,7 +763,18 @@ mod tests {
         assert_eq!(m.len(), 2);
         assert!(m.iter().all(|m| m.distance == 3));
         assert_eq!(banks.match_pdq(&[near], 31, Some("b")).unwrap().len(), 1);
-        assert!(banks.match_pdq(&[near], 31, Some("nope")).is_err());
+        assert!(matches!(
+            banks.match_pdq(&[near], 31, Some("nope")),
+            Err(MediaError::NoSuchBank { .. })
+        ));
+        assert!(matches!(banks.match_pdq(&[near], 97, None), Err(MediaError::Radius { .. })));
+        // The buffered form gives the same answer with reused buffers.
+        let (mut scratch, mut out) = (Vec::new(), Vec::new());
+        for _ in 0..2 {
+            out.clear();
+            banks.match_pdq_into(&[near], 31, None, &mut scratch, &mut out).unwrap();
+            assert_eq!(out, m);
+        }
         assert!(banks.remove("a", &KnownHash::Pdq(h)).unwrap());
         assert_eq!(banks.match_pdq(&[near], 31, None).unwrap()[0].bank, "b");
         let d = digests(b"hello");

@@ -112,9 +112,22 @@ pub enum MediaError {
         /// The name asked for.
         name: String,
     },
-    /// An index parameter was out of range.
-    #[error("index: {0}")]
-    Index(String),
+    /// A search radius is above what the index answers exactly.
+    #[error("radius {radius} is over the maximum of {max}")]
+    Radius {
+        /// The radius asked for.
+        radius: u32,
+        /// The largest radius.
+        max: u32,
+    },
+    /// The index cannot take more entries (ids are 32 bits).
+    #[error("the index is full: adding {adding} hashes to {held} would pass its 2^32 - 1 entries")]
+    Full {
+        /// Entries held.
+        held: usize,
+        /// Entries being added.
+        adding: usize,
+    },
 }
 
 fn list_lines(errors: &[(usize, String)]) -> String {

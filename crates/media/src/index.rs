@@ -439,10 +439,7 @@ impl HashIndex {
     pub fn insert_many(&mut self, entries: &[(PdqHash, u32)]) -> Result<EntryId, MediaError> {
         let first = self.count;
         if first + entries.len() >= u32::MAX as usize {
-            return Err(MediaError::Index(format!(
-                "adding {} hashes to {first} would pass the index's 2^32 - 1 entries",
-                entries.len()
-            )));
+            return Err(MediaError::Full { held: first, adding: entries.len() });
         }
         self.words.reserve_exact(4 * (first + entries.len()));
         self.payloads.reserve_exact(first + entries.len());
@@ -460,7 +457,7 @@ impl HashIndex {
         let id = u32::try_from(self.count)
             .ok()
             .filter(|&id| id < u32::MAX)
-            .ok_or_else(|| MediaError::Index("the index is full (2^32 - 1 entries)".into()))?;
+            .ok_or(MediaError::Full { held: self.count, adding: 1 })?;
         self.push(hash, payload);
         if self.dead.len() * 64 < self.count {
             self.dead.push(0);
@@ -539,13 +536,26 @@ impl HashIndex {
     /// (its dihedral variants): each entry once, at its smallest distance.
     pub fn query_any(&self, queries: &[PdqHash], radius: u32) -> Result<Vec<Hit>, MediaError> {
         let mut hits = Vec::new();
+        self.query_any_into(queries, radius, &mut hits)?;
+        Ok(hits)
+    }
+
+    /// Like [`HashIndex::query_any`] into a caller's buffer (cleared first),
+    /// so that a server's hot path reuses one allocation per worker.
+    pub fn query_any_into(
+        &self,
+        queries: &[PdqHash],
+        radius: u32,
+        hits: &mut Vec<Hit>,
+    ) -> Result<(), MediaError> {
+        hits.clear();
         for q in queries {
-            self.query_into(q, radius, &mut hits)?;
+            self.query_into(q, radius, hits)?;
         }
         hits.sort_unstable_by_key(|h| (h.id, h.distance));
         hits.dedup_by_key(|h| h.id);
         hits.sort_unstable();
-        Ok(hits)
+        Ok(())
     }
 
     /// Appends the hits for one query, unsorted.
@@ -556,9 +566,7 @@ impl HashIndex {
         hits: &mut Vec<Hit>,
     ) -> Result<(), MediaError> {
         if radius > MAX_RADIUS {
-            return Err(MediaError::Index(format!(
-                "radius {radius} is over the maximum of {MAX_RADIUS}"
-            )));
+            return Err(MediaError::Radius { radius, max: MAX_RADIUS });
         }
         let t = thresholds(radius);
         if !self.tables.is_empty() {
