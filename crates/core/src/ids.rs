@@ -73,3 +73,45 @@ string_id!(
     /// A person: one human behind one or more accounts, as identity linking infers it.
     PersonId
 );
+
+/// A borrowed account id: what the online checks take, so a caller holding
+/// the `&str` of a request or an [`AccountId`] passes it without allocating,
+/// and an account is never passed where a hashtag or a text belongs.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct AccountRef<'a>(&'a str);
+
+impl<'a> AccountRef<'a> {
+    /// Borrows a platform-chosen account id.
+    pub fn new(id: &'a str) -> AccountRef<'a> {
+        AccountRef(id)
+    }
+
+    /// The id as the platform wrote it.
+    pub fn as_str(self) -> &'a str {
+        self.0
+    }
+}
+
+impl<'a> From<&'a str> for AccountRef<'a> {
+    fn from(id: &'a str) -> AccountRef<'a> {
+        AccountRef(id)
+    }
+}
+
+impl<'a> From<&'a String> for AccountRef<'a> {
+    fn from(id: &'a String) -> AccountRef<'a> {
+        AccountRef(id)
+    }
+}
+
+impl<'a> From<&'a AccountId> for AccountRef<'a> {
+    fn from(id: &'a AccountId) -> AccountRef<'a> {
+        AccountRef(id.as_str())
+    }
+}
+
+impl fmt::Display for AccountRef<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0)
+    }
+}

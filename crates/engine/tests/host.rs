@@ -59,9 +59,9 @@ fn snapshots_answer_while_the_host_rescans_and_reloads() {
         .find(|a| scanned.guard().state().account(a).is_some_and(|s| s.tier == RiskTier::Confirmed))
         .expect("a confirmed network account");
     let d = scanned.guard().decide(
-        "viewer",
+        "viewer".into(),
         DiscoverySurface::AccountSuggestions,
-        &[Candidate::Account(confirmed)],
+        &[Candidate::Account(confirmed.into())],
     );
     assert!(!d[0].allow);
     // The stored scan is the one the snapshot names.

@@ -58,7 +58,7 @@ enum Kind {
 impl Kind {
     fn of(self, s: &str) -> Candidate<'_> {
         match self {
-            Kind::Account => Candidate::Account(s),
+            Kind::Account => Candidate::Account(s.into()),
             Kind::Hashtag => Candidate::Hashtag(s),
             Kind::Text => Candidate::Text(s),
         }
@@ -88,7 +88,7 @@ fn run(
         let candidates: Vec<Candidate<'_>> = batch.iter().map(|s| kind.of(s)).collect();
         let viewer = format!("u{}", r.gen_range(0..ACCOUNTS));
         let t = Instant::now();
-        guard.decide_into(&viewer, surface, &candidates, &mut out);
+        guard.decide_into((&viewer).into(), surface, &candidates, &mut out);
         times.push(t.elapsed().as_secs_f64() * 1e3);
         dropped += out.iter().filter(|d| !d.allow).count();
         black_box(&out);

@@ -152,9 +152,10 @@ impl Side<'_> {
         let recs = self.rec.recommend(viewer, profile, overlay, self.candidates, scratch);
         let candidates: Vec<Candidate<'_>> = recs
             .iter()
-            .map(|&(t, _)| Candidate::Account(self.graph.account(t).id.as_str()))
+            .map(|&(t, _)| Candidate::Account((&self.graph.account(t).id).into()))
             .collect();
-        let decisions = guard.decide(viewer_id, DiscoverySurface::AccountSuggestions, &candidates);
+        let decisions =
+            guard.decide(viewer_id.into(), DiscoverySurface::AccountSuggestions, &candidates);
         recs.iter()
             .zip(decisions)
             .filter(|(_, d)| d.allow)

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use guardrail_core::{RiskTier, Surface as TextSurface};
+use guardrail_core::{AccountRef, RiskTier, Surface as TextSurface};
 use guardrail_text::{Level, Matcher};
 use serde::Serialize;
 
@@ -66,7 +66,7 @@ impl std::str::FromStr for DiscoverySurface {
 #[derive(Clone, Copy, Debug)]
 pub enum Candidate<'a> {
     /// An account, by id.
-    Account(&'a str),
+    Account(AccountRef<'a>),
     /// A hashtag, with or without `#`.
     Hashtag(&'a str),
     /// A text: an autocomplete completion or a suggested query.
@@ -74,7 +74,7 @@ pub enum Candidate<'a> {
     /// A post: its author, hashtags and caption.
     Post {
         /// The author's account id.
-        author: &'a str,
+        author: AccountRef<'a>,
         /// The post's hashtags.
         hashtags: &'a [&'a str],
         /// The caption, if any.
@@ -248,7 +248,7 @@ impl Guard {
     /// One decision per candidate, in order.
     pub fn decide(
         &self,
-        viewer: &str,
+        viewer: AccountRef<'_>,
         surface: DiscoverySurface,
         candidates: &[Candidate<'_>],
     ) -> Vec<Decision> {
@@ -261,13 +261,13 @@ impl Guard {
     /// loops that reuse it.
     pub fn decide_into(
         &self,
-        viewer: &str,
+        viewer: AccountRef<'_>,
         surface: DiscoverySurface,
         candidates: &[Candidate<'_>],
         out: &mut Vec<Decision>,
     ) {
         out.clear();
-        let viewer = self.state.flags(viewer);
+        let viewer = self.state.flags(viewer.as_str());
         out.extend(candidates.iter().map(|c| Decision::from(self.reasons(viewer, surface, c))));
     }
 
@@ -275,7 +275,7 @@ impl Guard {
     /// results. A blocked query drops every result.
     pub fn search(
         &self,
-        viewer: &str,
+        viewer: AccountRef<'_>,
         query: &str,
         results: &[Candidate<'_>],
     ) -> SearchOutcome<'_> {
@@ -317,7 +317,7 @@ impl Guard {
 
     fn reasons(&self, viewer: Flags, surface: DiscoverySurface, c: &Candidate<'_>) -> Reasons {
         match *c {
-            Candidate::Account(id) => self.account_reasons(viewer, self.state.flags(id)),
+            Candidate::Account(id) => self.account_reasons(viewer, self.state.flags(id.as_str())),
             Candidate::Hashtag(tag) => self.hashtag_reasons(tag),
             Candidate::Text(text) => {
                 let text_surface = match surface {
@@ -336,7 +336,7 @@ impl Guard {
                 r
             }
             Candidate::Post { author, hashtags, caption } => {
-                let mut r = self.account_reasons(viewer, self.state.flags(author));
+                let mut r = self.account_reasons(viewer, self.state.flags(author.as_str()));
                 for tag in hashtags {
                     r |= self.hashtag_reasons(tag);
                 }

@@ -24,8 +24,8 @@
 //! let mut state = State::new();
 //! state.set_account("u1", AccountState { tier: RiskTier::Suspected, ..AccountState::default() });
 //! let guard = Guard::new(Policy::default(), state, None);
-//! let d = guard.decide("viewer", DiscoverySurface::AccountSuggestions,
-//!                      &[Candidate::Account("u1"), Candidate::Account("u2")]);
+//! let d = guard.decide("viewer".into(), DiscoverySurface::AccountSuggestions,
+//!                      &[Candidate::Account("u1".into()), Candidate::Account("u2".into())]);
 //! assert!(!d[0].allow && d[1].allow);
 //! assert_eq!(d[0].reasons.names().collect::<Vec<_>>(), ["flagged_account"]);
 //! ```

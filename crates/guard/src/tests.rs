@@ -50,7 +50,7 @@ fn allowed(
     surface: DiscoverySurface,
     c: Candidate<'_>,
 ) -> (bool, Vec<&'static str>) {
-    let d = g.decide(viewer, surface, &[c])[0];
+    let d = g.decide(viewer.into(), surface, &[c])[0];
     (d.allow, d.reasons.names().collect())
 }
 
@@ -65,14 +65,14 @@ fn flagged_tiers_are_never_recommended_on_any_surface() {
     let g = guard(Policy::default());
     for surface in DiscoverySurface::ALL {
         for id in ["u-suspected", "u-confirmed"] {
-            let (ok, why) = allowed(&g, "u-clear", surface, Candidate::Account(id));
+            let (ok, why) = allowed(&g, "u-clear", surface, Candidate::Account(id.into()));
             assert!(!ok, "{id} on {surface:?}");
             assert_eq!(why, ["flagged_account"]);
-            let post = Candidate::Post { author: id, hashtags: &[], caption: None };
+            let post = Candidate::Post { author: id.into(), hashtags: &[], caption: None };
             assert!(!allowed(&g, "u-clear", surface, post).0);
         }
         for id in ["u-clear", "u-exposed", "u-never-seen"] {
-            assert!(allowed(&g, "u-clear", surface, Candidate::Account(id)).0, "{id}");
+            assert!(allowed(&g, "u-clear", surface, Candidate::Account(id.into())).0, "{id}");
         }
     }
     // The rule is data: without it, a suspected account is shown.
@@ -82,7 +82,7 @@ fn flagged_tiers_are_never_recommended_on_any_surface() {
             &g,
             "u-clear",
             DiscoverySurface::AccountSuggestions,
-            Candidate::Account("u-suspected")
+            Candidate::Account("u-suspected".into())
         )
         .0
     );
@@ -91,13 +91,23 @@ fn flagged_tiers_are_never_recommended_on_any_surface() {
 #[test]
 fn members_of_flagged_networks_are_never_recommended() {
     let g = guard(Policy::default());
-    let (ok, why) =
-        allowed(&g, "u-clear", DiscoverySurface::AccountSuggestions, Candidate::Account("u-net"));
+    let (ok, why) = allowed(
+        &g,
+        "u-clear",
+        DiscoverySurface::AccountSuggestions,
+        Candidate::Account("u-net".into()),
+    );
     assert!(!ok);
     assert_eq!(why, ["flagged_network"]);
     let g = guard(Policy { drop_flagged_networks: false, ..Policy::default() });
     assert!(
-        allowed(&g, "u-clear", DiscoverySurface::AccountSuggestions, Candidate::Account("u-net")).0
+        allowed(
+            &g,
+            "u-clear",
+            DiscoverySurface::AccountSuggestions,
+            Candidate::Account("u-net".into())
+        )
+        .0
     );
 }
 
@@ -109,9 +119,10 @@ fn tainted_hashtags_are_not_suggested_searchable_or_in_feeds() {
     assert!(!ok);
     assert_eq!(why, ["tainted_hashtag"]);
     assert!(allowed(&g, "u-clear", s, Candidate::Hashtag("#embroidery")).0);
-    let post = Candidate::Post { author: "u-clear", hashtags: &["quietcorner"], caption: None };
+    let post =
+        Candidate::Post { author: "u-clear".into(), hashtags: &["quietcorner"], caption: None };
     assert!(!allowed(&g, "u-clear", DiscoverySurface::Feed, post).0);
-    let out = g.search("u-clear", "#quietcorner", &[Candidate::Account("u-clear")]);
+    let out = g.search("u-clear".into(), "#quietcorner", &[Candidate::Account("u-clear".into())]);
     assert!(out.blocked.is_some());
     assert!(!out.decisions[0].allow);
     // Raise the threshold above 3 of 4 users: no longer tainted.
@@ -119,7 +130,7 @@ fn tainted_hashtags_are_not_suggested_searchable_or_in_feeds() {
     p.taint.share = 0.9;
     let g = guard(p);
     assert!(allowed(&g, "u-clear", s, Candidate::Hashtag("QuietCorner")).0);
-    assert!(g.search("u-clear", "#quietcorner", &[]).blocked.is_none());
+    assert!(g.search("u-clear".into(), "#quietcorner", &[]).blocked.is_none());
 }
 
 #[test]
@@ -134,7 +145,7 @@ fn hashtags_and_texts_the_lexicon_blocks_are_not_suggested() {
     }
     assert!(allowed(&g, "u-clear", s, Candidate::Hashtag("#spelunking")).0);
     let caption =
-        Candidate::Post { author: "u-clear", hashtags: &[], caption: Some("new v0rblat") };
+        Candidate::Post { author: "u-clear".into(), hashtags: &[], caption: Some("new v0rblat") };
     assert!(!allowed(&g, "u-clear", DiscoverySurface::Feed, caption).0);
     // Without a lexicon nothing is blocked by text (only by the state's verdicts).
     let g = Guard::new(Policy::default(), state(), None);
@@ -158,16 +169,16 @@ fn autocomplete_drops_near_variants_of_blocked_terms() {
 #[test]
 fn a_blocked_search_returns_resources_and_no_results() {
     let g = guard(Policy::default());
-    let results = [Candidate::Account("u-clear"), Candidate::Hashtag("embroidery")];
-    let out = g.search("u-clear", "v0rblat pics", &results);
+    let results = [Candidate::Account("u-clear".into()), Candidate::Hashtag("embroidery")];
+    let out = g.search("u-clear".into(), "v0rblat pics", &results);
     let blocked = out.blocked.expect("blocked");
     assert!(blocked.reasons.contains(Reasons::BLOCKED_SEARCH | Reasons::BLOCKED_TERM));
     assert_eq!(blocked.terms, ["vorblat"]);
     assert!(!blocked.resources.links.is_empty());
     assert!(out.decisions.iter().all(|d| !d.allow && d.reasons.contains(Reasons::BLOCKED_SEARCH)));
     // An ordinary search is not blocked, and its results are still filtered.
-    let results = [Candidate::Account("u-clear"), Candidate::Account("u-confirmed")];
-    let out = g.search("u-clear", "embroidery hoops", &results);
+    let results = [Candidate::Account("u-clear".into()), Candidate::Account("u-confirmed".into())];
+    let out = g.search("u-clear".into(), "embroidery hoops", &results);
     assert!(out.blocked.is_none());
     assert_eq!(out.decisions.iter().map(|d| d.allow).collect::<Vec<_>>(), [true, false]);
 }
@@ -176,13 +187,13 @@ fn a_blocked_search_returns_resources_and_no_results() {
 fn suspected_viewers_are_not_shown_suspected_accounts() {
     let g = guard(lenient());
     let s = DiscoverySurface::AccountSuggestions;
-    let (ok, why) = allowed(&g, "u-suspected", s, Candidate::Account("u-suspected"));
+    let (ok, why) = allowed(&g, "u-suspected", s, Candidate::Account("u-suspected".into()));
     assert!(!ok);
     assert_eq!(why, ["suspected_to_suspected"]);
-    assert!(allowed(&g, "u-clear", s, Candidate::Account("u-suspected")).0);
+    assert!(allowed(&g, "u-clear", s, Candidate::Account("u-suspected".into())).0);
     let mut p = lenient();
     p.viewer.suspected_not_shown_suspected = false;
-    assert!(allowed(&guard(p), "u-suspected", s, Candidate::Account("u-suspected")).0);
+    assert!(allowed(&guard(p), "u-suspected", s, Candidate::Account("u-suspected".into())).0);
 }
 
 #[test]
@@ -190,43 +201,43 @@ fn suspected_viewers_are_not_shown_minors() {
     let g = guard(Policy::default());
     let s = DiscoverySurface::AccountSuggestions;
     for viewer in ["u-suspected", "u-confirmed"] {
-        let (ok, why) = allowed(&g, viewer, s, Candidate::Account("u-minor"));
+        let (ok, why) = allowed(&g, viewer, s, Candidate::Account("u-minor".into()));
         assert!(!ok);
         assert_eq!(why, ["minor_to_suspected"]);
     }
-    assert!(allowed(&g, "u-clear", s, Candidate::Account("u-minor")).0);
-    assert!(allowed(&g, "u-suspected", s, Candidate::Account("u-unknown-age")).0);
+    assert!(allowed(&g, "u-clear", s, Candidate::Account("u-minor".into())).0);
+    assert!(allowed(&g, "u-suspected", s, Candidate::Account("u-unknown-age".into())).0);
     let mut p = Policy::default();
     p.viewer.unknown_age_is_minor = true;
-    assert!(!allowed(&guard(p), "u-suspected", s, Candidate::Account("u-unknown-age")).0);
+    assert!(!allowed(&guard(p), "u-suspected", s, Candidate::Account("u-unknown-age".into())).0);
     let mut p = Policy::default();
     p.viewer.suspected_not_shown_minors = false;
-    assert!(allowed(&guard(p), "u-suspected", s, Candidate::Account("u-minor")).0);
+    assert!(allowed(&guard(p), "u-suspected", s, Candidate::Account("u-minor".into())).0);
 }
 
 #[test]
 fn minors_are_not_shown_suspected_adults() {
     let g = guard(lenient());
     let s = DiscoverySurface::AccountSuggestions;
-    let (ok, why) = allowed(&g, "u-minor", s, Candidate::Account("u-suspected"));
+    let (ok, why) = allowed(&g, "u-minor", s, Candidate::Account("u-suspected".into()));
     assert!(!ok);
     assert_eq!(why, ["suspected_to_minor"]);
-    assert!(allowed(&g, "u-clear", s, Candidate::Account("u-suspected")).0);
+    assert!(allowed(&g, "u-clear", s, Candidate::Account("u-suspected".into())).0);
     let mut p = lenient();
     p.viewer.minors_not_shown_suspected = false;
-    assert!(allowed(&guard(p), "u-minor", s, Candidate::Account("u-suspected")).0);
+    assert!(allowed(&guard(p), "u-minor", s, Candidate::Account("u-suspected".into())).0);
 }
 
 #[test]
 fn decisions_come_one_per_candidate_in_order() {
     let g = guard(Policy::default());
     let c = [
-        Candidate::Account("u-clear"),
-        Candidate::Account("u-confirmed"),
+        Candidate::Account("u-clear".into()),
+        Candidate::Account("u-confirmed".into()),
         Candidate::Hashtag("embroidery"),
         Candidate::Text("vorblat"),
     ];
-    let d = g.decide("u-clear", DiscoverySurface::SearchResults, &c);
+    let d = g.decide("u-clear".into(), DiscoverySurface::SearchResults, &c);
     assert_eq!(d.iter().map(|d| d.allow).collect::<Vec<_>>(), [true, false, true, false]);
     assert!(d.iter().all(|d| d.allow == d.reasons.is_empty()));
 }
@@ -433,7 +444,11 @@ fn a_view_reaches_the_viewers_followers_without_hygiene_and_not_with_it() {
     let p = clean.profile(n3);
     let shown = clean.recommend(Some(n3), &p, &kept, 10, &mut Scratch::default());
     assert!(shown.iter().all(|&(t, s)| t != s3 || s == 0.0), "{shown:?}");
-    let d = guard.decide("n3", DiscoverySurface::AccountSuggestions, &[Candidate::Account("s3")]);
+    let d = guard.decide(
+        "n3".into(),
+        DiscoverySurface::AccountSuggestions,
+        &[Candidate::Account("s3".into())],
+    );
     assert!(!d[0].allow);
 }
 

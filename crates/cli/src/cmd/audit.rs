@@ -135,7 +135,7 @@ pub(crate) fn demo_pass(world: &Path, dir: &Path) -> anyhow::Result<()> {
         Err(e) => println!("  ({seconds:.1} s; no chart: {e:#})"),
     }
     let guard = guardrail_engine::guard::without_scan(Policy::default(), Some(matcher));
-    let out = guard.search("viewer", "v0rbl4t pics", &[Candidate::Account("u1")]);
+    let out = guard.search("viewer".into(), "v0rbl4t pics", &[Candidate::Account("u1".into())]);
     if let Some(b) = &out.blocked {
         println!(
             "  search \"v0rbl4t pics\": blocked ({}), 0 results, resources: {}",
@@ -145,7 +145,8 @@ pub(crate) fn demo_pass(world: &Path, dir: &Path) -> anyhow::Result<()> {
     }
     let completions = ["vorblat boys", "vorblatt", "embroidery hoop", "cave survey"];
     let candidates: Vec<Candidate<'_>> = completions.iter().map(|c| Candidate::Text(c)).collect();
-    let decisions = guard.decide("viewer", DiscoverySurface::SearchAutocomplete, &candidates);
+    let decisions =
+        guard.decide("viewer".into(), DiscoverySurface::SearchAutocomplete, &candidates);
     let shown: Vec<String> = completions
         .iter()
         .zip(&decisions)
