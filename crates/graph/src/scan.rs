@@ -259,12 +259,12 @@ pub struct ScanResult {
     pub blocks: Vec<Block>,
     /// Counts.
     pub summary: ScanSummary,
-    /// The tier of every node (for callers that index by node).
+    /// The tier of every node ([`ScanResult::tiers_for`]).
     #[serde(skip)]
-    pub tiers: Vec<RiskTier>,
-    /// The person label of every node.
+    pub(crate) tiers: Vec<RiskTier>,
+    /// The person label of every node ([`ScanResult::person_of_for`]).
     #[serde(skip)]
-    pub person_of: Vec<u32>,
+    pub(crate) person_of: Vec<u32>,
     /// The graph the scan ran on: `tiers` and `person_of` are indexed by its
     /// nodes (see [`ScanResult::check_graph`]).
     #[serde(skip)]
@@ -285,6 +285,21 @@ impl ScanResult {
             accounts: stamp.accounts,
             edges: stamp.edges,
         })
+    }
+
+    /// The tier of every node of `graph`, indexed by node, once
+    /// [`ScanResult::check_graph`] has found it the graph this scan ran on.
+    pub fn tiers_for(&self, graph: &Graph) -> Result<&[RiskTier], GraphError> {
+        self.check_graph(graph)?;
+        Ok(&self.tiers)
+    }
+
+    /// The person label of every node of `graph` (the smallest node of its
+    /// person), indexed by node, once [`ScanResult::check_graph`] has found
+    /// it the graph this scan ran on.
+    pub fn person_of_for(&self, graph: &Graph) -> Result<&[u32], GraphError> {
+        self.check_graph(graph)?;
+        Ok(&self.person_of)
     }
 }
 

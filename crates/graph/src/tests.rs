@@ -623,6 +623,21 @@ fn scan_without_seeds_flags_nothing_and_bad_settings_are_refused() {
 }
 
 #[test]
+fn tiers_and_persons_are_read_only_against_the_graph_scanned() {
+    let (g, ev) = load(&small_world_banned(1));
+    let r = scan(&g, &ev, None, &ScanConfig::default()).unwrap();
+    let tiers = r.tiers_for(&g).unwrap();
+    assert_eq!(tiers.len(), g.len());
+    assert_eq!(tiers[node(&g, "s0") as usize], RiskTier::Confirmed);
+    let person = r.person_of_for(&g).unwrap();
+    assert_eq!(person[node(&g, "r0") as usize], person[node(&g, "s0") as usize]);
+    let (other, _) = load(&events(&two_cliques()));
+    for err in [r.tiers_for(&other).unwrap_err(), r.person_of_for(&other).unwrap_err()] {
+        assert!(matches!(err, GraphError::OtherGraph { .. }), "{err}");
+    }
+}
+
+#[test]
 fn evasion_watch_flags_a_banned_persons_new_account_on_its_first_event() {
     use crate::identity::EvasionWatch;
     let (g, _) = load(&small_world_banned(1));

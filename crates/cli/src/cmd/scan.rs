@@ -435,7 +435,7 @@ pub(crate) fn eval_scan(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let result = scan(graph, &loaded.evidence, matcher.as_ref(), &ScanConfig::default())?;
     let scan_seconds = start.elapsed().as_secs_f64();
 
-    let flagged: Vec<bool> = result.tiers.iter().map(|t| t.is_flagged()).collect();
+    let flagged: Vec<bool> = result.tiers_for(graph)?.iter().map(|t| t.is_flagged()).collect();
     // The baselines start from the same platform signal: child-safety enforcement.
     let enforced: Vec<Node> = (0..graph.len() as Node)
         .filter(|&v| graph.account(v).enforcement.as_ref().is_some_and(|e| e.is_child_safety()))
@@ -469,8 +469,8 @@ pub(crate) fn eval_scan(args: EvalArgs) -> anyhow::Result<ExitCode> {
                 &eval::hop_expansion(graph, &enforced, 2),
             ),
         ],
-        linking: eval::linking(graph, &truth, &result.person_of),
-        planted: eval::planted(graph, &truth, &plant_truth, &flagged, &result.person_of),
+        linking: eval::linking(graph, &truth, result.person_of_for(graph)?),
+        planted: eval::planted(graph, &truth, &plant_truth, &flagged, result.person_of_for(graph)?),
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -605,9 +605,9 @@ pub(crate) fn demo_pass(world: &Path, database: &str) -> anyhow::Result<()> {
         std::fs::read_to_string(world.join("truth.json")).context("reading truth.json")?;
     let truth = Truth::from_json(&truth_text)?;
     let graph = &loaded.graph;
-    let flagged: Vec<bool> = result.tiers.iter().map(|t| t.is_flagged()).collect();
+    let flagged: Vec<bool> = result.tiers_for(graph)?.iter().map(|t| t.is_flagged()).collect();
     let d = eval::detection("scan", graph, &truth, &flagged);
-    let l = eval::linking(graph, &truth, &result.person_of);
+    let l = eval::linking(graph, &truth, result.person_of_for(graph)?);
     println!(
         "  against truth.json: {} of {} network accounts found (recall {:.1}%, precision {:.1}%); {}/{} returning accounts linked to their banned person, {} wrong merges",
         d.correct,
