@@ -78,6 +78,20 @@ pub struct ScanConfig {
     pub identity: IdentityConfig,
     /// Most members of a network listed per reason line.
     pub reason_examples: usize,
+    /// Most dense seller-buyer blocks a scan looks for (Fraudar peeling of
+    /// the flagged accounts' follows, one block after another).
+    pub max_blocks: usize,
+    /// Least accounts of a dense block (at least 2).
+    pub min_block_size: usize,
+    /// Least accounts of a network (a Louvain community of the flagged
+    /// accounts; smaller ones are not listed; at least 2).
+    pub min_network_size: usize,
+    /// Least followers shared with confirmed accounts for a flagged account
+    /// to get the "shared followers" reason (at least 1).
+    pub min_shared_followers: usize,
+    /// Least of the network's hashtags an account must use for the hashtag
+    /// test to be among its reasons (at least 1).
+    pub min_hashtags_shown: u32,
 }
 
 impl Default for ScanConfig {
@@ -96,6 +110,11 @@ impl Default for ScanConfig {
             lexicon_seed_weight: 0.5,
             identity: IdentityConfig::default(),
             reason_examples: 3,
+            max_blocks: 4,
+            min_block_size: 6,
+            min_network_size: 2,
+            min_shared_followers: 2,
+            min_hashtags_shown: 2,
         }
     }
 }
@@ -130,6 +149,18 @@ impl ScanConfig {
         }
         if !(self.identity.threshold > 0.0 && self.identity.threshold.is_finite()) {
             return bad("identity.threshold", "must be a finite number > 0");
+        }
+        if self.min_block_size < 2 {
+            return bad("min_block_size", "must be at least 2");
+        }
+        if self.min_network_size < 2 {
+            return bad("min_network_size", "must be at least 2");
+        }
+        if self.min_shared_followers < 1 {
+            return bad("min_shared_followers", "must be at least 1");
+        }
+        if self.min_hashtags_shown < 1 {
+            return bad("min_hashtags_shown", "must be at least 1");
         }
         Ok(())
     }
@@ -513,7 +544,7 @@ pub fn scan(
         by_community.entry(c).or_default().push(flagged[i]);
     }
     let mut communities: Vec<Vec<Node>> =
-        by_community.into_values().filter(|m| m.len() >= 2).collect();
+        by_community.into_values().filter(|m| m.len() >= config.min_network_size).collect();
     communities.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
     let mut network_of: FxHashMap<Node, usize> = FxHashMap::default();
     let networks: Vec<Network> = communities
@@ -537,26 +568,27 @@ pub fn scan(
         })
         .collect();
     let mut block_of: FxHashMap<Node, usize> = FxHashMap::default();
-    let blocks: Vec<Block> = dense_blocks(graph, &flagged, 4, 6)
-        .into_iter()
-        .enumerate()
-        .map(|(i, b)| {
-            for &v in &b.nodes {
-                block_of.entry(v).or_insert(i + 1);
-            }
-            Block {
-                id: i + 1,
-                accounts: b
-                    .nodes
-                    .iter()
-                    .map(|&v| graph.account(v).id.as_str().to_owned())
-                    .collect(),
-                followers: b.followers,
-                followed: b.followed,
-                density: b.density,
-            }
-        })
-        .collect();
+    let blocks: Vec<Block> =
+        dense_blocks(graph, &flagged, config.max_blocks, config.min_block_size)
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| {
+                for &v in &b.nodes {
+                    block_of.entry(v).or_insert(i + 1);
+                }
+                Block {
+                    id: i + 1,
+                    accounts: b
+                        .nodes
+                        .iter()
+                        .map(|&v| graph.account(v).id.as_str().to_owned())
+                        .collect(),
+                    followers: b.followers,
+                    followed: b.followed,
+                    density: b.density,
+                }
+            })
+            .collect();
 
     seconds.communities = lap();
     // Reasons.
@@ -622,7 +654,7 @@ pub fn scan(
                     shared += usize::from(follows_confirmed[u as usize] && u != v);
                 }
             }
-            if shared >= 2 && !confirmed(v) {
+            if shared >= config.min_shared_followers && !confirmed(v) {
                 reasons.push(format!(
                     "shared followers: {shared} of its {followers} followers also follow confirmed accounts"
                 ));
@@ -947,7 +979,7 @@ fn patterns(
             if let Some(b) = behaviour.filter(|b| b.p_value < 1.0) {
                 list.push(format!("behaviour towards the network: {}", describe_behaviour(&b)));
             }
-            if let Some(h) = tag.filter(|t| t.count >= 2) {
+            if let Some(h) = tag.filter(|t| t.count >= config.min_hashtags_shown) {
                 let used: Vec<String> = hashtags
                     .of(h.node)
                     .iter()

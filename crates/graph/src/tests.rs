@@ -638,6 +638,20 @@ fn tiers_and_persons_are_read_only_against_the_graph_scanned() {
 }
 
 #[test]
+fn new_settings_are_validated() {
+    let (g, ev) = load(&events(&two_cliques()));
+    for (bad, name) in [
+        (ScanConfig { min_block_size: 1, ..ScanConfig::default() }, "min_block_size"),
+        (ScanConfig { min_network_size: 1, ..ScanConfig::default() }, "min_network_size"),
+        (ScanConfig { min_shared_followers: 0, ..ScanConfig::default() }, "min_shared_followers"),
+        (ScanConfig { min_hashtags_shown: 0, ..ScanConfig::default() }, "min_hashtags_shown"),
+    ] {
+        let err = scan(&g, &ev, None, &bad).unwrap_err();
+        assert!(err.to_string().contains(name), "{err}");
+    }
+}
+
+#[test]
 fn evasion_watch_flags_a_banned_persons_new_account_on_its_first_event() {
     use crate::identity::EvasionWatch;
     let (g, _) = load(&small_world_banned(1));
