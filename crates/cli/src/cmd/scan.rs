@@ -591,8 +591,10 @@ pub(crate) fn demo_pass(world: &Path, database: &str) -> anyhow::Result<()> {
         result.networks.len(),
         result.persons.len()
     );
-    if let Some(a) =
-        result.accounts.iter().find(|a| a.reasons.iter().any(|r| r.starts_with("ban evasion")))
+    if let Some(a) = result
+        .accounts
+        .iter()
+        .find(|a| a.reasons.iter().any(|r| r.to_string().starts_with("ban evasion")))
     {
         println!("  for example {} ({}): {}", a.id, a.tier, a.reasons[0]);
     }
