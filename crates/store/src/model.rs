@@ -273,8 +273,9 @@ pub struct RiskRow {
     pub tier: String,
     /// The scan's risk score.
     pub score: f64,
-    /// Reasons (stored as a JSON array of objects). Reasons of a scan
-    /// stored as prose, by an older guardrail, read as [`Reason::Text`].
+    /// Reasons (stored as a JSON array of objects; each also indexed by
+    /// kind, see [`crate::Store::scan_accounts_with_reason`]). Reasons of a
+    /// scan stored as prose, before schema version 5, read as [`Reason::Text`].
     pub reasons: Vec<Reason>,
     /// The network it belongs to in this scan, if any.
     pub network: Option<i64>,
@@ -290,7 +291,7 @@ pub struct PersonRow {
     /// Its accounts.
     pub accounts: Vec<String>,
     /// The links between them (stored as a JSON array of objects). Evidence
-    /// stored as prose, by an older guardrail, reads as [`PersonEvidence::Text`].
+    /// stored as prose, before schema version 5, reads as [`PersonEvidence::Text`].
     pub evidence: Vec<PersonEvidence>,
 }
 
@@ -378,6 +379,27 @@ fn typed_list<T>(
             item => typed(item).map_err(|e| corrupt(format!("item {i}: {e}"))),
         })
         .collect()
+}
+
+/// The distinct kinds of an account's reasons, sorted (the rows of
+/// `scan_reasons`).
+pub(crate) fn reason_kinds(reasons: &[Reason]) -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = reasons.iter().map(Reason::kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds
+}
+
+/// Refuses a reason kind no build writes (a typo would otherwise answer
+/// "no account").
+pub(crate) fn check_reason_kind(kind: &str) -> Result<(), crate::StoreError> {
+    if Reason::KINDS.contains(&kind) {
+        return Ok(());
+    }
+    Err(crate::StoreError::InvalidField {
+        field: "reason kind".into(),
+        why: format!("{kind:?} is not one of {}", Reason::KINDS.join(", ")),
+    })
 }
 
 pub(crate) fn check_scan(scan: &NewScan) -> Result<(), crate::StoreError> {

@@ -12,8 +12,9 @@ use crate::model::{
     ConflictPolicy, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
 };
 use crate::model::{
-    check_scan, evidence_from_json, evidence_to_json, from_json_lines, reasons_from_json,
-    reasons_to_json, to_json_lines, NewScan, PersonRow, RiskRow, ScanRun,
+    check_reason_kind, check_scan, evidence_from_json, evidence_to_json, from_json_lines,
+    reason_kinds, reasons_from_json, reasons_to_json, to_json_lines, NewScan, PersonRow, RiskRow,
+    ScanRun,
 };
 use crate::sqlite_store::{run_row, stored};
 use crate::{Backend, Store, StoreError};
@@ -489,6 +490,18 @@ impl Store for PostgresStore {
              SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::float8[], $5::text[], $6::int8[], $7::int8[])",
             &[&run, &accounts, &tiers, &scores, &reasons, &networks, &persons],
         )?;
+        let (mut reason_accounts, mut kinds) = (Vec::<&str>::new(), Vec::<&str>::new());
+        for a in &scan.accounts {
+            for kind in reason_kinds(&a.reasons) {
+                reason_accounts.push(&a.account);
+                kinds.push(kind);
+            }
+        }
+        tx.execute(
+            "INSERT INTO scan_reasons (run, account, kind)
+             SELECT $1, * FROM UNNEST($2::text[], $3::text[])",
+            &[&run, &reason_accounts, &kinds],
+        )?;
         let numbers: Vec<i64> = scan.persons.iter().map(|p| p.person).collect();
         let members: Vec<String> =
             scan.persons.iter().map(|p| to_json_lines(&p.accounts)).collect();
@@ -525,6 +538,23 @@ impl Store for PostgresStore {
              ORDER BY CASE tier WHEN 'confirmed' THEN 0 WHEN 'suspected' THEN 1 WHEN 'candidate' THEN 2 ELSE 3 END,
                       score DESC, account",
             &[&run, &tier],
+        )?;
+        risk_rows(run, &rows)
+    }
+
+    fn scan_accounts_with_reason(
+        &mut self,
+        run: i64,
+        kind: &str,
+    ) -> Result<Vec<RiskRow>, StoreError> {
+        check_reason_kind(kind)?;
+        let rows = self.client.query(
+            "SELECT a.account, a.tier, a.score, a.reasons, a.network, a.person
+             FROM scan_reasons k JOIN scan_accounts a ON a.run = k.run AND a.account = k.account
+             WHERE k.run = $1 AND k.kind = $2
+             ORDER BY CASE a.tier WHEN 'confirmed' THEN 0 WHEN 'suspected' THEN 1 WHEN 'candidate' THEN 2 ELSE 3 END,
+                      a.score DESC, a.account",
+            &[&run, &kind],
         )?;
         risk_rows(run, &rows)
     }

@@ -11,8 +11,9 @@ use crate::model::{
     ConflictPolicy, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
 };
 use crate::model::{
-    check_scan, evidence_from_json, evidence_to_json, from_json_lines, reasons_from_json,
-    reasons_to_json, to_json_lines, NewScan, PersonRow, RiskRow, ScanRun,
+    check_reason_kind, check_scan, evidence_from_json, evidence_to_json, from_json_lines,
+    reason_kinds, reasons_from_json, reasons_to_json, to_json_lines, NewScan, PersonRow, RiskRow,
+    ScanRun,
 };
 use crate::{Backend, Store, StoreError};
 
@@ -474,6 +475,14 @@ impl Store for SqliteStore {
                 ])?;
             }
             let mut insert = tx.prepare_cached(
+                "INSERT INTO scan_reasons (run, account, kind) VALUES (?1, ?2, ?3)",
+            )?;
+            for a in &scan.accounts {
+                for kind in reason_kinds(&a.reasons) {
+                    insert.execute(params![run, a.account, kind])?;
+                }
+            }
+            let mut insert = tx.prepare_cached(
                 "INSERT INTO scan_persons (run, person, accounts, evidence) VALUES (?1, ?2, ?3, ?4)",
             )?;
             for p in &scan.persons {
@@ -512,6 +521,23 @@ impl Store for SqliteStore {
                       score DESC, account",
             run,
             tier,
+        )
+    }
+
+    fn scan_accounts_with_reason(
+        &mut self,
+        run: i64,
+        kind: &str,
+    ) -> Result<Vec<RiskRow>, StoreError> {
+        check_reason_kind(kind)?;
+        self.risk_rows(
+            "SELECT a.account, a.tier, a.score, a.reasons, a.network, a.person
+             FROM scan_reasons k JOIN scan_accounts a ON a.run = k.run AND a.account = k.account
+             WHERE k.run = ?1 AND k.kind = ?2
+             ORDER BY CASE a.tier WHEN 'confirmed' THEN 0 WHEN 'suspected' THEN 1 WHEN 'candidate' THEN 2 ELSE 3 END,
+                      a.score DESC, a.account",
+            run,
+            Some(kind),
         )
     }
 

@@ -424,8 +424,10 @@ fn migration_4_adds_conflicts_to_the_runs_of_an_existing_database() {
         ingest(stream(3).as_bytes(), store.as_mut(), "old", &IngestOptions::default(), &mut |_| {})
             .unwrap();
         drop(store);
-        // Take the database back to schema version 3, as an older guardrail left it.
-        let undo = "ALTER TABLE ingest_runs DROP COLUMN conflicts; \
+        // Take the database back to schema version 3, as an older guardrail
+        // left it (undoing migration 5 first).
+        let undo = "DROP TABLE scan_reasons; DELETE FROM schema_migrations WHERE version = 5; \
+                    ALTER TABLE ingest_runs DROP COLUMN conflicts; \
                     DELETE FROM schema_migrations WHERE version = 4;";
         if t._dir.is_some() {
             rusqlite::Connection::open(&t.url).unwrap().execute_batch(undo).unwrap();
@@ -435,7 +437,8 @@ fn migration_4_adds_conflicts_to_the_runs_of_an_existing_database() {
             client.batch_execute(&format!("SET search_path TO \"{schema}\"; {undo}")).unwrap();
         }
         let mut store = guardrail_store::open_existing(&t.url).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 4, "{}", t.url);
+        // Migrations 4 and 5 ran again.
+        assert_eq!(store.schema_version().unwrap(), guardrail_store::SCHEMA_VERSION, "{}", t.url);
         let runs = store.runs().unwrap();
         assert_eq!((runs.len(), runs[0].inserted, runs[0].conflicts), (1, 3, 0), "{}", t.url);
     }
@@ -742,6 +745,68 @@ fn typed_reasons_and_evidence_round_trip() {
     }
 }
 
+#[test]
+fn accounts_are_listed_by_reason_kind() {
+    for t in targets() {
+        let mut s = t.open();
+        let first = s.save_scan(&typed_scan()).unwrap();
+        // A second scan in which only u2 has a hash match: not mixed in.
+        let mut later = typed_scan();
+        later.accounts.retain(|a| a.account == "u2");
+        later.accounts[0].reasons.push(Reason::HashMatch {
+            post: "p9".into(),
+            bank: "known".into(),
+            hash_kind: "sha256".into(),
+            distance: 0,
+            more: 0,
+        });
+        let second = s.save_scan(&later).unwrap();
+        let ids = |rows: Vec<guardrail_store::RiskRow>| -> Vec<String> {
+            rows.into_iter().map(|r| r.account).collect()
+        };
+        let with = |s: &mut Box<dyn Store>, run, kind| {
+            ids(s.scan_accounts_with_reason(run, kind).unwrap())
+        };
+        assert_eq!(
+            with(&mut s, first, "hash_match"),
+            ["u1"],
+            "two matches, listed once: {}",
+            t.url
+        );
+        assert_eq!(with(&mut s, first, "ban_evasion"), ["r1"]);
+        assert_eq!(with(&mut s, first, "behaviour"), ["u2"]);
+        assert_eq!(with(&mut s, first, "touched_network"), ["u3"]);
+        assert_eq!(with(&mut s, second, "hash_match"), ["u2"]);
+        // A known kind that no account has: an empty answer.
+        assert!(with(&mut s, first, "candidate").is_empty());
+        // Rows come back whole, most severe first.
+        let mut both = typed_scan();
+        let hash = both.accounts[0].reasons[1].clone();
+        both.accounts[2].reasons.push(hash);
+        let run = s.save_scan(&both).unwrap();
+        let rows = s.scan_accounts_with_reason(run, "hash_match").unwrap();
+        assert_eq!(rows.iter().map(|r| r.account.as_str()).collect::<Vec<_>>(), ["u1", "u2"]);
+        assert_eq!(rows[1], both.accounts[2]);
+    }
+}
+
+#[test]
+fn an_unknown_reason_kind_is_refused_not_answered_empty() {
+    for t in targets() {
+        let mut s = t.open();
+        let run = s.save_scan(&typed_scan()).unwrap();
+        for kind in ["ban-evasion", "BanEvasion", "", "hash"] {
+            match s.scan_accounts_with_reason(run, kind) {
+                Err(StoreError::InvalidField { field, why }) => {
+                    assert_eq!(field, "reason kind", "{}", t.url);
+                    assert!(why.contains("ban_evasion"), "the known kinds are listed: {why}");
+                }
+                other => panic!("{}: {kind:?}: {other:?}", t.url),
+            }
+        }
+    }
+}
+
 /// Runs SQL on the target's database directly (in its PostgreSQL schema).
 fn raw_sql(target: &Target, sql: &str) {
     if target._dir.is_some() {
@@ -758,13 +823,15 @@ fn raw_sql(target: &Target, sql: &str) {
 #[test]
 fn scans_stored_before_typed_reasons_still_read() {
     for t in targets() {
-        // A scan stored by an older guardrail, whose reasons and evidence
-        // were lines of prose.
+        // A database at schema version 4 holding a scan of that time, whose
+        // reasons and evidence were lines of prose.
         let mut s = t.open();
         drop(s);
         raw_sql(
             &t,
-            r#"INSERT INTO scan_runs (source, finished_at, summary)
+            r#"DROP TABLE scan_reasons;
+            DELETE FROM schema_migrations WHERE version = 5;
+            INSERT INTO scan_runs (source, finished_at, summary)
                 VALUES ('events.jsonl', '2026-03-01T00:00:00Z', '{}');
             INSERT INTO scan_accounts (run, account, tier, score, reasons, network, person) VALUES
                 (1, 'r0', 'confirmed', 9.5, '["ban evasion: same person as s0 (banned 2026-01-01T00:00:00Z): shared device d (2 accounts)","member of network 1"]', 1, 1),
@@ -773,6 +840,7 @@ fn scans_stored_before_typed_reasons_still_read() {
                 (1, 1, '["s0","r0"]', '["s0 ~ r0 (strength 1.60): shared device d (2 accounts)"]');"#,
         );
         s = t.open();
+        assert_eq!(s.schema_version().unwrap(), 5, "{}", t.url);
         let rows = s.scan_accounts(1, None).unwrap();
         assert_eq!(
             rows[0].reasons,
@@ -794,12 +862,13 @@ fn scans_stored_before_typed_reasons_still_read() {
                 text: "s0 ~ r0 (strength 1.60): shared device d (2 accounts)".into()
             }]
         );
+        // The migration indexed the old reasons as `text`.
+        let listed = s.scan_accounts_with_reason(1, "text").unwrap();
+        assert_eq!(listed.iter().map(|r| r.account.as_str()).collect::<Vec<_>>(), ["r0"]);
+        assert!(s.scan_accounts_with_reason(1, "ban_evasion").unwrap().is_empty());
         // New scans store typed reasons beside the old one.
         let run = s.save_scan(&typed_scan()).unwrap();
-        assert_eq!(
-            s.scan_accounts(run, Some("confirmed")).unwrap()[1].reasons,
-            typed_scan().accounts[1].reasons
-        );
+        assert_eq!(s.scan_accounts_with_reason(run, "ban_evasion").unwrap()[0].account, "r1");
         // A row that is neither is corrupt, and says which.
         raw_sql(
             &t,
