@@ -368,8 +368,9 @@ pub struct EnforcementEvent {
     pub confirmed_category: Option<String>,
 }
 
-/// Platform enforcement actions.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+/// Platform enforcement actions (serialized by their wire names).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 #[allow(missing_docs)]
 pub enum EnforcementAction {
     Ban,

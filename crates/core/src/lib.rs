@@ -31,6 +31,7 @@ mod ids;
 mod lexicon;
 mod parse;
 mod reader;
+mod reason;
 mod serialize;
 mod textcase;
 mod tier;
@@ -50,6 +51,10 @@ pub use crate::lexicon::{
     Entry, EntryKind, Lexicon, LexiconError, Severity, Surface, MAX_ENTRY_CHARS,
 };
 pub use crate::reader::{EventReader, ReaderConfig, ReaderStats};
+pub use crate::reason::{
+    Channel, ChannelCount, HashtagUse, IdentifierKind, IdentityEvidence, InteractionKind,
+    NamedAccount, PathStep, PersonEvidence, Reason, Tie,
+};
 pub use crate::textcase::{Expect, TextCase};
 pub use crate::tier::RiskTier;
 pub use crate::time::Timestamp;

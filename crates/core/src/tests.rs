@@ -377,6 +377,13 @@ proptest! {
     }
 
     #[test]
+    fn timestamp_serde_round_trips(at in timestamp()) {
+        let json = serde_json::to_string(&at).unwrap();
+        prop_assert_eq!(&json, &format!("\"{}\"", at.to_rfc3339()));
+        prop_assert_eq!(serde_json::from_str::<Timestamp>(&json).unwrap(), at);
+    }
+
+    #[test]
     fn hex_round_trips(bytes in any::<[u8; 32]>()) {
         let pdq = Pdq(bytes);
         prop_assert_eq!(Pdq::from_hex(&pdq.to_hex()), Ok(pdq));

@@ -105,3 +105,18 @@ impl fmt::Display for Timestamp {
         f.write_str(&self.to_rfc3339())
     }
 }
+
+/// Serialized as its RFC 3339 text ([`Timestamp::to_rfc3339`]).
+impl serde::Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.to_rfc3339())
+    }
+}
+
+/// Read from RFC 3339 text ([`Timestamp::parse`]).
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Timestamp, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        Timestamp::parse(&text).map_err(serde::de::Error::custom)
+    }
+}

@@ -15,7 +15,7 @@ use std::ops::BitOr;
 
 use guardrail_core::{
     AccountEvent, AccountId, AgeBand, EnforcementAction, Event, EventKind, Identifiers,
-    ReportCategory, ReportTarget, Timestamp, ViewTarget,
+    InteractionKind, ReportCategory, ReportTarget, Timestamp, ViewTarget,
 };
 use rayon::prelude::*;
 use rustc_hash::FxHashMap;
@@ -53,15 +53,20 @@ impl Kinds {
 
     /// Names of the set bits, for reasons.
     pub fn names(self) -> Vec<&'static str> {
+        self.interactions().into_iter().map(InteractionKind::verb).collect()
+    }
+
+    /// The interactions of the set bits, in the order follow, view, like, comment.
+    pub fn interactions(self) -> Vec<InteractionKind> {
         let mut out = Vec::new();
-        for (bit, name) in [
-            (Kinds::FOLLOW, "follows"),
-            (Kinds::VIEW, "viewed"),
-            (Kinds::LIKE, "liked"),
-            (Kinds::COMMENT, "commented on"),
+        for (bit, kind) in [
+            (Kinds::FOLLOW, InteractionKind::Follow),
+            (Kinds::VIEW, InteractionKind::View),
+            (Kinds::LIKE, InteractionKind::Like),
+            (Kinds::COMMENT, InteractionKind::Comment),
         ] {
             if self.contains(bit) {
-                out.push(name);
+                out.push(kind);
             }
         }
         out

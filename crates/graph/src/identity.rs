@@ -28,7 +28,7 @@
 //!   (only added to pairs with other evidence): a banned person's device or
 //!   mention reappearing is exactly the ban-evasion pattern.
 
-use guardrail_core::{Identifiers, Timestamp};
+use guardrail_core::{IdentifierKind, Identifiers, Timestamp};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -56,122 +56,9 @@ impl Default for IdentityConfig {
     }
 }
 
-/// One piece of evidence that two accounts are one person.
-#[derive(Clone, PartialEq, Debug, Serialize)]
-#[serde(tag = "kind", rename_all = "snake_case")]
-pub enum LinkEvidence {
-    /// Both declared the same identifier.
-    SharedIdentifier {
-        /// `device`, `email_hash`, `phone_hash` or `payment`.
-        identifier: &'static str,
-        /// The value.
-        value: String,
-        /// How many accounts declared it.
-        sharers: usize,
-        /// The weight it counted.
-        weight: f64,
-    },
-    /// One account's bio names the other's handle.
-    BioMention {
-        /// The account whose bio it is.
-        from: String,
-        /// The clause of the bio, as written.
-        text: String,
-        /// Whether the clause says it is another account of the same person.
-        same_person_words: bool,
-        /// The weight it counted.
-        weight: f64,
-    },
-    /// Both bios name each other.
-    MutualMention {
-        /// The weight it counted.
-        weight: f64,
-    },
-    /// One handle is the other plus a short suffix.
-    SimilarHandle {
-        /// The two handles.
-        handles: (String, String),
-        /// The weight it counted.
-        weight: f64,
-    },
-    /// One of a pair that a bio declares to be the same person's follows the
-    /// other (a backup following its main).
-    FollowBetween {
-        /// The account that follows.
-        from: String,
-        /// The account it follows.
-        to: String,
-        /// The weight it counted.
-        weight: f64,
-    },
-    /// The two share significantly more followers than chance would give
-    /// (the main's audience followed the backup).
-    SharedFollowers {
-        /// Accounts that follow both.
-        shared: u32,
-        /// How many chance would give (followers of one times the other's
-        /// share of all accounts).
-        expected: f64,
-        /// The weight it counted.
-        weight: f64,
-    },
-    /// One of a pair that a bio declares to be the same person's is banned
-    /// for child safety (whenever the other appeared).
-    DeclaredBanned {
-        /// The banned account.
-        banned: String,
-        /// The weight it counted.
-        weight: f64,
-    },
-    /// One account appeared after the other was banned for child safety.
-    AfterBan {
-        /// The banned account.
-        banned: String,
-        /// When it was banned.
-        banned_at: String,
-        /// The weight it counted.
-        weight: f64,
-    },
-}
-
-impl LinkEvidence {
-    fn weight(&self) -> f64 {
-        match self {
-            LinkEvidence::SharedIdentifier { weight, .. }
-            | LinkEvidence::BioMention { weight, .. }
-            | LinkEvidence::MutualMention { weight }
-            | LinkEvidence::SimilarHandle { weight, .. }
-            | LinkEvidence::FollowBetween { weight, .. }
-            | LinkEvidence::SharedFollowers { weight, .. }
-            | LinkEvidence::DeclaredBanned { weight, .. }
-            | LinkEvidence::AfterBan { weight, .. } => *weight,
-        }
-    }
-
-    /// One line for a reviewer.
-    pub fn describe(&self) -> String {
-        match self {
-            LinkEvidence::SharedIdentifier { identifier, value, sharers, .. } => {
-                format!("shared {identifier} {value} ({sharers} accounts)")
-            }
-            LinkEvidence::BioMention { from, text, .. } => format!("bio of {from}: \"{text}\""),
-            LinkEvidence::MutualMention { .. } => "bios name each other".to_owned(),
-            LinkEvidence::SimilarHandle { handles, .. } => {
-                format!("similar handles @{} and @{}", handles.0, handles.1)
-            }
-            LinkEvidence::FollowBetween { from, to, .. } => format!("{from} follows {to}"),
-            LinkEvidence::SharedFollowers { shared, expected, .. } => {
-                format!("{shared} shared followers (chance would give {expected:.1})")
-            }
-            LinkEvidence::DeclaredBanned { banned, .. } => {
-                format!("{banned} is banned for child safety")
-            }
-            LinkEvidence::AfterBan { banned, banned_at, .. } => {
-                format!("appeared after {banned} was banned for child safety ({banned_at})")
-            }
-        }
-    }
-}
+/// One piece of evidence that two accounts are one person: the shared
+/// vocabulary's [`IdentityEvidence`], which scans and the store keep.
+pub use guardrail_core::IdentityEvidence as LinkEvidence;
 
 /// Evidence between two accounts.
 #[derive(Clone, Debug, Serialize)]
@@ -413,7 +300,7 @@ fn link_pass(
         for (i, &a) in accounts.iter().enumerate() {
             for &b in &accounts[i + 1..] {
                 evidence.entry(pair(a, b)).or_default().push(LinkEvidence::SharedIdentifier {
-                    identifier: IDENTIFIER_NAMES[k as usize],
+                    identifier: IdentifierKind::ALL[k as usize],
                     value: value.to_owned(),
                     sharers,
                     weight,
@@ -557,8 +444,6 @@ fn mention_evidence(graph: &Graph) -> FxHashMap<Pair, Vec<LinkEvidence>> {
 /// declaration (one test per declared pair, so few tests).
 const SHARED_FOLLOWERS_ALPHA: f64 = 1e-3;
 
-const IDENTIFIER_NAMES: [&str; 4] = ["device", "email_hash", "phone_hash", "payment"];
-
 fn identifier_lists(ids: &Identifiers) -> [(u8, &Vec<String>); 4] {
     [(0, &ids.device), (1, &ids.email_hash), (2, &ids.phone_hash), (3, &ids.payment)]
 }
@@ -643,7 +528,7 @@ impl EvasionWatch {
                     for h in holders {
                         let e = found.entry(h.as_str()).or_default();
                         e.0 += base;
-                        e.1.push(format!("shared {} {value}", IDENTIFIER_NAMES[k as usize]));
+                        e.1.push(format!("shared {} {value}", IdentifierKind::ALL[k as usize]));
                     }
                 }
             }

@@ -28,6 +28,8 @@ pub struct TextHit {
     pub terms: Vec<String>,
     /// The original text of the first match.
     pub matched: String,
+    /// Byte span of the first match in the text (end exclusive).
+    pub span: (usize, usize),
     /// The post, comment or search event it was found in (`None` for the profile).
     pub source: Option<String>,
 }
@@ -467,6 +469,7 @@ pub fn text_hit(
         surface,
         level: verdict.level,
         matched: verdict.matches.first().map(|x| x.matched.clone()).unwrap_or_default(),
+        span: verdict.matches.first().map_or((0, 0), |x| (x.start, x.end)),
         terms,
         source: source.map(str::to_owned),
     })

@@ -19,14 +19,18 @@
 //!    review); `exposed`, an interaction with a flagged account; `clear`.
 //! 6. Networks: Louvain communities of the flagged accounts, and Fraudar
 //!    dense blocks of their follows.
-//! 7. Reasons, one line each, for a reviewer.
+//! 7. Reasons (`account_reasons`): typed [`Reason`] values, each one line
+//!    for a reviewer (its `Display`) and a JSON object a console can filter
+//!    by `kind`.
 
 use std::collections::VecDeque;
-use std::fmt::Write as _;
 use std::time::Instant;
 
-use guardrail_core::{ReportCategory, RiskTier, Surface};
-use guardrail_text::Matcher;
+use guardrail_core::{
+    Channel, ChannelCount, HashtagUse, IdentityEvidence, NamedAccount, PathStep, PersonEvidence,
+    Reason, ReportCategory, RiskTier, Severity, Surface, Tie,
+};
+use guardrail_text::{Level, Matcher};
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
@@ -37,7 +41,7 @@ use crate::expand::{
 };
 use crate::graph::{Graph, GraphStamp, Kinds, Node};
 use crate::identity::{link_identities, IdentityConfig, Persons};
-use crate::load::{text_hit, Evidence};
+use crate::load::{text_hit, Evidence, TextHit};
 use crate::rank::{ppr_push, sweep_cut, weighted_degrees, PprConfig};
 use crate::GraphError;
 
@@ -78,6 +82,20 @@ pub struct ScanConfig {
     pub identity: IdentityConfig,
     /// Most members of a network listed per reason line.
     pub reason_examples: usize,
+    /// Most dense seller-buyer blocks a scan looks for (Fraudar peeling of
+    /// the flagged accounts' follows, one block after another).
+    pub max_blocks: usize,
+    /// Least accounts of a dense block (at least 2).
+    pub min_block_size: usize,
+    /// Least accounts of a network (a Louvain community of the flagged
+    /// accounts; smaller ones are not listed; at least 2).
+    pub min_network_size: usize,
+    /// Least followers shared with confirmed accounts for a flagged account
+    /// to get the "shared followers" reason (at least 1).
+    pub min_shared_followers: usize,
+    /// Least of the network's hashtags an account must use for the hashtag
+    /// test to be among its reasons (at least 1).
+    pub min_hashtags_shown: u32,
 }
 
 impl Default for ScanConfig {
@@ -96,6 +114,11 @@ impl Default for ScanConfig {
             lexicon_seed_weight: 0.5,
             identity: IdentityConfig::default(),
             reason_examples: 3,
+            max_blocks: 4,
+            min_block_size: 6,
+            min_network_size: 2,
+            min_shared_followers: 2,
+            min_hashtags_shown: 2,
         }
     }
 }
@@ -131,6 +154,18 @@ impl ScanConfig {
         if !(self.identity.threshold > 0.0 && self.identity.threshold.is_finite()) {
             return bad("identity.threshold", "must be a finite number > 0");
         }
+        if self.min_block_size < 2 {
+            return bad("min_block_size", "must be at least 2");
+        }
+        if self.min_network_size < 2 {
+            return bad("min_network_size", "must be at least 2");
+        }
+        if self.min_shared_followers < 1 {
+            return bad("min_shared_followers", "must be at least 1");
+        }
+        if self.min_hashtags_shown < 1 {
+            return bad("min_hashtags_shown", "must be at least 1");
+        }
         Ok(())
     }
 }
@@ -148,8 +183,8 @@ pub struct AccountRisk {
     /// How much more than chance the seeds' random walk visits the account
     /// (personalised PageRank over degree, times the graph's volume).
     pub score: f64,
-    /// Why, one line each, for a reviewer.
-    pub reasons: Vec<String>,
+    /// Why, one line each for a reviewer (`Display`).
+    pub reasons: Vec<Reason>,
 }
 
 /// A group of flagged accounts that belong together.
@@ -170,8 +205,8 @@ pub struct Person {
     pub id: usize,
     /// Member account ids.
     pub accounts: Vec<String>,
-    /// The links between them, one line each.
-    pub evidence: Vec<String>,
+    /// The links between them, one line each (`Display`).
+    pub evidence: Vec<PersonEvidence>,
 }
 
 /// A declaration that two accounts are one person's (a bio naming the other
@@ -183,8 +218,8 @@ pub struct WeakLink {
     pub accounts: [String; 2],
     /// Sum of the evidence weights (below the identity threshold).
     pub strength: f64,
-    /// The evidence, one line each.
-    pub evidence: Vec<String>,
+    /// The evidence, one line each (`Display`).
+    pub evidence: Vec<IdentityEvidence>,
 }
 
 /// A dense seller-buyer block.
@@ -259,12 +294,12 @@ pub struct ScanResult {
     pub blocks: Vec<Block>,
     /// Counts.
     pub summary: ScanSummary,
-    /// The tier of every node (for callers that index by node).
+    /// The tier of every node ([`ScanResult::tiers_for`]).
     #[serde(skip)]
-    pub tiers: Vec<RiskTier>,
-    /// The person label of every node.
+    pub(crate) tiers: Vec<RiskTier>,
+    /// The person label of every node ([`ScanResult::person_of_for`]).
     #[serde(skip)]
-    pub person_of: Vec<u32>,
+    pub(crate) person_of: Vec<u32>,
     /// The graph the scan ran on: `tiers` and `person_of` are indexed by its
     /// nodes (see [`ScanResult::check_graph`]).
     #[serde(skip)]
@@ -272,19 +307,6 @@ pub struct ScanResult {
 }
 
 impl ScanResult {
-    /// The tier of every node of `graph`, refusing a graph other than the
-    /// one this scan ran on ([`ScanResult::check_graph`]).
-    pub fn tiers_for(&self, graph: &Graph) -> Result<&[RiskTier], GraphError> {
-        self.check_graph(graph)?;
-        Ok(&self.tiers)
-    }
-
-    /// The person label of every node of `graph`, refusing another graph.
-    pub fn person_of_for(&self, graph: &Graph) -> Result<&[u32], GraphError> {
-        self.check_graph(graph)?;
-        Ok(&self.person_of)
-    }
-
     /// Refuses a graph other than the one this scan ran on, whose node
     /// numbers would read this scan's tiers for other accounts.
     pub fn check_graph(&self, graph: &Graph) -> Result<(), GraphError> {
@@ -299,6 +321,21 @@ impl ScanResult {
             edges: stamp.edges,
         })
     }
+
+    /// The tier of every node of `graph`, indexed by node, once
+    /// [`ScanResult::check_graph`] has found it the graph this scan ran on.
+    pub fn tiers_for(&self, graph: &Graph) -> Result<&[RiskTier], GraphError> {
+        self.check_graph(graph)?;
+        Ok(&self.tiers)
+    }
+
+    /// The person label of every node of `graph` (the smallest node of its
+    /// person), indexed by node, once [`ScanResult::check_graph`] has found
+    /// it the graph this scan ran on.
+    pub fn person_of_for(&self, graph: &Graph) -> Result<&[u32], GraphError> {
+        self.check_graph(graph)?;
+        Ok(&self.person_of)
+    }
 }
 
 /// Why an account is a seed.
@@ -306,7 +343,7 @@ impl ScanResult {
 struct Seed {
     weight: f64,
     confirmed: bool,
-    reasons: Vec<String>,
+    reasons: Vec<Reason>,
 }
 
 /// Runs the whole scan. `evidence` holds content hits gathered while loading
@@ -330,7 +367,7 @@ pub fn scan(
     let persons = link_identities(graph, &config.identity);
     seconds.identity = lap();
     let mut seeds: FxHashMap<Node, Seed> = FxHashMap::default();
-    let mut seed = |v: Node, weight: f64, confirmed: bool, reason: String| {
+    let mut seed = |v: Node, weight: f64, confirmed: bool, reason: Reason| {
         let s =
             seeds.entry(v).or_insert(Seed { weight: 0.0, confirmed: false, reasons: Vec::new() });
         s.weight = s.weight.max(weight);
@@ -341,26 +378,22 @@ pub fn scan(
     // Confirmed: enforcement and hash matches.
     for (v, acc) in graph.accounts().iter().enumerate() {
         if let Some(e) = acc.enforcement.as_ref().filter(|e| e.is_child_safety()) {
-            seed(
-                v as Node,
-                1.0,
-                true,
-                format!("platform {} for child_safety ({})", e.action.as_str(), e.at.to_rfc3339()),
-            );
+            seed(v as Node, 1.0, true, Reason::Enforcement { action: e.action, at: e.at });
         }
     }
     for (&v, hits) in &evidence.hashes {
         let h = &hits[0];
-        let more =
-            if hits.len() > 1 { format!(" and {} more", hits.len() - 1) } else { String::new() };
         seed(
             v,
             1.0,
             true,
-            format!(
-                "post {} matched hash bank {} ({}, distance {}){more}",
-                h.post, h.bank, h.kind, h.distance
-            ),
+            Reason::HashMatch {
+                post: h.post.clone(),
+                bank: h.bank.clone(),
+                hash_kind: h.kind.clone(),
+                distance: h.distance,
+                more: hits.len() - 1,
+            },
         );
     }
     // Ban evasion: the person of a banned account came back.
@@ -369,7 +402,7 @@ pub fn scan(
         seed(v, 1.0, true, reason);
     }
     // Lexicon: profile now, content gathered while loading.
-    let profile_hits: Vec<(Node, String)> = match matcher {
+    let profile_hits: Vec<(Node, Reason)> = match matcher {
         Some(m) => graph
             .accounts()
             .iter()
@@ -377,27 +410,11 @@ pub fn scan(
             .flat_map(|(v, acc)| {
                 let mut out = Vec::new();
                 if let Some(h) = text_hit(m, &acc.handle, Surface::Handle, None) {
-                    out.push((
-                        v as Node,
-                        format!(
-                            "handle @{}: {} ({})",
-                            acc.handle,
-                            h.terms.join(", "),
-                            h.level.as_str()
-                        ),
-                    ));
+                    out.push((v as Node, lexicon_reason(&h, Some(&acc.handle))));
                 }
                 if let Some(bio) = &acc.bio {
                     if let Some(h) = text_hit(m, bio, Surface::Bio, None) {
-                        out.push((
-                            v as Node,
-                            format!(
-                                "bio \"{}\": {} ({})",
-                                h.matched,
-                                h.terms.join(", "),
-                                h.level.as_str()
-                            ),
-                        ));
+                        out.push((v as Node, lexicon_reason(&h, None)));
                     }
                 }
                 out
@@ -410,19 +427,7 @@ pub fn scan(
     }
     for (&v, hits) in &evidence.text {
         for h in hits.iter().filter(|h| matches!(h.surface, Surface::Caption | Surface::Hashtag)) {
-            let src = h.source.as_deref().unwrap_or("?");
-            seed(
-                v,
-                config.lexicon_seed_weight,
-                false,
-                format!(
-                    "{} in post {src} \"{}\": {} ({})",
-                    h.surface.as_str(),
-                    h.matched,
-                    h.terms.join(", "),
-                    h.level.as_str()
-                ),
-            );
+            seed(v, config.lexicon_seed_weight, false, lexicon_reason(h, None));
         }
     }
 
@@ -478,7 +483,7 @@ pub fn scan(
     // Candidates: near the seeds by proximity, with behavioural evidence that
     // is nominally significant but does not survive the false-discovery
     // control. A reviewer's case, not a flag.
-    let mut candidate_reasons: FxHashMap<Node, String> = FxHashMap::default();
+    let mut candidate_reasons: FxHashMap<Node, Reason> = FxHashMap::default();
     {
         // The fixed point's last round tested every account outside the
         // final set already; only if the rounds ran out is it tested again.
@@ -492,10 +497,7 @@ pub fn scan(
                 tiers[v] = RiskTier::Candidate;
                 candidate_reasons.insert(
                     b.node,
-                    format!(
-                        "candidate for review: close to the network by proximity (personalised PageRank from the seeds); towards it, {} (not significant under the false-discovery control)",
-                        describe_behaviour(&b)
-                    ),
+                    Reason::Candidate { channels: channel_counts(&b), p_value: b.p_value },
                 );
             }
         }
@@ -511,7 +513,7 @@ pub fn scan(
         by_community.entry(c).or_default().push(flagged[i]);
     }
     let mut communities: Vec<Vec<Node>> =
-        by_community.into_values().filter(|m| m.len() >= 2).collect();
+        by_community.into_values().filter(|m| m.len() >= config.min_network_size).collect();
     communities.sort_unstable_by(|a, b| b.len().cmp(&a.len()).then(a[0].cmp(&b[0])));
     let mut network_of: FxHashMap<Node, usize> = FxHashMap::default();
     let networks: Vec<Network> = communities
@@ -535,148 +537,42 @@ pub fn scan(
         })
         .collect();
     let mut block_of: FxHashMap<Node, usize> = FxHashMap::default();
-    let blocks: Vec<Block> = dense_blocks(graph, &flagged, 4, 6)
-        .into_iter()
-        .enumerate()
-        .map(|(i, b)| {
-            for &v in &b.nodes {
-                block_of.entry(v).or_insert(i + 1);
-            }
-            Block {
-                id: i + 1,
-                accounts: b
-                    .nodes
-                    .iter()
-                    .map(|&v| graph.account(v).id.as_str().to_owned())
-                    .collect(),
-                followers: b.followers,
-                followed: b.followed,
-                density: b.density,
-            }
-        })
-        .collect();
+    let blocks: Vec<Block> =
+        dense_blocks(graph, &flagged, config.max_blocks, config.min_block_size)
+            .into_iter()
+            .enumerate()
+            .map(|(i, b)| {
+                for &v in &b.nodes {
+                    block_of.entry(v).or_insert(i + 1);
+                }
+                Block {
+                    id: i + 1,
+                    accounts: b
+                        .nodes
+                        .iter()
+                        .map(|&v| graph.account(v).id.as_str().to_owned())
+                        .collect(),
+                    followers: b.followers,
+                    followed: b.followed,
+                    density: b.density,
+                }
+            })
+            .collect();
 
     seconds.communities = lap();
-    // Reasons.
-    let name = |v: Node| display_name(graph, v);
-    // Up to `reason_examples` interactions of `v` with accounts `pick` selects,
-    // both ways, as "follows+liked @x" / "@x follows it".
-    let ties_to = |v: Node, pick: &dyn Fn(Node) -> bool| -> Vec<String> {
-        let mut out = Vec::new();
-        for (outgoing, (cols, kinds)) in [(true, graph.out_edges(v)), (false, graph.in_edges(v))] {
-            for (&u, &k) in cols.iter().zip(kinds) {
-                if out.len() < config.reason_examples && pick(u) {
-                    let how = Kinds(k).names().join("+");
-                    out.push(if outgoing {
-                        format!("{how} {}", name(u))
-                    } else {
-                        format!("{} {how} it", name(u))
-                    });
-                }
-            }
-        }
-        out
-    };
-    let confirmed = |v: Node| tiers[v as usize] == RiskTier::Confirmed;
-    let path = paths_from(graph, &flagged, &tiers);
-    // Accounts that follow a confirmed account: a flagged account followed by
-    // several of them shares its audience with the confirmed ones.
-    let mut follows_confirmed = vec![false; n];
-    for v in (0..n as Node).filter(|&v| confirmed(v)) {
-        let (cols, kinds) = graph.in_edges(v);
-        for (&u, &k) in cols.iter().zip(kinds) {
-            if Kinds(k).contains(Kinds::FOLLOW) {
-                follows_confirmed[u as usize] = true;
-            }
-        }
-    }
-    let mut accounts: Vec<AccountRisk> = Vec::new();
-    for v in 0..n as Node {
-        let tier = tiers[v as usize];
-        if tier == RiskTier::Clear {
-            continue;
-        }
-        let mut reasons = Vec::new();
-        if let Some(s) = seeds.get(&v) {
-            reasons.extend(s.reasons.iter().cloned());
-        }
-        if tier.is_flagged() {
-            if let Some(p) = pattern_reasons.get(&v) {
-                reasons.extend(p.iter().cloned());
-            }
-            let direct = ties_to(v, &confirmed);
-            if !direct.is_empty() && !confirmed(v) {
-                reasons.push(format!("next to confirmed accounts: {}", direct.join("; ")));
-            } else if !confirmed(v) {
-                if let Some(line) = describe_path(&path, v, &name) {
-                    reasons.push(line);
-                }
-            }
-            let (cols, kinds) = graph.in_edges(v);
-            let (mut shared, mut followers) = (0, 0);
-            for (&u, &k) in cols.iter().zip(kinds) {
-                if Kinds(k).contains(Kinds::FOLLOW) {
-                    followers += 1;
-                    shared += usize::from(follows_confirmed[u as usize] && u != v);
-                }
-            }
-            if shared >= 2 && !confirmed(v) {
-                reasons.push(format!(
-                    "shared followers: {shared} of its {followers} followers also follow confirmed accounts"
-                ));
-            }
-            if score[v as usize] > 0.0 && !seeds.contains_key(&v) {
-                reasons.push(format!(
-                    "risk propagation: walks from the seeds visit it {:.0}x more than chance",
-                    score[v as usize]
-                ));
-            }
-            let reports = graph.account(v).reports_of(ReportCategory::ChildSafety);
-            if reports > 0 {
-                reasons.push(format!("{reports} child_safety report(s)"));
-            }
-            let mut place = String::new();
-            if let Some(c) = network_of.get(&v) {
-                let _ = write!(place, "network {c}");
-            }
-            if let Some(b) = block_of.get(&v) {
-                let _ =
-                    write!(place, "{}dense block {b}", if place.is_empty() { "" } else { ", " });
-            }
-            if !place.is_empty() {
-                reasons.push(format!("member of {place}"));
-            }
-        } else {
-            if let Some(r) = candidate_reasons.get(&v) {
-                reasons.push(r.clone());
-            }
-            // Exposed or candidate: say what it touched.
-            let touched = ties_to(v, &|u| tiers[u as usize].is_flagged());
-            reasons.push(format!("touched the network: {}", touched.join("; ")));
-        }
-        if let Some(hits) = evidence.text.get(&v) {
-            for h in hits
-                .iter()
-                .filter(|h| matches!(h.surface, Surface::Search | Surface::Comment))
-                .take(config.reason_examples)
-            {
-                reasons.push(format!(
-                    "{} \"{}\": {} ({})",
-                    h.surface.as_str(),
-                    h.matched,
-                    h.terms.join(", "),
-                    h.level.as_str()
-                ));
-            }
-        }
-        accounts.push(AccountRisk {
-            id: graph.account(v).id.as_str().to_owned(),
-            node: v,
-            tier,
-            score: score[v as usize],
-            reasons,
-        });
-    }
+    let mut accounts = account_reasons(&ReasonInputs {
+        graph,
+        evidence,
+        config,
+        tiers: &tiers,
+        flagged: &flagged,
+        score: &score,
+        seeds: &seeds,
+        patterns: &pattern_reasons,
+        candidates: &candidate_reasons,
+        network_of: &network_of,
+        block_of: &block_of,
+    });
     accounts.sort_by(|a, b| {
         b.tier.cmp(&a.tier).then(b.score.total_cmp(&a.score)).then(a.node.cmp(&b.node))
     });
@@ -701,13 +597,150 @@ pub fn scan(
     })
 }
 
-/// "@handle (id)", or the id of an account without a handle.
-fn display_name(graph: &Graph, v: Node) -> String {
+/// What the reasons phase reads: everything the earlier phases found.
+struct ReasonInputs<'a> {
+    graph: &'a Graph,
+    evidence: &'a Evidence,
+    config: &'a ScanConfig,
+    tiers: &'a [RiskTier],
+    flagged: &'a [Node],
+    score: &'a [f64],
+    seeds: &'a FxHashMap<Node, Seed>,
+    patterns: &'a FxHashMap<Node, Vec<Reason>>,
+    candidates: &'a FxHashMap<Node, Reason>,
+    network_of: &'a FxHashMap<Node, usize>,
+    block_of: &'a FxHashMap<Node, usize>,
+}
+
+/// The reasons phase: every account that is not clear, with its reasons
+/// (in node order; the caller sorts).
+fn account_reasons(input: &ReasonInputs<'_>) -> Vec<AccountRisk> {
+    let &ReasonInputs { graph, evidence, config, tiers, flagged, score, seeds, .. } = input;
+    let n = graph.len();
+    // Up to `reason_examples` interactions of `v` with accounts `pick` selects,
+    // both ways ("follows+liked @x" / "@x follows it").
+    let ties_to = |v: Node, pick: &dyn Fn(Node) -> bool| -> Vec<Tie> {
+        let mut out = Vec::new();
+        for (outgoing, (cols, kinds)) in [(true, graph.out_edges(v)), (false, graph.in_edges(v))] {
+            for (&u, &k) in cols.iter().zip(kinds) {
+                if out.len() < config.reason_examples && pick(u) {
+                    out.push(Tie {
+                        account: account_ref(graph, u),
+                        kinds: Kinds(k).interactions(),
+                        outgoing,
+                    });
+                }
+            }
+        }
+        out
+    };
+    let confirmed = |v: Node| tiers[v as usize] == RiskTier::Confirmed;
+    let path = paths_from(graph, flagged, tiers);
+    // Accounts that follow a confirmed account: a flagged account followed by
+    // several of them shares its audience with the confirmed ones.
+    let mut follows_confirmed = vec![false; n];
+    for v in (0..n as Node).filter(|&v| confirmed(v)) {
+        let (cols, kinds) = graph.in_edges(v);
+        for (&u, &k) in cols.iter().zip(kinds) {
+            if Kinds(k).contains(Kinds::FOLLOW) {
+                follows_confirmed[u as usize] = true;
+            }
+        }
+    }
+    let mut accounts: Vec<AccountRisk> = Vec::new();
+    for v in 0..n as Node {
+        let tier = tiers[v as usize];
+        if tier == RiskTier::Clear {
+            continue;
+        }
+        let mut reasons = Vec::new();
+        if let Some(s) = seeds.get(&v) {
+            reasons.extend(s.reasons.iter().cloned());
+        }
+        if tier.is_flagged() {
+            if let Some(p) = input.patterns.get(&v) {
+                reasons.extend(p.iter().cloned());
+            }
+            let direct = ties_to(v, &confirmed);
+            if !direct.is_empty() && !confirmed(v) {
+                reasons.push(Reason::NextToConfirmed { ties: direct });
+            } else if !confirmed(v) {
+                if let Some(r) = path_to_confirmed(graph, &path, v) {
+                    reasons.push(r);
+                }
+            }
+            let (cols, kinds) = graph.in_edges(v);
+            let (mut shared, mut followers) = (0, 0);
+            for (&u, &k) in cols.iter().zip(kinds) {
+                if Kinds(k).contains(Kinds::FOLLOW) {
+                    followers += 1;
+                    shared += usize::from(follows_confirmed[u as usize] && u != v);
+                }
+            }
+            if shared >= config.min_shared_followers && !confirmed(v) {
+                reasons.push(Reason::SharedFollowers { shared, followers });
+            }
+            if score[v as usize] > 0.0 && !seeds.contains_key(&v) {
+                reasons.push(Reason::RiskPropagation { lift: score[v as usize] });
+            }
+            let reports = graph.account(v).reports_of(ReportCategory::ChildSafety);
+            if reports > 0 {
+                reasons.push(Reason::Reports { count: reports });
+            }
+            let (network, block) =
+                (input.network_of.get(&v).copied(), input.block_of.get(&v).copied());
+            if network.is_some() || block.is_some() {
+                reasons.push(Reason::MemberOf { network, block });
+            }
+        } else {
+            if let Some(r) = input.candidates.get(&v) {
+                reasons.push(r.clone());
+            }
+            // Exposed or candidate: say what it touched.
+            let touched = ties_to(v, &|u| tiers[u as usize].is_flagged());
+            reasons.push(Reason::TouchedNetwork { ties: touched });
+        }
+        if let Some(hits) = evidence.text.get(&v) {
+            for h in hits
+                .iter()
+                .filter(|h| matches!(h.surface, Surface::Search | Surface::Comment))
+                .take(config.reason_examples)
+            {
+                reasons.push(lexicon_reason(h, None));
+            }
+        }
+        accounts.push(AccountRisk {
+            id: graph.account(v).id.as_str().to_owned(),
+            node: v,
+            tier,
+            score: score[v as usize],
+            reasons,
+        });
+    }
+    accounts
+}
+
+/// An account as reasons name it: its id, and its handle if it has one.
+fn account_ref(graph: &Graph, v: Node) -> NamedAccount {
     let a = graph.account(v);
-    if a.handle.is_empty() {
-        a.id.as_str().to_owned()
-    } else {
-        format!("@{} ({})", a.handle, a.id.as_str())
+    NamedAccount::new(a.id.as_str(), &a.handle)
+}
+
+/// A lexicon hit as a reason; `handle` is the account's, for a hit in it.
+fn lexicon_reason(h: &TextHit, handle: Option<&str>) -> Reason {
+    Reason::LexiconHit {
+        surface: h.surface,
+        matched: h.matched.clone(),
+        terms: h.terms.clone(),
+        // Hits below `strong` are never kept (see `TextHit::level`).
+        level: match h.level {
+            Level::Block => Severity::Block,
+            Level::Strong => Severity::Strong,
+            Level::Weak | Level::Allow => Severity::Weak,
+        },
+        span: h.span,
+        source: h.source.clone(),
+        handle: handle.map(str::to_owned),
     }
 }
 
@@ -753,24 +786,21 @@ fn paths_from(graph: &Graph, flagged: &[Node], tiers: &[RiskTier]) -> FxHashMap<
 
 /// "path to confirmed X: A follows B; C liked B; ..." for an account two or
 /// more steps from the nearest confirmed account.
-fn describe_path(
-    path: &FxHashMap<Node, Step>,
-    v: Node,
-    name: &dyn Fn(Node) -> String,
-) -> Option<String> {
-    let mut facts = Vec::new();
+fn path_to_confirmed(graph: &Graph, path: &FxHashMap<Node, Step>, v: Node) -> Option<Reason> {
+    let mut steps = Vec::new();
     let mut at = v;
     while let Some(s) = path.get(&at) {
-        let how = s.kinds.names().join("+");
-        facts.push(if s.outgoing {
-            format!("{} {how} {}", name(at), name(s.next))
-        } else {
-            format!("{} {how} {}", name(s.next), name(at))
+        let (from, to) = if s.outgoing { (at, s.next) } else { (s.next, at) };
+        steps.push(PathStep {
+            from: account_ref(graph, from),
+            kinds: s.kinds.interactions(),
+            to: account_ref(graph, to),
         });
         // Steps lead to accounts found earlier, so this ends at a confirmed one.
         at = s.next;
     }
-    (!facts.is_empty()).then(|| format!("path to confirmed {}: {}", name(at), facts.join("; ")))
+    (!steps.is_empty())
+        .then(|| Reason::PathToConfirmed { confirmed: account_ref(graph, at), steps })
 }
 
 /// What propagation found: every account's lift, and the accounts the sweep
@@ -832,37 +862,32 @@ fn propagate(graph: &Graph, seeds: &FxHashMap<Node, Seed>, config: &ScanConfig) 
 /// The set of flagged accounts and why each pattern member is in it.
 struct Patterns {
     inside: Vec<bool>,
-    reasons: FxHashMap<Node, Vec<String>>,
+    reasons: FxHashMap<Node, Vec<Reason>>,
     /// The behaviour tests of the round that added nothing (against the
     /// final set), or `None` when the rounds ran out first.
     last_tests: Option<Vec<Behaviour>>,
 }
 
-/// "follows, likes or comments on 3 of the network among its 12 (chance
-/// 0.09); viewed 2 of 2 (chance 0.02); followed by 1 of its 3 (chance 0.25);
-/// a coded search or comment (share 1.2%): p = 3.1e-6".
-fn describe_behaviour(b: &Behaviour) -> String {
-    let mut parts = Vec::new();
-    let channels = [
-        (&b.ties_out, "follows, likes or comments on {k} flagged accounts among its {d}"),
-        (&b.views_out, "viewed {k} more flagged accounts among the {d} it only viewed"),
-        (&b.ties_in, "{k} more flagged accounts follow, like or comment on it, among its {d}"),
-        (&b.depth, "{k} more kinds of interaction on those contacts (views, likes, comments)"),
-    ];
-    for (c, text) in channels {
-        if c.count > 0 {
-            let what =
-                text.replace("{k}", &c.count.to_string()).replace("{d}", &c.degree.to_string());
-            parts.push(format!("{what} (chance {:.2})", c.expected));
-        }
-    }
-    if b.coded.count > 0 {
-        parts.push(format!(
-            "its own searches or comments use coded terms ({:.2}% of other accounts' do)",
-            b.coded.expected * 100.0
-        ));
-    }
-    format!("{}: p = {:.1e}", parts.join("; "), b.p_value)
+/// Every channel of a behaviour test, in the order its reason lists them
+/// ("follows, likes or comments on 3 flagged accounts among its 12 (chance
+/// 0.09); viewed 2 more ...; its own searches or comments use coded terms
+/// (1.20% of other accounts' do): p = 3.1e-6").
+fn channel_counts(b: &Behaviour) -> Vec<ChannelCount> {
+    [
+        (Channel::TiesOut, &b.ties_out),
+        (Channel::ViewsOut, &b.views_out),
+        (Channel::TiesIn, &b.ties_in),
+        (Channel::Depth, &b.depth),
+        (Channel::Coded, &b.coded),
+    ]
+    .into_iter()
+    .map(|(channel, c)| ChannelCount {
+        channel,
+        count: c.count,
+        degree: c.degree,
+        expected: c.expected,
+    })
+    .collect()
 }
 
 /// The fixed point of the behaviour and hashtag tests, from the seeds
@@ -883,14 +908,13 @@ fn patterns(
     for &v in seeds.keys() {
         inside[v as usize] = true;
     }
-    let mut reasons: FxHashMap<Node, Vec<String>> = FxHashMap::default();
+    let mut reasons: FxHashMap<Node, Vec<Reason>> = FxHashMap::default();
     let hashtags = Hashtags::new(graph);
     let mut members: FxHashMap<u32, Vec<Node>> = FxHashMap::default();
     for (v, &p) in persons.person.iter().enumerate() {
         members.entry(p).or_default().push(v as Node);
     }
     members.retain(|_, m| m.len() > 1);
-    let name = |v: Node| display_name(graph, v);
     let mut last_tests = None;
     for _ in 0..config.pattern_rounds.max(1) {
         let mut added = 0;
@@ -907,11 +931,10 @@ fn patterns(
         for (v, known) in person_adds {
             let banned =
                 graph.account(known).enforcement.as_ref().is_some_and(|e| e.is_child_safety());
-            reasons.entry(v).or_default().push(format!(
-                "same person as {}account {}",
-                if banned { "banned " } else { "flagged " },
-                name(known)
-            ));
+            reasons
+                .entry(v)
+                .or_default()
+                .push(Reason::SamePerson { account: account_ref(graph, known), banned });
             inside[v as usize] = true;
             added += 1;
         }
@@ -943,36 +966,31 @@ fn patterns(
         for (_, v, behaviour, tag) in candidates.into_iter().take(accepted) {
             let list = reasons.entry(v).or_default();
             if let Some(b) = behaviour.filter(|b| b.p_value < 1.0) {
-                list.push(format!("behaviour towards the network: {}", describe_behaviour(&b)));
+                list.push(Reason::Behaviour { channels: channel_counts(&b), p_value: b.p_value });
             }
-            if let Some(h) = tag.filter(|t| t.count >= 2) {
-                let used: Vec<String> = hashtags
+            if let Some(h) = tag.filter(|t| t.count >= config.min_hashtags_shown) {
+                let used: Vec<HashtagUse> = hashtags
                     .of(h.node)
                     .iter()
                     .filter_map(|&f| set.binary_search_by_key(&f, |s| s.family).ok())
                     .take(config.reason_examples)
                     .map(|i| {
                         let s = &set[i];
-                        let spellings = match hashtags.spellings(s.family) {
-                            1 => String::new(),
-                            k => format!("{k} spellings, "),
-                        };
-                        format!(
-                            "#{} ({spellings}{} of its {} users flagged)",
-                            graph.hashtag(hashtags.spelling(s.family)),
-                            s.inside,
-                            s.users
-                        )
+                        HashtagUse {
+                            tag: graph.hashtag(hashtags.spelling(s.family)).to_owned(),
+                            spellings: hashtags.spellings(s.family),
+                            flagged: s.inside,
+                            users: s.users,
+                        }
                     })
                     .collect();
-                list.push(format!(
-                    "uses {} of the network's hashtags among its {} (chance would give {:.1}; p = {:.1e}): {}",
-                    h.count,
-                    h.degree,
-                    h.expected,
-                    h.p_value,
-                    used.join(", ")
-                ));
+                list.push(Reason::Hashtags {
+                    count: h.count,
+                    degree: h.degree,
+                    expected: h.expected,
+                    p_value: h.p_value,
+                    hashtags: used,
+                });
             }
             inside[v as usize] = true;
             added += 1;
@@ -987,7 +1005,7 @@ fn patterns(
 
 /// Accounts whose person has a child-safety ban and that were first seen at
 /// or after it, with the reason.
-fn ban_evasion(graph: &Graph, persons: &Persons) -> Vec<(Node, String)> {
+fn ban_evasion(graph: &Graph, persons: &Persons) -> Vec<(Node, Reason)> {
     let mut banned: FxHashMap<u32, Vec<Node>> = FxHashMap::default();
     for (v, acc) in graph.accounts().iter().enumerate() {
         if acc.enforcement.as_ref().is_some_and(|e| e.is_child_safety()) {
@@ -1000,15 +1018,13 @@ fn ban_evasion(graph: &Graph, persons: &Persons) -> Vec<(Node, String)> {
         for &old in olds {
             let Some(e) = &graph.account(old).enforcement else { continue };
             if old != v as Node && acc.first_seen >= e.at {
-                let evidence = link_path_evidence(persons, old, v as Node);
                 out.push((
                     v as Node,
-                    format!(
-                        "ban evasion: same person as {} (banned {}){}",
-                        graph.account(old).id.as_str(),
-                        e.at.to_rfc3339(),
-                        if evidence.is_empty() { String::new() } else { format!(": {evidence}") }
-                    ),
+                    Reason::BanEvasion {
+                        banned: graph.account(old).id.as_str().to_owned(),
+                        banned_at: e.at,
+                        evidence: link_path_evidence(persons, old, v as Node),
+                    },
                 ));
                 break;
             }
@@ -1018,13 +1034,13 @@ fn ban_evasion(graph: &Graph, persons: &Persons) -> Vec<(Node, String)> {
 }
 
 /// The evidence of the direct link between two accounts, if there is one.
-fn link_path_evidence(persons: &Persons, a: Node, b: Node) -> String {
+fn link_path_evidence(persons: &Persons, a: Node, b: Node) -> Vec<IdentityEvidence> {
     let (a, b) = (a.min(b), a.max(b));
     persons
         .links
         .iter()
         .find(|l| l.a == a && l.b == b)
-        .map(|l| l.evidence.iter().map(|e| e.describe()).collect::<Vec<_>>().join("; "))
+        .map(|l| l.evidence.clone())
         .unwrap_or_default()
 }
 
@@ -1046,23 +1062,20 @@ fn weak_declarations(graph: &Graph, persons: &Persons) -> Vec<WeakLink> {
         .map(|l| WeakLink {
             accounts: [l.a, l.b].map(|v| graph.account(v).id.as_str().to_owned()),
             strength: l.strength,
-            evidence: l.evidence.iter().map(|e| e.describe()).collect(),
+            evidence: l.evidence.clone(),
         })
         .collect()
 }
 
 fn person_list(graph: &Graph, persons: &Persons) -> Vec<Person> {
-    let mut links_of: FxHashMap<u32, Vec<String>> = FxHashMap::default();
+    let mut links_of: FxHashMap<u32, Vec<PersonEvidence>> = FxHashMap::default();
     for l in &persons.links {
         let p = persons.person[l.a as usize];
-        let ev: Vec<String> = l.evidence.iter().map(|e| e.describe()).collect();
-        links_of.entry(p).or_default().push(format!(
-            "{} ~ {} (strength {:.2}): {}",
-            graph.account(l.a).id.as_str(),
-            graph.account(l.b).id.as_str(),
-            l.strength,
-            ev.join("; ")
-        ));
+        links_of.entry(p).or_default().push(PersonEvidence::Link {
+            accounts: [l.a, l.b].map(|v| graph.account(v).id.as_str().to_owned()),
+            strength: l.strength,
+            evidence: l.evidence.clone(),
+        });
     }
     persons
         .groups()

@@ -332,7 +332,7 @@ fn benign_town(count: usize) -> String {
 /// Asserts that account `id` has a reason that `want` accepts.
 fn assert_reason(r: &crate::ScanResult, id: &str, want: impl Fn(&str) -> bool) {
     let a = r.accounts.iter().find(|a| a.id == id).unwrap_or_else(|| panic!("{id} not listed"));
-    assert!(a.reasons.iter().any(|x| want(x)), "{id}: {:?}", a.reasons);
+    assert!(a.reasons.iter().any(|x| want(&x.to_string())), "{id}: {:?}", a.reasons);
 }
 
 #[test]
@@ -597,8 +597,21 @@ fn scan_tiers_a_small_world_with_reasons() {
         (0..60).map(|k| format!("n{k}")).filter(|id| tier(id).is_flagged()).collect();
     assert!(flagged_benign.is_empty(), "{flagged_benign:?}");
     let r0 = r.accounts.iter().find(|a| a.id == "r0").unwrap();
-    assert!(r0.reasons[0].starts_with("ban evasion: same person as s0"), "{:?}", r0.reasons);
-    assert!(r0.reasons[0].contains("shared device ds0"), "{:?}", r0.reasons);
+    let first = r0.reasons[0].to_string();
+    assert!(first.starts_with("ban evasion: same person as s0"), "{:?}", r0.reasons);
+    assert!(first.contains("shared device ds0"), "{:?}", r0.reasons);
+    // The same reason, structured: the banned account and the shared device.
+    match &r0.reasons[0] {
+        guardrail_core::Reason::BanEvasion { banned, evidence, .. } => {
+            assert_eq!(banned, "s0");
+            assert!(evidence.iter().any(|e| matches!(
+                e,
+                guardrail_core::IdentityEvidence::SharedIdentifier { identifier: guardrail_core::IdentifierKind::Device, value, .. }
+                    if value == "ds0"
+            )));
+        }
+        other => panic!("{other:?}"),
+    }
     assert_reason(&r, "b0", |x| x.contains("next to confirmed accounts") && x.contains("s0"));
     assert_reason(&r, "s2", |x| x == "next to confirmed accounts: @seller1x (s1) follows it");
     assert_reason(&r, "s2", |x| {
@@ -620,6 +633,35 @@ fn scan_without_seeds_flags_nothing_and_bad_settings_are_refused() {
     let bad = ScanConfig { pattern_alpha: 2.0, ..ScanConfig::default() };
     let err = scan(&g, &ev, None, &bad).unwrap_err();
     assert!(err.to_string().contains("pattern_alpha"), "{err}");
+}
+
+#[test]
+fn tiers_and_persons_are_read_only_against_the_graph_scanned() {
+    let (g, ev) = load(&small_world_banned(1));
+    let r = scan(&g, &ev, None, &ScanConfig::default()).unwrap();
+    let tiers = r.tiers_for(&g).unwrap();
+    assert_eq!(tiers.len(), g.len());
+    assert_eq!(tiers[node(&g, "s0") as usize], RiskTier::Confirmed);
+    let person = r.person_of_for(&g).unwrap();
+    assert_eq!(person[node(&g, "r0") as usize], person[node(&g, "s0") as usize]);
+    let (other, _) = load(&events(&two_cliques()));
+    for err in [r.tiers_for(&other).unwrap_err(), r.person_of_for(&other).unwrap_err()] {
+        assert!(matches!(err, GraphError::OtherGraph { .. }), "{err}");
+    }
+}
+
+#[test]
+fn new_settings_are_validated() {
+    let (g, ev) = load(&events(&two_cliques()));
+    for (bad, name) in [
+        (ScanConfig { min_block_size: 1, ..ScanConfig::default() }, "min_block_size"),
+        (ScanConfig { min_network_size: 1, ..ScanConfig::default() }, "min_network_size"),
+        (ScanConfig { min_shared_followers: 0, ..ScanConfig::default() }, "min_shared_followers"),
+        (ScanConfig { min_hashtags_shown: 0, ..ScanConfig::default() }, "min_hashtags_shown"),
+    ] {
+        let err = scan(&g, &ev, None, &bad).unwrap_err();
+        assert!(err.to_string().contains(name), "{err}");
+    }
 }
 
 #[test]
@@ -803,7 +845,7 @@ fn every_account_of_a_banned_person_is_at_least_suspected() {
     assert_reason(&r, "bk", |x| x.starts_with("same person as banned account @shopzero (z0)"));
     let weak: Vec<&[String; 2]> = r.weak_links.iter().map(|w| &w.accounts).collect();
     assert_eq!(weak, [&["lone".to_owned(), "quiet".to_owned()]], "shown, not merged");
-    assert!(r.weak_links[0].evidence[0].contains("main: @quietone"));
+    assert!(r.weak_links[0].evidence[0].to_string().contains("main: @quietone"));
     assert!(r.persons.iter().all(|p| !p.accounts.contains(&"lone".to_owned())));
 }
 

@@ -161,7 +161,7 @@ impl State {
     /// policy never recommends: its `never_recommend` tiers and, with
     /// `drop_flagged_networks`, network members) with its text verdict when
     /// a matcher is given. Refuses a scan computed on another graph
-    /// ([`ScanResult::check_graph`]).
+    /// ([`ScanResult::tiers_for`]).
     pub fn from_scan(
         graph: &Graph,
         scan: &ScanResult,
@@ -170,7 +170,7 @@ impl State {
     ) -> Result<State, GuardError> {
         // A scan of another graph would read its tiers for other accounts
         // (or none: everyone clear). See: #25.
-        scan.check_graph(graph)?;
+        let tiers = scan.tiers_for(graph)?;
         let mut in_network = vec![false; graph.len()];
         for network in &scan.networks {
             for id in &network.accounts {
@@ -185,7 +185,7 @@ impl State {
         let mut flagged_users = vec![0u32; graph.hashtag_count()];
         for (v, account) in graph.accounts().iter().enumerate() {
             // Checked above: the scan has a tier for every node.
-            let tier = scan.tiers.get(v).copied().unwrap_or(RiskTier::Clear);
+            let tier = tiers.get(v).copied().unwrap_or(RiskTier::Clear);
             let s =
                 AccountState { tier, age_band: account.age_band, flagged_network: in_network[v] };
             state.set_account(account.id.as_str(), s);

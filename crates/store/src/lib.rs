@@ -144,6 +144,17 @@ pub trait Store: Send {
     /// The accounts of a scan, most severe first (`tier` filters).
     fn scan_accounts(&mut self, run: i64, tier: Option<&str>) -> Result<Vec<RiskRow>, StoreError>;
 
+    /// The accounts of a scan with at least one reason of `kind` (one of
+    /// [`guardrail_core::Reason::KINDS`], such as `ban_evasion` or
+    /// `hash_match`; scans stored before reasons were typed have only
+    /// `text`), most severe first. Any other kind is
+    /// [`StoreError::InvalidField`], never an empty answer.
+    fn scan_accounts_with_reason(
+        &mut self,
+        run: i64,
+        kind: &str,
+    ) -> Result<Vec<RiskRow>, StoreError>;
+
     /// The persons of a scan.
     fn scan_persons(&mut self, run: i64) -> Result<Vec<PersonRow>, StoreError>;
 }

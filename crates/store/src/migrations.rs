@@ -16,7 +16,7 @@ pub(crate) struct Migration {
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 4;
+pub const SCHEMA_VERSION: u32 = 5;
 
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -111,7 +111,31 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         postgres: "ALTER TABLE ingest_runs ADD COLUMN conflicts BIGINT NOT NULL DEFAULT 0;",
         common: "",
     },
+    Migration {
+        version: 5,
+        name: "scan reasons by kind",
+        sqlite: "",
+        postgres: "",
+        common: SCAN_REASONS,
+    },
 ];
+
+/// Migration 5, the same SQL on both backends: every kind of reason each
+/// account of a scan has (its `reasons` column holds the reasons), so that a
+/// console can list a scan's accounts by kind. Scans stored before hold their
+/// reasons as prose, which reads as kind `text`.
+const SCAN_REASONS: &str = "
+        CREATE TABLE scan_reasons (
+            run     BIGINT NOT NULL REFERENCES scan_runs (id) ON DELETE CASCADE,
+            account TEXT NOT NULL,
+            kind    TEXT NOT NULL,
+            PRIMARY KEY (run, account, kind),
+            FOREIGN KEY (run, account) REFERENCES scan_accounts (run, account) ON DELETE CASCADE
+        );
+        CREATE INDEX scan_reasons_kind ON scan_reasons (run, kind);
+        INSERT INTO scan_reasons (run, account, kind)
+            SELECT run, account, 'text' FROM scan_accounts WHERE reasons <> '[]';
+";
 
 /// Migration 3's tables other than `scan_runs`, the same SQL on both backends.
 const SCANS: &str = "

@@ -1,6 +1,6 @@
 //! The values that cross the [`crate::Store`] trait.
 
-use guardrail_core::{AgeBand, Event, EventKind, EventType, Timestamp};
+use guardrail_core::{AgeBand, Event, EventKind, EventType, PersonEvidence, Reason, Timestamp};
 
 /// An event ready to be written: validated, in canonical JSON, with the
 /// columns the store indexes pulled out.
@@ -273,8 +273,10 @@ pub struct RiskRow {
     pub tier: String,
     /// The scan's risk score.
     pub score: f64,
-    /// Reasons, one line each.
-    pub reasons: Vec<String>,
+    /// Reasons (stored as a JSON array of objects; each also indexed by
+    /// kind, see [`crate::Store::scan_accounts_with_reason`]). Reasons of a
+    /// scan stored as prose, before schema version 5, read as [`Reason::Text`].
+    pub reasons: Vec<Reason>,
     /// The network it belongs to in this scan, if any.
     pub network: Option<i64>,
     /// The person it belongs to in this scan, if the person has several accounts.
@@ -282,14 +284,15 @@ pub struct RiskRow {
 }
 
 /// Accounts of one person, as stored with a scan.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PersonRow {
     /// The person's number within the scan.
     pub person: i64,
     /// Its accounts.
     pub accounts: Vec<String>,
-    /// The links between them, one line each.
-    pub evidence: Vec<String>,
+    /// The links between them (stored as a JSON array of objects). Evidence
+    /// stored as prose, before schema version 5, reads as [`PersonEvidence::Text`].
+    pub evidence: Vec<PersonEvidence>,
 }
 
 /// A scan to store.
@@ -326,6 +329,76 @@ pub(crate) fn from_json_lines(text: &str, what: &str) -> Result<Vec<String>, cra
     serde_json::from_str(text).map_err(|e| crate::StoreError::CorruptRow {
         what: what.to_owned(),
         why: format!("not a JSON list: {e}"),
+    })
+}
+
+/// Reasons as stored: a JSON array of objects.
+pub(crate) fn reasons_to_json(reasons: &[Reason]) -> String {
+    // Numbers that are not finite are written as strings, so this cannot fail.
+    serde_json::to_string(reasons).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Person evidence as stored: a JSON array of objects.
+pub(crate) fn evidence_to_json(evidence: &[PersonEvidence]) -> String {
+    serde_json::to_string(evidence).unwrap_or_else(|_| "[]".to_owned())
+}
+
+/// Reasons as stored: objects, or the strings of a scan stored before
+/// reasons were typed (read as [`Reason::Text`]).
+pub(crate) fn reasons_from_json(text: &str, what: &str) -> Result<Vec<Reason>, crate::StoreError> {
+    typed_list(text, what, serde_json::from_value::<Reason>, |text| Reason::Text { text })
+}
+
+/// Person evidence as stored: objects, or the strings of a scan stored
+/// before evidence was typed (read as [`PersonEvidence::Text`]).
+pub(crate) fn evidence_from_json(
+    text: &str,
+    what: &str,
+) -> Result<Vec<PersonEvidence>, crate::StoreError> {
+    typed_list(text, what, serde_json::from_value::<PersonEvidence>, |text| PersonEvidence::Text {
+        text,
+    })
+}
+
+/// A JSON array whose items are objects read by `typed`, or strings (the
+/// legacy form) turned into values by `legacy`.
+fn typed_list<T>(
+    text: &str,
+    what: &str,
+    typed: impl Fn(serde_json::Value) -> Result<T, serde_json::Error>,
+    legacy: impl Fn(String) -> T,
+) -> Result<Vec<T>, crate::StoreError> {
+    let corrupt = |why: String| crate::StoreError::CorruptRow { what: what.to_owned(), why };
+    let items: Vec<serde_json::Value> =
+        serde_json::from_str(text).map_err(|e| corrupt(format!("not a JSON list: {e}")))?;
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(i, item)| match item {
+            serde_json::Value::String(line) => Ok(legacy(line)),
+            item => typed(item).map_err(|e| corrupt(format!("item {i}: {e}"))),
+        })
+        .collect()
+}
+
+/// The distinct kinds of an account's reasons, sorted (the rows of
+/// `scan_reasons`).
+pub(crate) fn reason_kinds(reasons: &[Reason]) -> Vec<&'static str> {
+    let mut kinds: Vec<&'static str> = reasons.iter().map(Reason::kind).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    kinds
+}
+
+/// Refuses a reason kind no build writes (a typo would otherwise answer
+/// "no account").
+pub(crate) fn check_reason_kind(kind: &str) -> Result<(), crate::StoreError> {
+    if Reason::KINDS.contains(&kind) {
+        return Ok(());
+    }
+    Err(crate::StoreError::InvalidField {
+        field: "reason kind".into(),
+        why: format!("{kind:?} is not one of {}", Reason::KINDS.join(", ")),
     })
 }
 

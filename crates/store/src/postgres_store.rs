@@ -12,7 +12,9 @@ use crate::model::{
     ConflictPolicy, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
 };
 use crate::model::{
-    check_scan, from_json_lines, to_json_lines, NewScan, PersonRow, RiskRow, ScanRun,
+    check_reason_kind, check_scan, evidence_from_json, evidence_to_json, from_json_lines,
+    reason_kinds, reasons_from_json, reasons_to_json, to_json_lines, NewScan, PersonRow, RiskRow,
+    ScanRun,
 };
 use crate::sqlite_store::{run_row, stored};
 use crate::{Backend, Store, StoreError};
@@ -480,7 +482,7 @@ impl Store for PostgresStore {
         let tiers: Vec<&str> = scan.accounts.iter().map(|a| a.tier.as_str()).collect();
         let scores: Vec<f64> = scan.accounts.iter().map(|a| a.score).collect();
         let reasons: Vec<String> =
-            scan.accounts.iter().map(|a| to_json_lines(&a.reasons)).collect();
+            scan.accounts.iter().map(|a| reasons_to_json(&a.reasons)).collect();
         let networks: Vec<Option<i64>> = scan.accounts.iter().map(|a| a.network).collect();
         let persons: Vec<Option<i64>> = scan.accounts.iter().map(|a| a.person).collect();
         tx.execute(
@@ -488,11 +490,23 @@ impl Store for PostgresStore {
              SELECT $1, * FROM UNNEST($2::text[], $3::text[], $4::float8[], $5::text[], $6::int8[], $7::int8[])",
             &[&run, &accounts, &tiers, &scores, &reasons, &networks, &persons],
         )?;
+        let (mut reason_accounts, mut kinds) = (Vec::<&str>::new(), Vec::<&str>::new());
+        for a in &scan.accounts {
+            for kind in reason_kinds(&a.reasons) {
+                reason_accounts.push(&a.account);
+                kinds.push(kind);
+            }
+        }
+        tx.execute(
+            "INSERT INTO scan_reasons (run, account, kind)
+             SELECT $1, * FROM UNNEST($2::text[], $3::text[])",
+            &[&run, &reason_accounts, &kinds],
+        )?;
         let numbers: Vec<i64> = scan.persons.iter().map(|p| p.person).collect();
         let members: Vec<String> =
             scan.persons.iter().map(|p| to_json_lines(&p.accounts)).collect();
         let evidence: Vec<String> =
-            scan.persons.iter().map(|p| to_json_lines(&p.evidence)).collect();
+            scan.persons.iter().map(|p| evidence_to_json(&p.evidence)).collect();
         tx.execute(
             "INSERT INTO scan_persons (run, person, accounts, evidence)
              SELECT $1, * FROM UNNEST($2::int8[], $3::text[], $4::text[])",
@@ -525,18 +539,24 @@ impl Store for PostgresStore {
                       score DESC, account",
             &[&run, &tier],
         )?;
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(RiskRow {
-                account: r.get(0),
-                tier: r.get(1),
-                score: r.get(2),
-                reasons: from_json_lines(r.get(3), "reasons")?,
-                network: r.get(4),
-                person: r.get(5),
-            });
-        }
-        Ok(out)
+        risk_rows(run, &rows)
+    }
+
+    fn scan_accounts_with_reason(
+        &mut self,
+        run: i64,
+        kind: &str,
+    ) -> Result<Vec<RiskRow>, StoreError> {
+        check_reason_kind(kind)?;
+        let rows = self.client.query(
+            "SELECT a.account, a.tier, a.score, a.reasons, a.network, a.person
+             FROM scan_reasons k JOIN scan_accounts a ON a.run = k.run AND a.account = k.account
+             WHERE k.run = $1 AND k.kind = $2
+             ORDER BY CASE a.tier WHEN 'confirmed' THEN 0 WHEN 'suspected' THEN 1 WHEN 'candidate' THEN 2 ELSE 3 END,
+                      a.score DESC, a.account",
+            &[&run, &kind],
+        )?;
+        risk_rows(run, &rows)
     }
 
     fn scan_persons(&mut self, run: i64) -> Result<Vec<PersonRow>, StoreError> {
@@ -549,11 +569,33 @@ impl Store for PostgresStore {
             out.push(PersonRow {
                 person: r.get(0),
                 accounts: from_json_lines(r.get(1), "accounts")?,
-                evidence: from_json_lines(r.get(2), "evidence")?,
+                evidence: evidence_from_json(
+                    r.get(2),
+                    &format!("evidence of person {} in scan {run}", r.get::<_, i64>(0)),
+                )?,
             });
         }
         Ok(out)
     }
+}
+
+/// [`RiskRow`]s from rows of `scan_accounts`' columns (account, tier, score,
+/// reasons, network, person).
+fn risk_rows(run: i64, rows: &[postgres::Row]) -> Result<Vec<RiskRow>, StoreError> {
+    let mut out = Vec::new();
+    for r in rows {
+        let account: String = r.get(0);
+        let what = format!("reasons of account {account} in scan {run}");
+        out.push(RiskRow {
+            reasons: reasons_from_json(r.get(3), &what)?,
+            account,
+            tier: r.get(1),
+            score: r.get(2),
+            network: r.get(4),
+            person: r.get(5),
+        });
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

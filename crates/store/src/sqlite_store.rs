@@ -11,7 +11,9 @@ use crate::model::{
     ConflictPolicy, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
 };
 use crate::model::{
-    check_scan, from_json_lines, to_json_lines, NewScan, PersonRow, RiskRow, ScanRun,
+    check_reason_kind, check_scan, evidence_from_json, evidence_to_json, from_json_lines,
+    reason_kinds, reasons_from_json, reasons_to_json, to_json_lines, NewScan, PersonRow, RiskRow,
+    ScanRun,
 };
 use crate::{Backend, Store, StoreError};
 
@@ -467,10 +469,18 @@ impl Store for SqliteStore {
                     a.account,
                     a.tier,
                     a.score,
-                    to_json_lines(&a.reasons),
+                    reasons_to_json(&a.reasons),
                     a.network,
                     a.person
                 ])?;
+            }
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO scan_reasons (run, account, kind) VALUES (?1, ?2, ?3)",
+            )?;
+            for a in &scan.accounts {
+                for kind in reason_kinds(&a.reasons) {
+                    insert.execute(params![run, a.account, kind])?;
+                }
             }
             let mut insert = tx.prepare_cached(
                 "INSERT INTO scan_persons (run, person, accounts, evidence) VALUES (?1, ?2, ?3, ?4)",
@@ -480,7 +490,7 @@ impl Store for SqliteStore {
                     run,
                     p.person,
                     to_json_lines(&p.accounts),
-                    to_json_lines(&p.evidence)
+                    evidence_to_json(&p.evidence)
                 ])?;
             }
         }
@@ -504,29 +514,31 @@ impl Store for SqliteStore {
     }
 
     fn scan_accounts(&mut self, run: i64, tier: Option<&str>) -> Result<Vec<RiskRow>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        self.risk_rows(
             "SELECT account, tier, score, reasons, network, person FROM scan_accounts
              WHERE run = ?1 AND (?2 IS NULL OR tier = ?2)
              ORDER BY CASE tier WHEN 'confirmed' THEN 0 WHEN 'suspected' THEN 1 WHEN 'candidate' THEN 2 ELSE 3 END,
                       score DESC, account",
-        )?;
-        let rows = stmt.query_map(params![run, tier], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, f64>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<i64>>(4)?,
-                r.get::<_, Option<i64>>(5)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (account, tier, score, reasons, network, person) = row?;
-            let reasons = from_json_lines(&reasons, "reasons")?;
-            out.push(RiskRow { account, tier, score, reasons, network, person });
-        }
-        Ok(out)
+            run,
+            tier,
+        )
+    }
+
+    fn scan_accounts_with_reason(
+        &mut self,
+        run: i64,
+        kind: &str,
+    ) -> Result<Vec<RiskRow>, StoreError> {
+        check_reason_kind(kind)?;
+        self.risk_rows(
+            "SELECT a.account, a.tier, a.score, a.reasons, a.network, a.person
+             FROM scan_reasons k JOIN scan_accounts a ON a.run = k.run AND a.account = k.account
+             WHERE k.run = ?1 AND k.kind = ?2
+             ORDER BY CASE a.tier WHEN 'confirmed' THEN 0 WHEN 'suspected' THEN 1 WHEN 'candidate' THEN 2 ELSE 3 END,
+                      a.score DESC, a.account",
+            run,
+            Some(kind),
+        )
     }
 
     fn scan_persons(&mut self, run: i64) -> Result<Vec<PersonRow>, StoreError> {
@@ -542,8 +554,42 @@ impl Store for SqliteStore {
             out.push(PersonRow {
                 person,
                 accounts: from_json_lines(&accounts, "accounts")?,
-                evidence: from_json_lines(&evidence, "evidence")?,
+                evidence: evidence_from_json(
+                    &evidence,
+                    &format!("evidence of person {person} in scan {run}"),
+                )?,
             });
+        }
+        Ok(out)
+    }
+}
+
+impl SqliteStore {
+    /// The rows of a query of `scan_accounts`' columns (account, tier,
+    /// score, reasons, network, person) with parameters `run` and `filter`.
+    fn risk_rows(
+        &mut self,
+        sql: &str,
+        run: i64,
+        filter: Option<&str>,
+    ) -> Result<Vec<RiskRow>, StoreError> {
+        let mut stmt = self.conn.prepare(sql)?;
+        let rows = stmt.query_map(params![run, filter], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<i64>>(4)?,
+                r.get::<_, Option<i64>>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (account, tier, score, reasons, network, person) = row?;
+            let what = format!("reasons of account {account} in scan {run}");
+            let reasons = reasons_from_json(&reasons, &what)?;
+            out.push(RiskRow { account, tier, score, reasons, network, person });
         }
         Ok(out)
     }

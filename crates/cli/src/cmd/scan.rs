@@ -296,7 +296,7 @@ pub(crate) fn demo_pass(world: &Path, database: &str) -> anyhow::Result<()> {
         result.persons.len()
     );
     if let Some(a) =
-        result.accounts.iter().find(|a| a.reasons.iter().any(|r| r.starts_with("ban evasion")))
+        result.accounts.iter().find(|a| a.reasons.iter().any(|r| r.kind() == "ban_evasion"))
     {
         println!("  for example {} ({}): {}", a.id, a.tier, a.reasons[0]);
     }

@@ -115,7 +115,16 @@ fn scan_prints_json_and_stores_results() {
     let persons = v["persons"].as_array().unwrap();
     assert_eq!(persons.len(), 1);
     assert_eq!(persons[0]["accounts"], serde_json::json!(["s0", "r0"]));
-    assert!(persons[0]["evidence"][0].as_str().unwrap().contains("shared device dev-s0"));
+    // Evidence and reasons are objects (#25): the shared device, the ban evasion.
+    let link = &persons[0]["evidence"][0];
+    assert!(
+        link["evidence"].as_array().unwrap().iter().any(|e| e["kind"] == "shared_identifier"
+            && e["identifier"] == "device"
+            && e["value"] == "dev-s0"),
+        "{link}"
+    );
+    let r0 = v["accounts"].as_array().unwrap().iter().find(|a| a["id"] == "r0").unwrap();
+    assert_eq!(r0["reasons"][0]["kind"], "ban_evasion", "{r0}");
 
     // Readable summary, and results stored in each backend.
     for url in databases(dir.path(), "scan") {

@@ -5,7 +5,10 @@
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use guardrail_core::{Event, EventType};
+use guardrail_core::{
+    Channel, ChannelCount, Event, EventType, IdentifierKind, IdentityEvidence, NamedAccount,
+    PersonEvidence, Reason, Severity, Surface, Tie, Timestamp,
+};
 use guardrail_store::{
     ingest, open, Backend, ConflictPolicy, IngestError, IngestOptions, NewEvent, RunStatus, Store,
     StoreError,
@@ -421,8 +424,10 @@ fn migration_4_adds_conflicts_to_the_runs_of_an_existing_database() {
         ingest(stream(3).as_bytes(), store.as_mut(), "old", &IngestOptions::default(), &mut |_| {})
             .unwrap();
         drop(store);
-        // Take the database back to schema version 3, as an older guardrail left it.
-        let undo = "ALTER TABLE ingest_runs DROP COLUMN conflicts; \
+        // Take the database back to schema version 3, as an older guardrail
+        // left it (undoing migration 5 first).
+        let undo = "DROP TABLE scan_reasons; DELETE FROM schema_migrations WHERE version = 5; \
+                    ALTER TABLE ingest_runs DROP COLUMN conflicts; \
                     DELETE FROM schema_migrations WHERE version = 4;";
         if t._dir.is_some() {
             rusqlite::Connection::open(&t.url).unwrap().execute_batch(undo).unwrap();
@@ -432,7 +437,8 @@ fn migration_4_adds_conflicts_to_the_runs_of_an_existing_database() {
             client.batch_execute(&format!("SET search_path TO \"{schema}\"; {undo}")).unwrap();
         }
         let mut store = guardrail_store::open_existing(&t.url).unwrap();
-        assert_eq!(store.schema_version().unwrap(), 4, "{}", t.url);
+        // Migrations 4 and 5 ran again.
+        assert_eq!(store.schema_version().unwrap(), guardrail_store::SCHEMA_VERSION, "{}", t.url);
         let runs = store.runs().unwrap();
         assert_eq!((runs.len(), runs[0].inserted, runs[0].conflicts), (1, 3, 0), "{}", t.url);
     }
@@ -541,9 +547,132 @@ fn risk(account: &str, tier: &str, score: f64) -> guardrail_store::RiskRow {
         account: account.into(),
         tier: tier.into(),
         score,
-        reasons: vec![format!("reason for {account}"), "bio \"a | b\nc\"".into()],
+        reasons: vec![
+            Reason::Text { text: format!("reason for {account}") },
+            Reason::LexiconHit {
+                surface: Surface::Bio,
+                matched: "a | b\nc".into(),
+                terms: vec!["b".into()],
+                level: Severity::Strong,
+                span: (4, 5),
+                source: None,
+                handle: None,
+            },
+        ],
         network: (tier != "exposed").then_some(1),
         person: (account == "u1").then_some(1),
+    }
+}
+
+fn shared_device(value: &str) -> IdentityEvidence {
+    IdentityEvidence::SharedIdentifier {
+        identifier: IdentifierKind::Device,
+        value: value.into(),
+        sharers: 2,
+        weight: 0.625,
+    }
+}
+
+fn person_row(person: i64, accounts: [&str; 2]) -> guardrail_store::PersonRow {
+    guardrail_store::PersonRow {
+        person,
+        accounts: accounts.map(str::to_owned).to_vec(),
+        evidence: vec![PersonEvidence::Link {
+            accounts: accounts.map(str::to_owned),
+            strength: 1.125,
+            evidence: vec![
+                shared_device("d-1"),
+                IdentityEvidence::AfterBan {
+                    banned: accounts[0].into(),
+                    banned_at: "2026-02-01T00:00:00Z".into(),
+                    weight: 0.5,
+                },
+            ],
+        }],
+    }
+}
+
+/// A scan whose accounts have typed reasons of several kinds: u1 is a
+/// banned seller, r1 its return, u2 a buyer, u3 exposed.
+fn typed_scan() -> guardrail_store::NewScan {
+    let at = |t: &str| Timestamp::parse(t).unwrap();
+    let row =
+        |account: &str, tier: &str, score: f64, reasons: Vec<Reason>| guardrail_store::RiskRow {
+            account: account.into(),
+            tier: tier.into(),
+            score,
+            reasons,
+            network: None,
+            person: None,
+        };
+    let channels = vec![
+        ChannelCount { channel: Channel::TiesOut, count: 3, degree: 12, expected: 0.0625 },
+        // A channel without a baseline: infinite chance count.
+        ChannelCount { channel: Channel::ViewsOut, count: 2, degree: 2, expected: f64::INFINITY },
+        ChannelCount { channel: Channel::Coded, count: 0, degree: 0, expected: 0.25 },
+    ];
+    guardrail_store::NewScan {
+        source: "events.jsonl".into(),
+        summary: "{}".into(),
+        accounts: vec![
+            row(
+                "u1",
+                "confirmed",
+                50.0,
+                vec![
+                    Reason::Enforcement {
+                        action: guardrail_core::EnforcementAction::Ban,
+                        at: at("2026-02-01T00:00:00Z"),
+                    },
+                    Reason::HashMatch {
+                        post: "p1".into(),
+                        bank: "known".into(),
+                        hash_kind: "pdq".into(),
+                        distance: 3,
+                        more: 1,
+                    },
+                    Reason::HashMatch {
+                        post: "p2".into(),
+                        bank: "other".into(),
+                        hash_kind: "md5".into(),
+                        distance: 0,
+                        more: 0,
+                    },
+                ],
+            ),
+            row(
+                "r1",
+                "confirmed",
+                20.0,
+                vec![Reason::BanEvasion {
+                    banned: "u1".into(),
+                    banned_at: at("2026-02-01T00:00:00Z"),
+                    evidence: vec![shared_device("d-1")],
+                }],
+            ),
+            row(
+                "u2",
+                "suspected",
+                30.0,
+                vec![
+                    Reason::Behaviour { channels, p_value: 0.00048828125 },
+                    Reason::MemberOf { network: Some(1), block: None },
+                ],
+            ),
+            row(
+                "u3",
+                "exposed",
+                1.5,
+                vec![Reason::TouchedNetwork {
+                    ties: vec![Tie {
+                        account: NamedAccount::new("u1", "seller"),
+                        kinds: vec![guardrail_core::InteractionKind::View],
+                        outgoing: true,
+                    }],
+                }],
+            ),
+        ],
+        persons: vec![person_row(1, ["u1", "r1"])],
     }
 }
 
@@ -560,11 +689,7 @@ fn scans_round_trip_and_bad_rows_store_nothing() {
                 risk("u6", "candidate", 95.0),
                 risk("u2", "suspected", 90.0),
             ],
-            persons: vec![guardrail_store::PersonRow {
-                person: 1,
-                accounts: vec!["u1".into(), "u9".into()],
-                evidence: vec!["shared device d-1 (2 accounts)".into()],
-            }],
+            persons: vec![person_row(1, ["u1", "u9"])],
         };
         let run = s.save_scan(&scan).unwrap();
         let rows = s.scan_accounts(run, None).unwrap();
@@ -593,6 +718,164 @@ fn scans_round_trip_and_bad_rows_store_nothing() {
         bad.accounts.push(risk("u5", "suspected", f64::NAN));
         assert!(s.save_scan(&bad).unwrap_err().to_string().contains("u5"));
         assert_eq!(s.scans().unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn typed_reasons_and_evidence_round_trip() {
+    for t in targets() {
+        let mut s = t.open();
+        let scan = typed_scan();
+        let run = s.save_scan(&scan).unwrap();
+        let rows = s.scan_accounts(run, None).unwrap();
+        let mut want = scan.accounts.clone();
+        want.sort_by(|a, b| {
+            let rank = |t: &str| {
+                ["confirmed", "suspected", "candidate", "exposed"].iter().position(|x| *x == t)
+            };
+            rank(&a.tier).cmp(&rank(&b.tier)).then(b.score.total_cmp(&a.score))
+        });
+        assert_eq!(rows, want, "{}", t.url);
+        assert_eq!(s.scan_persons(run).unwrap(), scan.persons, "{}", t.url);
+        // The lines a reviewer reads survive too.
+        assert_eq!(
+            rows[1].reasons[0].to_string(),
+            "ban evasion: same person as u1 (banned 2026-02-01T00:00:00Z): shared device d-1 (2 accounts)"
+        );
+    }
+}
+
+#[test]
+fn accounts_are_listed_by_reason_kind() {
+    for t in targets() {
+        let mut s = t.open();
+        let first = s.save_scan(&typed_scan()).unwrap();
+        // A second scan in which only u2 has a hash match: not mixed in.
+        let mut later = typed_scan();
+        later.accounts.retain(|a| a.account == "u2");
+        later.accounts[0].reasons.push(Reason::HashMatch {
+            post: "p9".into(),
+            bank: "known".into(),
+            hash_kind: "sha256".into(),
+            distance: 0,
+            more: 0,
+        });
+        let second = s.save_scan(&later).unwrap();
+        let ids = |rows: Vec<guardrail_store::RiskRow>| -> Vec<String> {
+            rows.into_iter().map(|r| r.account).collect()
+        };
+        let with = |s: &mut Box<dyn Store>, run, kind| {
+            ids(s.scan_accounts_with_reason(run, kind).unwrap())
+        };
+        assert_eq!(
+            with(&mut s, first, "hash_match"),
+            ["u1"],
+            "two matches, listed once: {}",
+            t.url
+        );
+        assert_eq!(with(&mut s, first, "ban_evasion"), ["r1"]);
+        assert_eq!(with(&mut s, first, "behaviour"), ["u2"]);
+        assert_eq!(with(&mut s, first, "touched_network"), ["u3"]);
+        assert_eq!(with(&mut s, second, "hash_match"), ["u2"]);
+        // A known kind that no account has: an empty answer.
+        assert!(with(&mut s, first, "candidate").is_empty());
+        // Rows come back whole, most severe first.
+        let mut both = typed_scan();
+        let hash = both.accounts[0].reasons[1].clone();
+        both.accounts[2].reasons.push(hash);
+        let run = s.save_scan(&both).unwrap();
+        let rows = s.scan_accounts_with_reason(run, "hash_match").unwrap();
+        assert_eq!(rows.iter().map(|r| r.account.as_str()).collect::<Vec<_>>(), ["u1", "u2"]);
+        assert_eq!(rows[1], both.accounts[2]);
+    }
+}
+
+#[test]
+fn an_unknown_reason_kind_is_refused_not_answered_empty() {
+    for t in targets() {
+        let mut s = t.open();
+        let run = s.save_scan(&typed_scan()).unwrap();
+        for kind in ["ban-evasion", "BanEvasion", "", "hash"] {
+            match s.scan_accounts_with_reason(run, kind) {
+                Err(StoreError::InvalidField { field, why }) => {
+                    assert_eq!(field, "reason kind", "{}", t.url);
+                    assert!(why.contains("ban_evasion"), "the known kinds are listed: {why}");
+                }
+                other => panic!("{}: {kind:?}: {other:?}", t.url),
+            }
+        }
+    }
+}
+
+/// Runs SQL on the target's database directly (in its PostgreSQL schema).
+fn raw_sql(target: &Target, sql: &str) {
+    if target._dir.is_some() {
+        let conn = rusqlite::Connection::open(&target.url).unwrap();
+        conn.execute_batch(sql).unwrap();
+        return;
+    }
+    let (base, schema) = target.url.rsplit_once("schema=").unwrap();
+    let base = base.trim_end_matches(['?', '&']);
+    let mut client = postgres::Client::connect(base, postgres::NoTls).unwrap();
+    client.batch_execute(&format!("SET search_path TO \"{schema}\"; {sql}")).unwrap();
+}
+
+#[test]
+fn scans_stored_before_typed_reasons_still_read() {
+    for t in targets() {
+        // A database at schema version 4 holding a scan of that time, whose
+        // reasons and evidence were lines of prose.
+        let mut s = t.open();
+        drop(s);
+        raw_sql(
+            &t,
+            r#"DROP TABLE scan_reasons;
+            DELETE FROM schema_migrations WHERE version = 5;
+            INSERT INTO scan_runs (source, finished_at, summary)
+                VALUES ('events.jsonl', '2026-03-01T00:00:00Z', '{}');
+            INSERT INTO scan_accounts (run, account, tier, score, reasons, network, person) VALUES
+                (1, 'r0', 'confirmed', 9.5, '["ban evasion: same person as s0 (banned 2026-01-01T00:00:00Z): shared device d (2 accounts)","member of network 1"]', 1, 1),
+                (1, 'n1', 'exposed', 0.5, '[]', NULL, NULL);
+            INSERT INTO scan_persons (run, person, accounts, evidence) VALUES
+                (1, 1, '["s0","r0"]', '["s0 ~ r0 (strength 1.60): shared device d (2 accounts)"]');"#,
+        );
+        s = t.open();
+        assert_eq!(s.schema_version().unwrap(), 5, "{}", t.url);
+        let rows = s.scan_accounts(1, None).unwrap();
+        assert_eq!(
+            rows[0].reasons,
+            [
+                Reason::Text {
+                    text: "ban evasion: same person as s0 (banned 2026-01-01T00:00:00Z): shared device d (2 accounts)".into()
+                },
+                Reason::Text { text: "member of network 1".into() },
+            ],
+            "{}",
+            t.url
+        );
+        assert!(rows[0].reasons[0].to_string().starts_with("ban evasion"));
+        assert!(rows[1].reasons.is_empty());
+        let persons = s.scan_persons(1).unwrap();
+        assert_eq!(
+            persons[0].evidence,
+            [PersonEvidence::Text {
+                text: "s0 ~ r0 (strength 1.60): shared device d (2 accounts)".into()
+            }]
+        );
+        // The migration indexed the old reasons as `text`.
+        let listed = s.scan_accounts_with_reason(1, "text").unwrap();
+        assert_eq!(listed.iter().map(|r| r.account.as_str()).collect::<Vec<_>>(), ["r0"]);
+        assert!(s.scan_accounts_with_reason(1, "ban_evasion").unwrap().is_empty());
+        // New scans store typed reasons beside the old one.
+        let run = s.save_scan(&typed_scan()).unwrap();
+        assert_eq!(s.scan_accounts_with_reason(run, "ban_evasion").unwrap()[0].account, "r1");
+        // A row that is neither is corrupt, and says which.
+        raw_sql(
+            &t,
+            "UPDATE scan_accounts SET reasons = '[{\"kind\":\"no_such\"}]' WHERE account = 'n1'",
+        );
+        let err = s.scan_accounts(1, None).unwrap_err().to_string();
+        assert!(err.contains("n1") && err.contains("no_such"), "{err}");
     }
 }
 
