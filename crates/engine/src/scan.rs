@@ -55,8 +55,8 @@ pub fn to_store(source: &str, result: &ScanResult) -> NewScan {
             .accounts
             .iter()
             .map(|a| RiskRow {
-                account: a.id.clone(),
-                tier: a.tier.as_str().to_owned(),
+                account: guardrail_core::AccountId::new(a.id.as_str()),
+                tier: a.tier,
                 score: a.score,
                 reasons: a.reasons.clone(),
                 network: network_of.get(a.id.as_str()).copied(),

@@ -68,7 +68,7 @@ fn snapshots_answer_while_the_host_rescans_and_reloads() {
     let stored = host.with_store(|s| Ok(s.scan_accounts(info.run, None)?)).unwrap();
     let s = info.summary;
     assert_eq!(stored.len(), s.confirmed + s.suspected + s.candidates + s.exposed);
-    assert!(stored.iter().any(|r| r.account == *confirmed));
+    assert!(stored.iter().any(|r| r.account.as_str() == confirmed.as_str()));
 
     // Banks imported into the store reach new snapshots on reload; the old
     // snapshot keeps answering as it did.

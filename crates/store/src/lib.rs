@@ -142,7 +142,11 @@ pub trait Store: Send {
     fn scans(&mut self) -> Result<Vec<ScanRun>, StoreError>;
 
     /// The accounts of a scan, most severe first (`tier` filters).
-    fn scan_accounts(&mut self, run: i64, tier: Option<&str>) -> Result<Vec<RiskRow>, StoreError>;
+    fn scan_accounts(
+        &mut self,
+        run: i64,
+        tier: Option<guardrail_core::RiskTier>,
+    ) -> Result<Vec<RiskRow>, StoreError>;
 
     /// The accounts of a scan with at least one reason of `kind` (one of
     /// [`guardrail_core::Reason::KINDS`], such as `ban_evasion` or

@@ -1,6 +1,8 @@
 //! The values that cross the [`crate::Store`] trait.
 
-use guardrail_core::{AgeBand, Event, EventKind, EventType, PersonEvidence, Reason, Timestamp};
+use guardrail_core::{
+    AccountId, AgeBand, Event, EventKind, EventType, PersonEvidence, Reason, RiskTier, Timestamp,
+};
 
 /// An event ready to be written: validated, in canonical JSON, with the
 /// columns the store indexes pulled out.
@@ -268,9 +270,9 @@ pub(crate) fn check_bank_name(name: &str) -> Result<(), crate::StoreError> {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RiskRow {
     /// The account id.
-    pub account: String,
-    /// `confirmed`, `suspected` or `exposed` (clear accounts are not stored).
-    pub tier: String,
+    pub account: AccountId,
+    /// Its tier (clear accounts are not stored).
+    pub tier: RiskTier,
     /// The scan's risk score.
     pub score: f64,
     /// Reasons (stored as a JSON array of objects; each also indexed by
@@ -402,14 +404,26 @@ pub(crate) fn check_reason_kind(kind: &str) -> Result<(), crate::StoreError> {
     })
 }
 
+/// A tier read back from `scan_accounts` (a value this build does not know
+/// means the row was changed by hand or by a newer build).
+pub(crate) fn stored_tier(
+    text: &str,
+    account: &str,
+    run: i64,
+) -> Result<RiskTier, crate::StoreError> {
+    text.parse::<RiskTier>().map_err(|_| crate::StoreError::CorruptRow {
+        what: format!("tier of account {account} in scan {run}"),
+        why: format!("{text:?} is not a tier"),
+    })
+}
+
 pub(crate) fn check_scan(scan: &NewScan) -> Result<(), crate::StoreError> {
     for a in &scan.accounts {
         // Every tier but clear (clear accounts are not stored).
-        let tier = a.tier.parse::<guardrail_core::RiskTier>().ok();
-        if tier.is_none_or(|t| t == guardrail_core::RiskTier::Clear) {
+        if a.tier == RiskTier::Clear {
             return Err(crate::StoreError::InvalidField {
                 field: format!("account {}: tier", a.account),
-                why: format!("{:?} is not confirmed, suspected, candidate or exposed", a.tier),
+                why: "clear accounts are not stored with a scan".into(),
             });
         }
         if !a.score.is_finite() {

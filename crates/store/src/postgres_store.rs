@@ -493,7 +493,7 @@ impl Store for PostgresStore {
         let (mut reason_accounts, mut kinds) = (Vec::<&str>::new(), Vec::<&str>::new());
         for a in &scan.accounts {
             for kind in reason_kinds(&a.reasons) {
-                reason_accounts.push(&a.account);
+                reason_accounts.push(a.account.as_str());
                 kinds.push(kind);
             }
         }
@@ -531,7 +531,12 @@ impl Store for PostgresStore {
             .collect())
     }
 
-    fn scan_accounts(&mut self, run: i64, tier: Option<&str>) -> Result<Vec<RiskRow>, StoreError> {
+    fn scan_accounts(
+        &mut self,
+        run: i64,
+        tier: Option<guardrail_core::RiskTier>,
+    ) -> Result<Vec<RiskRow>, StoreError> {
+        let tier = tier.map(guardrail_core::RiskTier::as_str);
         let rows = self.client.query(
             "SELECT account, tier, score, reasons, network, person FROM scan_accounts
              WHERE run = $1 AND ($2::text IS NULL OR tier = $2)
@@ -588,8 +593,8 @@ fn risk_rows(run: i64, rows: &[postgres::Row]) -> Result<Vec<RiskRow>, StoreErro
         let what = format!("reasons of account {account} in scan {run}");
         out.push(RiskRow {
             reasons: reasons_from_json(r.get(3), &what)?,
-            account,
-            tier: r.get(1),
+            tier: crate::model::stored_tier(r.get(1), &account, run)?,
+            account: guardrail_core::AccountId::new(account),
             score: r.get(2),
             network: r.get(4),
             person: r.get(5),

@@ -466,8 +466,8 @@ impl Store for SqliteStore {
             for a in &scan.accounts {
                 insert.execute(params![
                     run,
-                    a.account,
-                    a.tier,
+                    a.account.as_str(),
+                    a.tier.as_str(),
                     a.score,
                     reasons_to_json(&a.reasons),
                     a.network,
@@ -479,7 +479,7 @@ impl Store for SqliteStore {
             )?;
             for a in &scan.accounts {
                 for kind in reason_kinds(&a.reasons) {
-                    insert.execute(params![run, a.account, kind])?;
+                    insert.execute(params![run, a.account.as_str(), kind])?;
                 }
             }
             let mut insert = tx.prepare_cached(
@@ -513,14 +513,18 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn scan_accounts(&mut self, run: i64, tier: Option<&str>) -> Result<Vec<RiskRow>, StoreError> {
+    fn scan_accounts(
+        &mut self,
+        run: i64,
+        tier: Option<guardrail_core::RiskTier>,
+    ) -> Result<Vec<RiskRow>, StoreError> {
         self.risk_rows(
             "SELECT account, tier, score, reasons, network, person FROM scan_accounts
              WHERE run = ?1 AND (?2 IS NULL OR tier = ?2)
              ORDER BY CASE tier WHEN 'confirmed' THEN 0 WHEN 'suspected' THEN 1 WHEN 'candidate' THEN 2 ELSE 3 END,
                       score DESC, account",
             run,
-            tier,
+            tier.map(guardrail_core::RiskTier::as_str),
         )
     }
 
@@ -589,6 +593,8 @@ impl SqliteStore {
             let (account, tier, score, reasons, network, person) = row?;
             let what = format!("reasons of account {account} in scan {run}");
             let reasons = reasons_from_json(&reasons, &what)?;
+            let tier = crate::model::stored_tier(&tier, &account, run)?;
+            let account = guardrail_core::AccountId::new(account);
             out.push(RiskRow { account, tier, score, reasons, network, person });
         }
         Ok(out)

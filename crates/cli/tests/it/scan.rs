@@ -152,7 +152,9 @@ fn scan_prints_json_and_stores_results() {
         let mut store = guardrail_engine::store_backend::open(&url).unwrap();
         let runs = store.scans().unwrap();
         assert_eq!(runs.len(), 2);
-        let rows = store.scan_accounts(runs[1].id, Some("confirmed")).unwrap();
+        let rows = store
+            .scan_accounts(runs[1].id, Some(guardrail_engine::core::RiskTier::Confirmed))
+            .unwrap();
         let ids: Vec<&str> = rows.iter().map(|r| r.account.as_str()).collect();
         assert!(ids.contains(&"r0") && ids.contains(&"s0"), "{ids:?}");
         assert!(rows.iter().all(|r| !r.reasons.is_empty()));

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use guardrail_core::{
     Channel, ChannelCount, Event, EventType, IdentifierKind, IdentityEvidence, NamedAccount,
-    PersonEvidence, Reason, Severity, Surface, Tie, Timestamp,
+    PersonEvidence, Reason, RiskTier, Severity, Surface, Tie, Timestamp,
 };
 use guardrail_store::{
     ingest, open, Backend, ConflictPolicy, IngestError, IngestOptions, NewEvent, RunStatus, Store,
@@ -545,7 +545,7 @@ proptest! {
 fn risk(account: &str, tier: &str, score: f64) -> guardrail_store::RiskRow {
     guardrail_store::RiskRow {
         account: account.into(),
-        tier: tier.into(),
+        tier: tier.parse().unwrap(),
         score,
         reasons: vec![
             Reason::Text { text: format!("reason for {account}") },
@@ -599,7 +599,7 @@ fn typed_scan() -> guardrail_store::NewScan {
     let row =
         |account: &str, tier: &str, score: f64, reasons: Vec<Reason>| guardrail_store::RiskRow {
             account: account.into(),
-            tier: tier.into(),
+            tier: tier.parse().unwrap(),
             score,
             reasons,
             network: None,
@@ -697,8 +697,8 @@ fn scans_round_trip_and_bad_rows_store_nothing() {
         // Most severe first; a candidate for review (#18) after the suspects.
         assert_eq!(order, ["u1", "u2", "u6", "u3"], "{:?}", t.url);
         assert_eq!(rows[0], risk("u1", "confirmed", 40.0));
-        assert_eq!(s.scan_accounts(run, Some("suspected")).unwrap().len(), 1);
-        assert_eq!(s.scan_accounts(run, Some("candidate")).unwrap().len(), 1);
+        assert_eq!(s.scan_accounts(run, Some(RiskTier::Suspected)).unwrap().len(), 1);
+        assert_eq!(s.scan_accounts(run, Some(RiskTier::Candidate)).unwrap().len(), 1);
         assert_eq!(s.scan_persons(run).unwrap(), scan.persons);
         let runs = s.scans().unwrap();
         assert_eq!(
@@ -707,11 +707,10 @@ fn scans_round_trip_and_bad_rows_store_nothing() {
         );
 
         // A bad tier or score is refused with the account named, and nothing is stored.
+        // (A tier that is no tier cannot be built: `RiskRow.tier` is a
+        // `RiskTier`; a stored one that is not reads as a corrupt row, below.)
         let mut bad = scan.clone();
-        bad.accounts.push(risk("u4", "maybe", 1.0));
-        let err = s.save_scan(&bad).unwrap_err().to_string();
-        assert!(err.contains("u4") && err.contains("tier"), "{err}");
-        bad.accounts.pop();
+        assert!("maybe".parse::<RiskTier>().is_err());
         bad.accounts.push(risk("u7", "clear", 1.0));
         assert!(s.save_scan(&bad).unwrap_err().to_string().contains("u7"), "clear is not stored");
         bad.accounts.pop();
@@ -730,10 +729,12 @@ fn typed_reasons_and_evidence_round_trip() {
         let rows = s.scan_accounts(run, None).unwrap();
         let mut want = scan.accounts.clone();
         want.sort_by(|a, b| {
-            let rank = |t: &str| {
-                ["confirmed", "suspected", "candidate", "exposed"].iter().position(|x| *x == t)
+            let rank = |t: RiskTier| {
+                ["confirmed", "suspected", "candidate", "exposed"]
+                    .iter()
+                    .position(|x| *x == t.as_str())
             };
-            rank(&a.tier).cmp(&rank(&b.tier)).then(b.score.total_cmp(&a.score))
+            rank(a.tier).cmp(&rank(b.tier)).then(b.score.total_cmp(&a.score))
         });
         assert_eq!(rows, want, "{}", t.url);
         assert_eq!(s.scan_persons(run).unwrap(), scan.persons, "{}", t.url);
@@ -752,7 +753,7 @@ fn accounts_are_listed_by_reason_kind() {
         let first = s.save_scan(&typed_scan()).unwrap();
         // A second scan in which only u2 has a hash match: not mixed in.
         let mut later = typed_scan();
-        later.accounts.retain(|a| a.account == "u2");
+        later.accounts.retain(|a| a.account.as_str() == "u2");
         later.accounts[0].reasons.push(Reason::HashMatch {
             post: "p9".into(),
             bank: "known".into(),
@@ -762,7 +763,7 @@ fn accounts_are_listed_by_reason_kind() {
         });
         let second = s.save_scan(&later).unwrap();
         let ids = |rows: Vec<guardrail_store::RiskRow>| -> Vec<String> {
-            rows.into_iter().map(|r| r.account).collect()
+            rows.into_iter().map(|r| r.account.into_string()).collect()
         };
         let with = |s: &mut Box<dyn Store>, run, kind| {
             ids(s.scan_accounts_with_reason(run, kind).unwrap())
@@ -868,7 +869,10 @@ fn scans_stored_before_typed_reasons_still_read() {
         assert!(s.scan_accounts_with_reason(1, "ban_evasion").unwrap().is_empty());
         // New scans store typed reasons beside the old one.
         let run = s.save_scan(&typed_scan()).unwrap();
-        assert_eq!(s.scan_accounts_with_reason(run, "ban_evasion").unwrap()[0].account, "r1");
+        assert_eq!(
+            s.scan_accounts_with_reason(run, "ban_evasion").unwrap()[0].account.as_str(),
+            "r1"
+        );
         // A row that is neither is corrupt, and says which.
         raw_sql(
             &t,
@@ -876,6 +880,12 @@ fn scans_stored_before_typed_reasons_still_read() {
         );
         let err = s.scan_accounts(1, None).unwrap_err().to_string();
         assert!(err.contains("n1") && err.contains("no_such"), "{err}");
+        // So is a tier this build does not know.
+        raw_sql(&t, "UPDATE scan_accounts SET reasons = '[]' WHERE account = 'n1'");
+        assert!(s.scan_accounts(1, None).is_ok());
+        raw_sql(&t, "UPDATE scan_accounts SET tier = 'maybe' WHERE account = 'r0' AND run = 1");
+        let err = s.scan_accounts(1, None).unwrap_err().to_string();
+        assert!(err.contains("r0") && err.contains("maybe"), "{err}");
     }
 }
 
