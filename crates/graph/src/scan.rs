@@ -366,6 +366,81 @@ pub fn scan(
     let mut seconds = Timings::default();
     let persons = link_identities(graph, &config.identity);
     seconds.identity = lap();
+    let seeds = seeds(graph, evidence, matcher, &persons, config);
+    seconds.seeds = lap();
+    // Propagation: ranks accounts by closeness to the seeds. It never makes an
+    // account suspected; it only names candidates for review.
+    let propagation = propagate(graph, &seeds, config);
+    let mut summary = ScanSummary {
+        accounts: n,
+        edges: graph.edges(),
+        seeds: seeds.len(),
+        ppr_pushes: propagation.pushes,
+        conductance: propagation.conductance,
+        ..Default::default()
+    };
+    seconds.propagation = lap();
+    // Behavioural patterns and direct evidence, to a fixed point.
+    let coded: Vec<bool> = (0..n as Node)
+        .map(|v| {
+            evidence.text.get(&v).is_some_and(|hits| {
+                hits.iter().any(|h| matches!(h.surface, Surface::Search | Surface::Comment))
+            })
+        })
+        .collect();
+    let patterns = patterns(graph, &seeds, &persons, &coded, config);
+    seconds.patterns = lap();
+    let tiers = assign_tiers(graph, &seeds, &patterns, &propagation, &coded, config);
+    let tiers_seconds = lap();
+    let communities = communities(graph, &tiers, config);
+    seconds.communities = lap();
+    let mut accounts = account_reasons(&ReasonInputs {
+        graph,
+        evidence,
+        config,
+        tiers: &tiers.tiers,
+        flagged: &tiers.flagged,
+        score: &propagation.score,
+        seeds: &seeds,
+        patterns: &patterns.reasons,
+        candidates: &tiers.candidate_reasons,
+        network_of: &communities.network_of,
+        block_of: &communities.block_of,
+    });
+    accounts.sort_by(|a, b| {
+        b.tier.cmp(&a.tier).then(b.score.total_cmp(&a.score)).then(a.node.cmp(&b.node))
+    });
+    let count = |tier| tiers.tiers.iter().filter(|&&t| t == tier).count();
+    summary.confirmed = count(RiskTier::Confirmed);
+    summary.suspected = count(RiskTier::Suspected);
+    summary.exposed = count(RiskTier::Exposed);
+    summary.candidates = count(RiskTier::Candidate);
+
+    let persons_out = person_list(graph, &persons);
+    seconds.reasons = tiers_seconds + lap();
+    summary.seconds = seconds;
+    Ok(ScanResult {
+        accounts,
+        networks: communities.networks,
+        persons: persons_out,
+        weak_links: weak_declarations(graph, &persons),
+        blocks: communities.blocks,
+        summary,
+        tiers: tiers.tiers,
+        person_of: persons.person,
+        graph: graph.stamp(),
+    })
+}
+
+/// The seeds phase: enforcement, hash matches and ban evasion (confirmed),
+/// and lexicon hits in profiles, captions and hashtags (weighted, not confirmed).
+fn seeds(
+    graph: &Graph,
+    evidence: &Evidence,
+    matcher: Option<&Matcher>,
+    persons: &Persons,
+    config: &ScanConfig,
+) -> FxHashMap<Node, Seed> {
     let mut seeds: FxHashMap<Node, Seed> = FxHashMap::default();
     let mut seed = |v: Node, weight: f64, confirmed: bool, reason: Reason| {
         let s =
@@ -374,7 +449,6 @@ pub fn scan(
         s.confirmed |= confirmed;
         s.reasons.push(reason);
     };
-
     // Confirmed: enforcement and hash matches.
     for (v, acc) in graph.accounts().iter().enumerate() {
         if let Some(e) = acc.enforcement.as_ref().filter(|e| e.is_child_safety()) {
@@ -397,7 +471,7 @@ pub fn scan(
         );
     }
     // Ban evasion: the person of a banned account came back.
-    let evasion = ban_evasion(graph, &persons);
+    let evasion = ban_evasion(graph, persons);
     for (v, reason) in evasion {
         seed(v, 1.0, true, reason);
     }
@@ -430,42 +504,39 @@ pub fn scan(
             seed(v, config.lexicon_seed_weight, false, lexicon_reason(h, None));
         }
     }
+    seeds
+}
 
-    seconds.seeds = lap();
-    // Propagation: ranks accounts by closeness to the seeds. It never makes an
-    // account suspected; it only names candidates for review.
-    let propagation = propagate(graph, &seeds, config);
-    let score = propagation.score;
-    let mut summary = ScanSummary {
-        accounts: n,
-        edges: graph.edges(),
-        seeds: seeds.len(),
-        ppr_pushes: propagation.pushes,
-        conductance: propagation.conductance,
-        ..Default::default()
-    };
+/// The tiers phase's result.
+struct Tiers {
+    /// The tier of every node.
+    tiers: Vec<RiskTier>,
+    /// The flagged nodes (confirmed and suspected), in node order.
+    flagged: Vec<Node>,
+    /// Why each candidate is one.
+    candidate_reasons: FxHashMap<Node, Reason>,
+}
 
-    seconds.propagation = lap();
-    // Behavioural patterns and direct evidence, to a fixed point.
-    let coded: Vec<bool> = (0..n as Node)
-        .map(|v| {
-            evidence.text.get(&v).is_some_and(|hits| {
-                hits.iter().any(|h| matches!(h.surface, Surface::Search | Surface::Comment))
-            })
-        })
-        .collect();
-    let patterns = patterns(graph, &seeds, &persons, &coded, config);
-    let inside = patterns.inside;
-    let pattern_reasons = patterns.reasons;
-    seconds.patterns = lap();
+/// The tiers phase: confirmed seeds, suspected from the fixed point, exposed
+/// neighbours of flagged accounts, and candidates for review.
+fn assign_tiers(
+    graph: &Graph,
+    seeds: &FxHashMap<Node, Seed>,
+    patterns: &Patterns,
+    propagation: &Propagation,
+    coded: &[bool],
+    config: &ScanConfig,
+) -> Tiers {
+    let n = graph.len();
+    let inside = &patterns.inside;
     // Tiers.
     let mut tiers = vec![RiskTier::Clear; n];
-    for (tier, &flag) in tiers.iter_mut().zip(&inside) {
+    for (tier, &flag) in tiers.iter_mut().zip(inside) {
         if flag {
             *tier = RiskTier::Suspected;
         }
     }
-    for (&v, s) in &seeds {
+    for (&v, s) in seeds {
         if s.confirmed {
             tiers[v as usize] = RiskTier::Confirmed;
         }
@@ -487,9 +558,13 @@ pub fn scan(
     {
         // The fixed point's last round tested every account outside the
         // final set already; only if the rounds ran out is it tested again.
-        let tests = match patterns.last_tests {
+        let rerun;
+        let tests = match &patterns.last_tests {
             Some(tests) => tests,
-            None => behaviour_tests(graph, &inside, &coded).0,
+            None => {
+                rerun = behaviour_tests(graph, inside, coded).0;
+                &rerun
+            }
         };
         for b in tests {
             let v = b.node as usize;
@@ -497,16 +572,31 @@ pub fn scan(
                 tiers[v] = RiskTier::Candidate;
                 candidate_reasons.insert(
                     b.node,
-                    Reason::Candidate { channels: channel_counts(&b), p_value: b.p_value },
+                    Reason::Candidate { channels: channel_counts(b), p_value: b.p_value },
                 );
             }
         }
     }
+    Tiers { tiers, flagged, candidate_reasons }
+}
 
-    let tiers_seconds = lap();
+/// The communities phase's result.
+struct Communities {
+    networks: Vec<Network>,
+    blocks: Vec<Block>,
+    /// The network (1-based) of each flagged node in one.
+    network_of: FxHashMap<Node, usize>,
+    /// The first dense block (1-based) of each node in one.
+    block_of: FxHashMap<Node, usize>,
+}
+
+/// The communities phase: Louvain networks and dense seller-buyer blocks
+/// among the flagged accounts.
+fn communities(graph: &Graph, tiers: &Tiers, config: &ScanConfig) -> Communities {
+    let (flagged, tiers) = (&tiers.flagged, &tiers.tiers);
     // Networks and dense blocks.
     let table = config.ppr.weights.table();
-    let local = LocalGraph::induced(graph, &flagged, &table);
+    let local = LocalGraph::induced(graph, flagged, &table);
     let (membership, _) = louvain(&local);
     let mut by_community: FxHashMap<u32, Vec<Node>> = FxHashMap::default();
     for (i, &c) in membership.iter().enumerate() {
@@ -537,64 +627,27 @@ pub fn scan(
         })
         .collect();
     let mut block_of: FxHashMap<Node, usize> = FxHashMap::default();
-    let blocks: Vec<Block> =
-        dense_blocks(graph, &flagged, config.max_blocks, config.min_block_size)
-            .into_iter()
-            .enumerate()
-            .map(|(i, b)| {
-                for &v in &b.nodes {
-                    block_of.entry(v).or_insert(i + 1);
-                }
-                Block {
-                    id: i + 1,
-                    accounts: b
-                        .nodes
-                        .iter()
-                        .map(|&v| graph.account(v).id.as_str().to_owned())
-                        .collect(),
-                    followers: b.followers,
-                    followed: b.followed,
-                    density: b.density,
-                }
-            })
-            .collect();
-
-    seconds.communities = lap();
-    let mut accounts = account_reasons(&ReasonInputs {
-        graph,
-        evidence,
-        config,
-        tiers: &tiers,
-        flagged: &flagged,
-        score: &score,
-        seeds: &seeds,
-        patterns: &pattern_reasons,
-        candidates: &candidate_reasons,
-        network_of: &network_of,
-        block_of: &block_of,
-    });
-    accounts.sort_by(|a, b| {
-        b.tier.cmp(&a.tier).then(b.score.total_cmp(&a.score)).then(a.node.cmp(&b.node))
-    });
-    summary.confirmed = tiers.iter().filter(|&&t| t == RiskTier::Confirmed).count();
-    summary.suspected = tiers.iter().filter(|&&t| t == RiskTier::Suspected).count();
-    summary.exposed = tiers.iter().filter(|&&t| t == RiskTier::Exposed).count();
-    summary.candidates = tiers.iter().filter(|&&t| t == RiskTier::Candidate).count();
-
-    let persons_out = person_list(graph, &persons);
-    seconds.reasons = tiers_seconds + lap();
-    summary.seconds = seconds;
-    Ok(ScanResult {
-        accounts,
-        networks,
-        persons: persons_out,
-        weak_links: weak_declarations(graph, &persons),
-        blocks,
-        summary,
-        tiers,
-        person_of: persons.person,
-        graph: graph.stamp(),
-    })
+    let blocks: Vec<Block> = dense_blocks(graph, flagged, config.max_blocks, config.min_block_size)
+        .into_iter()
+        .enumerate()
+        .map(|(i, b)| {
+            for &v in &b.nodes {
+                block_of.entry(v).or_insert(i + 1);
+            }
+            Block {
+                id: i + 1,
+                accounts: b
+                    .nodes
+                    .iter()
+                    .map(|&v| graph.account(v).id.as_str().to_owned())
+                    .collect(),
+                followers: b.followers,
+                followed: b.followed,
+                density: b.density,
+            }
+        })
+        .collect();
+    Communities { networks, blocks, network_of, block_of }
 }
 
 /// What the reasons phase reads: everything the earlier phases found.
