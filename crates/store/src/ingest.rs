@@ -10,6 +10,9 @@ use guardrail_core::{EventError, EventReader, FieldError, ReaderConfig};
 use crate::model::{ConflictPolicy, NewEvent, RunProgress, RunStatus};
 use crate::{Store, StoreError};
 
+/// Events per transaction unless a caller sets it.
+pub const DEFAULT_BATCH_SIZE: usize = 10_000;
+
 /// How to ingest.
 #[derive(Clone, Debug)]
 pub struct IngestOptions {
@@ -29,7 +32,7 @@ pub struct IngestOptions {
 impl Default for IngestOptions {
     fn default() -> IngestOptions {
         IngestOptions {
-            batch_size: 10_000,
+            batch_size: DEFAULT_BATCH_SIZE,
             skip_invalid: false,
             skip_unknown_types: false,
             max_line_bytes: ReaderConfig::default().max_line_bytes,

@@ -33,7 +33,9 @@ mod postgres_store;
 mod sqlite_store;
 
 pub use crate::error::StoreError;
-pub use crate::ingest::{ingest, IngestConflict, IngestError, IngestOptions, IngestReport};
+pub use crate::ingest::{
+    ingest, IngestConflict, IngestError, IngestOptions, IngestReport, DEFAULT_BATCH_SIZE,
+};
 pub use crate::lines::EventLines;
 pub use crate::migrations::SCHEMA_VERSION;
 pub use crate::model::{

@@ -58,15 +58,19 @@ pub struct Config {
 
 /// The smallest world that still has every role in it.
 pub const MIN_ACCOUNTS: u32 = 500;
+/// The length of a world unless one is asked for.
+pub const DEFAULT_DAYS: u32 = 180;
+/// The size of a world unless one is asked for (`guardrail synth`, `guardrail demo`).
+pub const DEFAULT_ACCOUNTS: u32 = 20_000;
 /// The largest world (account numbers and event times are 32-bit).
 pub const MAX_ACCOUNTS: u32 = 50_000_000;
 
 impl Config {
-    /// A world of `accounts` accounts over 180 days, planted with the test lexicon.
+    /// A world of `accounts` accounts over [`DEFAULT_DAYS`] days, planted with the test lexicon.
     pub fn new(accounts: u32, seed: u64) -> Config {
         let lexicon = Lexicon::from_toml(TEST_LEXICON)
             .unwrap_or_else(|e| unreachable!("the shipped test lexicon is checked by a test: {e}"));
-        Config { accounts, seed, days: 180, lexicon }
+        Config { accounts, seed, days: DEFAULT_DAYS, lexicon }
     }
 }
 

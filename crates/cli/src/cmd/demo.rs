@@ -11,7 +11,7 @@ use guardrail_engine::store_backend::IngestOptions;
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Accounts in the synthetic world.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = guardrail_engine::synth::DEFAULT_ACCOUNTS)]
     accounts: u32,
     /// Seed of the world.
     #[arg(long, default_value_t = 1)]

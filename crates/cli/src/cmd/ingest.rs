@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use guardrail_engine::store_backend::{IngestOptions, IngestReport, Store, DEFAULT_DATABASE};
+use guardrail_engine::store_backend::{
+    IngestOptions, IngestReport, Store, DEFAULT_BATCH_SIZE, DEFAULT_DATABASE,
+};
 
 /// Arguments of `guardrail ingest`.
 #[derive(clap::Args)]
@@ -24,7 +26,7 @@ pub(crate) struct Args {
     #[arg(long)]
     skip_unknown_types: bool,
     /// Events per transaction.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    #[arg(long, default_value_t = DEFAULT_BATCH_SIZE as u32, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     batch_size: u32,
     /// Print nothing but errors.
     #[arg(long, short)]

@@ -3,19 +3,19 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use guardrail_engine::synth::{Config, Stats};
+use guardrail_engine::synth::{Config, Stats, DEFAULT_ACCOUNTS, DEFAULT_DAYS};
 
 /// Arguments of `guardrail synth`.
 #[derive(clap::Args)]
 pub(crate) struct Args {
     /// Number of accounts.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = DEFAULT_ACCOUNTS)]
     accounts: u32,
     /// Seed; the same seed gives byte-identical files.
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// Length of the world in days.
-    #[arg(long, default_value_t = 180)]
+    #[arg(long, default_value_t = DEFAULT_DAYS)]
     days: u32,
     /// The lexicon to plant code words from (default: the invented test lexicon).
     #[command(flatten)]
@@ -44,7 +44,14 @@ pub(crate) fn write(args: &Args) -> anyhow::Result<Stats> {
 
 /// Synthesises a world with the defaults but for size and seed (for `demo`).
 pub(crate) fn quick(accounts: u32, seed: u64, out: PathBuf) -> anyhow::Result<Stats> {
-    write(&Args { accounts, seed, days: 180, lexicon: Default::default(), out, quiet: true })
+    write(&Args {
+        accounts,
+        seed,
+        days: DEFAULT_DAYS,
+        lexicon: Default::default(),
+        out,
+        quiet: true,
+    })
 }
 
 pub(crate) fn print_stats(stats: &Stats, out: &std::path::Path) {
