@@ -49,24 +49,27 @@ fn font() -> anyhow::Result<()> {
 }
 
 /// Writes the audit's exposure per round (0 = right after the single view),
-/// without and with guardrails.
+/// on every surface the audit measures, without and with guardrails.
 pub(crate) fn exposure(path: &Path, report: &AuditReport) -> anyhow::Result<()> {
     font()?;
-    let series = |m: &guardrail_engine::guard_engine::Metrics| -> Vec<(i32, f64)> {
-        std::iter::once(m.exposure_after_view)
-            .chain(m.exposure_by_round.iter().copied())
+    type Of = fn(&guardrail_engine::guard_engine::Metrics) -> (f64, &[f64]);
+    let surfaces: [(&str, Of); 2] = [
+        ("suggestions (top 10)", |m| (m.exposure_after_view, &m.exposure_by_round)),
+        ("feed/explore (top 20)", |m| (m.feed_exposure_after_view, &m.feed_exposure_by_round)),
+    ];
+    let series = |(first, rest): (f64, &[f64])| -> Vec<(i32, f64)> {
+        std::iter::once(first)
+            .chain(rest.iter().copied())
             .enumerate()
             .map(|(i, x)| (i as i32, x * 100.0))
             .collect()
     };
-    let unguarded = series(&report.unguarded);
-    let guarded = series(&report.guarded);
-    let rounds = unguarded.len() as i32 - 1;
+    let rounds = report.unguarded.exposure_by_round.len() as i32;
     let root = BitMapBackend::new(path, (900, 560)).into_drawing_area();
     let draw = || -> Result<(), Box<dyn std::error::Error + '_>> {
         root.fill(&WHITE)?;
         let mut chart = ChartBuilder::on(&root)
-            .caption("Network accounts in a sock puppet's top-10 suggestions", ("sans-serif", 24))
+            .caption("Network accounts and posts a sock puppet is shown", ("sans-serif", 24))
             .margin(20)
             .x_label_area_size(50)
             .y_label_area_size(60)
@@ -74,34 +77,37 @@ pub(crate) fn exposure(path: &Path, report: &AuditReport) -> anyhow::Result<()> 
         chart
             .configure_mesh()
             .x_desc("round (0 = right after viewing one seller; then follow 3 suggestions a round)")
-            .y_desc("share of top-10 (%)")
+            .y_desc("network share of what is shown (%)")
             .x_labels(rounds.max(1) as usize + 1)
             .label_style(("sans-serif", 15))
             .draw()?;
         let red = RGBColor(200, 40, 40);
         let blue = RGBColor(30, 90, 200);
-        chart
-            .draw_series(LineSeries::new(unguarded.clone(), red.stroke_width(3)))?
-            .label(format!(
-                "without guardrails (after view {:.0}%)",
-                report.unguarded.exposure_after_view * 100.0
-            ))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], red.stroke_width(3)));
-        chart.draw_series(unguarded.iter().map(|&p| Circle::new(p, 4, red.filled())))?;
-        chart
-            .draw_series(LineSeries::new(guarded.clone(), blue.stroke_width(3)))?
-            .label(format!(
-                "with guardrails (worst round {:.1}%)",
-                report.guarded.worst_round_exposure * 100.0
-            ))
-            .legend(move |(x, y)| {
-                PathElement::new(vec![(x, y), (x + 20, y)], blue.stroke_width(3))
-            });
-        chart.draw_series(guarded.iter().map(|&p| Circle::new(p, 4, blue.filled())))?;
+        for (i, (name, of)) in surfaces.iter().enumerate() {
+            for (side, m, colour) in
+                [("without", &report.unguarded, red), ("with", &report.guarded, blue)]
+            {
+                let points = series(of(m));
+                let style = if i == 0 { colour.stroke_width(3) } else { colour.stroke_width(1) };
+                let worst = points.iter().map(|p| p.1).fold(0.0, f64::max);
+                chart
+                    .draw_series(LineSeries::new(points.clone(), style))?
+                    .label(format!("{name}, {side} guardrails (worst {worst:.1}%)"))
+                    .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
+                if i == 0 {
+                    chart
+                        .draw_series(points.iter().map(|&p| Circle::new(p, 4, colour.filled())))?;
+                } else {
+                    chart.draw_series(
+                        points.iter().map(|&p| TriangleMarker::new(p, 5, colour.filled())),
+                    )?;
+                }
+            }
+        }
         chart
             .configure_series_labels()
             .position(SeriesLabelPosition::MiddleRight)
-            .label_font(("sans-serif", 16))
+            .label_font(("sans-serif", 15))
             .background_style(WHITE.mix(0.9))
             .border_style(BLACK)
             .draw()?;

@@ -202,6 +202,8 @@ pub struct Account {
     pub enforcement: Option<Enforcement>,
     /// Reports received, by category (`child_safety`, `sexual_content`, ...).
     pub reports: Vec<(ReportCategory, u32)>,
+    /// Posts it published (what a feed can show of it).
+    pub posts: u32,
 }
 
 impl Account {
@@ -216,6 +218,7 @@ impl Account {
             declared: false,
             enforcement: None,
             reports: Vec::new(),
+            posts: 0,
         }
     }
 
@@ -482,6 +485,7 @@ impl Graph {
             EventKind::Post(e) => {
                 let a = self.intern(&e.author, at);
                 self.posts.insert(Key::of(e.post.as_str()), a);
+                self.accounts[a as usize].posts += 1;
                 for tag in &e.hashtags {
                     let t = self.tag(tag);
                     self.tag_uses.push((a, t));

@@ -3,9 +3,10 @@
 //!
 //! Test accounts are created inside the world. Each views one seller of the
 //! planted network and then, round after round, follows the first suggestions
-//! it is shown, as the researchers' test accounts did. Benign accounts
-//! "briefly view" a seller to see whether their followers are then
-//! suggested it. Benign niche members hide one of their follows to see
+//! it is shown, as the researchers' test accounts did; its suggestions and its
+//! feed/explore items are scored after the view and after every round. Benign
+//! accounts "briefly view" a seller (a recent interaction) to see whether
+//! their followers are then suggested it or any network account. Benign niche members hide one of their follows to see
 //! whether the recommender still finds it (recall@10), so that the cost of
 //! the guardrails to ordinary communities is measured too.
 //!
@@ -35,6 +36,8 @@ pub struct AuditConfig {
     pub follows_per_round: usize,
     /// Suggestions shown (top k).
     pub top: usize,
+    /// Feed/explore items shown (top k).
+    pub feed_top: usize,
     /// Candidates the guarded side asks the recommender for before the guard
     /// drops some.
     pub candidates: usize,
@@ -55,6 +58,7 @@ impl Default for AuditConfig {
             rounds: 5,
             follows_per_round: 3,
             top: 10,
+            feed_top: 20,
             candidates: 50,
             viewers: 100,
             followers_per_viewer: 20,
@@ -78,16 +82,29 @@ pub struct Metrics {
     pub rounds_to_first_exposure: Option<f64>,
     /// Share of puppets shown at least one network account in some round.
     pub puppets_exposed: f64,
+    /// Share of network posts among the top feed/explore items right after
+    /// the single view (mean over puppets).
+    pub feed_exposure_after_view: f64,
+    /// The same after each round of following suggestions.
+    pub feed_exposure_by_round: Vec<f64>,
     /// Share of a viewer's followers whose top suggestions include the
-    /// seller the viewer briefly viewed.
+    /// seller the viewer briefly viewed, or any other network account.
     pub follower_contamination: f64,
     /// The same without the view (what the followers were shown anyway).
     pub follower_contamination_without_view: f64,
+    /// Share of a viewer's followers whose top suggestions include the very
+    /// seller the viewer viewed.
+    pub follower_contamination_seller: f64,
     /// Share of hidden same-niche follows of benign niche members found in
     /// their top suggestions.
     pub niche_recall_at_10: f64,
+    /// Share of the top suggestions of benign niche members that are from
+    /// their own niche (mean over the niche trials).
+    pub niche_precision_at_10: f64,
     /// Largest share of network accounts in any round (the guard's target).
     pub worst_round_exposure: f64,
+    /// Largest share of network posts in the feed in any round.
+    pub worst_round_feed_exposure: f64,
 }
 
 /// The audit's result.
@@ -128,6 +145,7 @@ struct Side<'a> {
     learn: &'a [bool],
     guard: Option<&'a Guard>,
     top: usize,
+    feed_top: usize,
     candidates: usize,
 }
 
@@ -164,6 +182,43 @@ impl Side<'_> {
             .collect()
     }
 
+    /// The authors of the feed/explore items the viewer is shown.
+    fn feed(
+        &self,
+        viewer_id: &str,
+        viewer: Option<Node>,
+        profile: &Profile,
+        overlay: &Overlay,
+        scratch: &mut Scratch,
+    ) -> Vec<Node> {
+        let posts_of = |v: Node| self.graph.account(v).posts;
+        let Some(guard) = self.guard else {
+            return self
+                .rec
+                .feed(viewer, profile, overlay, &posts_of, self.feed_top, scratch)
+                .into_iter()
+                .map(|i| i.author)
+                .collect();
+        };
+        let items = self.rec.feed(viewer, profile, overlay, &posts_of, self.feed_top * 3, scratch);
+        let candidates: Vec<Candidate<'_>> = items
+            .iter()
+            .map(|i| Candidate::Post {
+                author: (&self.graph.account(i.author).id).into(),
+                hashtags: &[],
+                caption: None,
+            })
+            .collect();
+        let decisions = guard.decide(viewer_id.into(), DiscoverySurface::Feed, &candidates);
+        items
+            .iter()
+            .zip(decisions)
+            .filter(|(_, d)| d.allow)
+            .map(|(i, _)| i.author)
+            .take(self.feed_top)
+            .collect()
+    }
+
     /// The interactions this side learns from.
     fn learnt(&self, targets: &[Node]) -> Vec<Node> {
         targets.iter().copied().filter(|&t| self.learn[t as usize]).collect()
@@ -178,9 +233,9 @@ pub fn audit(
     guard: &Guard,
     config: &AuditConfig,
 ) -> Result<AuditReport, GuardError> {
-    if config.top == 0 || config.candidates < config.top {
+    if config.top == 0 || config.candidates < config.top || config.feed_top == 0 {
         return Err(GuardError::AuditConfig {
-            why: "top must be at least 1 and candidates at least top",
+            why: "top and feed_top must be at least 1 and candidates at least top",
         });
     }
     let n = graph.len();
@@ -213,6 +268,7 @@ pub fn audit(
         learn: &everyone,
         guard: None,
         top: config.top,
+        feed_top: config.feed_top,
         candidates: config.candidates,
     };
     let guarded = Side {
@@ -221,6 +277,7 @@ pub fn audit(
         learn: &learn,
         guard: Some(guard),
         top: config.top,
+        feed_top: config.feed_top,
         candidates: config.candidates,
     };
     let plan = Plan::new(graph, truth, &network, &sellers, &unguarded_rec, config);
@@ -243,6 +300,8 @@ struct Plan {
     viewers: Vec<(Node, Node, Vec<Node>)>,
     /// (niche member, hidden same-niche follow).
     niche: Vec<(Node, Node)>,
+    /// The niche of every benign niche member (`u32::MAX` for others).
+    niche_of: Vec<u32>,
 }
 
 impl Plan {
@@ -297,7 +356,7 @@ impl Plan {
             })
             .take(config.niche_trials)
             .collect();
-        Plan { puppets, viewers, niche }
+        Plan { puppets, viewers, niche, niche_of }
     }
 }
 
@@ -312,8 +371,8 @@ fn run_side(
         shown.iter().filter(|&&t| network[t as usize]).count() as f64 / shown.len().max(1) as f64
     };
     let empty = Overlay::default();
-    // Puppets.
-    let runs: Vec<Vec<f64>> = plan
+    // Puppets: suggestions and feed after the view and after each round.
+    let runs: Vec<(Vec<f64>, Vec<f64>)> = plan
         .puppets
         .par_iter()
         .enumerate()
@@ -322,9 +381,11 @@ fn run_side(
             let mut profile =
                 Profile { interactions: side.learnt(&[seller]), ..Profile::default() };
             let mut shares = Vec::with_capacity(config.rounds + 1);
+            let mut feed_shares = Vec::with_capacity(config.rounds + 1);
             for round in 0..=config.rounds {
                 let shown = side.suggest(&id, None, &profile, &empty, scratch);
                 shares.push(share(&shown));
+                feed_shares.push(share(&side.feed(&id, None, &profile, &empty, scratch)));
                 if round < config.rounds {
                     for t in shown.into_iter().take(config.follows_per_round) {
                         if side.learn[t as usize] {
@@ -333,13 +394,17 @@ fn run_side(
                     }
                 }
             }
-            shares
+            (shares, feed_shares)
         })
         .collect();
+    let feed_runs: Vec<Vec<f64>> = runs.iter().map(|(_, f)| f.clone()).collect();
+    let runs: Vec<Vec<f64>> = runs.into_iter().map(|(s, _)| s).collect();
     let mean_at = |r: usize| runs.iter().map(|s| s[r]).sum::<f64>() / runs.len().max(1) as f64;
+    let feed_at =
+        |r: usize| feed_runs.iter().map(|s| s[r]).sum::<f64>() / feed_runs.len().max(1) as f64;
     let firsts: Vec<usize> = runs.iter().filter_map(|s| s.iter().position(|&x| x > 0.0)).collect();
     // Followers of a viewer who briefly viewed a seller.
-    let (hits, hits_without, checked) = plan
+    let (hits, hits_without, hits_seller, checked) = plan
         .viewers
         .par_iter()
         .map_init(Scratch::default, |scratch, (viewer, seller, followers)| {
@@ -347,23 +412,24 @@ fn run_side(
             if side.learn[*viewer as usize] && side.learn[*seller as usize] {
                 overlay.insert(*viewer, vec![*seller]);
             }
-            let (mut hit, mut hit_without) = (0usize, 0usize);
+            let any_network = |shown: &[Node]| shown.iter().any(|&t| network[t as usize]);
+            let (mut hit, mut hit_without, mut hit_seller) = (0usize, 0usize, 0usize);
             for &f in followers {
                 let id = side.graph.account(f).id.as_str();
                 let profile = side.rec.profile(f);
-                hit += usize::from(
-                    side.suggest(id, Some(f), &profile, &overlay, scratch).contains(seller),
-                );
-                hit_without += usize::from(
-                    side.suggest(id, Some(f), &profile, &empty, scratch).contains(seller),
-                );
+                let shown = side.suggest(id, Some(f), &profile, &overlay, scratch);
+                hit += usize::from(any_network(&shown));
+                hit_seller += usize::from(shown.contains(seller));
+                let shown = side.suggest(id, Some(f), &profile, &empty, scratch);
+                hit_without += usize::from(any_network(&shown));
             }
-            (hit, hit_without, followers.len())
+            (hit, hit_without, hit_seller, followers.len())
         })
-        .reduce(|| (0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2));
+        .reduce(|| (0, 0, 0, 0), |a, b| (a.0 + b.0, a.1 + b.1, a.2 + b.2, a.3 + b.3));
     counts.followers_checked = checked;
-    // Niche recall: hide one same-niche follow and see whether it comes back.
-    let found: usize = plan
+    // Niche recall: hide one same-niche follow and see whether it comes
+    // back; precision: the share of the suggestions from the member's niche.
+    let (found, same_niche): (usize, f64) = plan
         .niche
         .par_iter()
         .map_init(Scratch::default, |scratch, &(m, hidden)| {
@@ -371,21 +437,32 @@ fn run_side(
             profile.follows.retain(|&t| t != hidden);
             profile.interactions.retain(|&t| t != hidden);
             let id = side.graph.account(m).id.as_str();
-            usize::from(side.suggest(id, Some(m), &profile, &empty, scratch).contains(&hidden))
+            let shown = side.suggest(id, Some(m), &profile, &empty, scratch);
+            let niche = plan.niche_of[m as usize];
+            let same = shown.iter().filter(|&&t| plan.niche_of[t as usize] == niche).count();
+            (usize::from(shown.contains(&hidden)), same as f64 / shown.len().max(1) as f64)
         })
-        .sum();
+        .reduce(|| (0, 0.0), |a, b| (a.0 + b.0, a.1 + b.1));
     counts.niche_trials = plan.niche.len();
     let by_round: Vec<f64> = (1..=config.rounds).map(mean_at).collect();
     let after_view = mean_at(0);
+    let feed_by_round: Vec<f64> = (1..=config.rounds).map(feed_at).collect();
+    let feed_after_view = feed_at(0);
+    let trials = plan.niche.len().max(1) as f64;
     Metrics {
         exposure_after_view: after_view,
         worst_round_exposure: by_round.iter().copied().fold(after_view, f64::max),
         exposure_by_round: by_round,
+        feed_exposure_after_view: feed_after_view,
+        worst_round_feed_exposure: feed_by_round.iter().copied().fold(feed_after_view, f64::max),
+        feed_exposure_by_round: feed_by_round,
+        follower_contamination_seller: hits_seller as f64 / checked.max(1) as f64,
+        niche_precision_at_10: same_niche / trials,
         rounds_to_first_exposure: (!firsts.is_empty())
             .then(|| firsts.iter().sum::<usize>() as f64 / firsts.len() as f64),
         puppets_exposed: firsts.len() as f64 / runs.len().max(1) as f64,
         follower_contamination: hits as f64 / checked.max(1) as f64,
         follower_contamination_without_view: hits_without as f64 / checked.max(1) as f64,
-        niche_recall_at_10: found as f64 / plan.niche.len().max(1) as f64,
+        niche_recall_at_10: found as f64 / trials,
     }
 }

@@ -1,7 +1,18 @@
 //! A reference recommender of the kind the investigation describes:
 //! "suggested for you" from co-follow collaborative filtering (accounts
 //! followed by those who follow, or interacted with, what you follow or
-//! viewed), what the accounts you follow interact with, and hashtag co-use.
+//! viewed), what the accounts you follow interact with, and hashtag co-use;
+//! "people you follow recently engaged with X" from recent activity; and a
+//! feed/explore ranker over the posts of followed and similar accounts.
+//!
+//! Recent activity ([`Overlay`]) is what accounts did within the
+//! recency window (the graph keeps no per-edge times, so the caller passes
+//! it: a platform's recent-activity log; in the audit, the experiment's own
+//! views, the most recent events of the world). As on the platforms that
+//! show "followed by someone you follow", it does not compete with the
+//! long-term scores: it has its own slots among the suggestions
+//! ([`RecommenderConfig::recent_slots`]), the best candidates by how many
+//! followed accounts recently engaged with them.
 //!
 //! It is a baseline to audit, not a product: it is good at linking people who
 //! share a niche interest, which is exactly how it links an abusive network
@@ -35,6 +46,13 @@ pub struct RecommenderConfig {
     /// Scores are divided by (followers + 1) to this power: 0.5 is cosine
     /// similarity, 0 ranks by raw co-occurrence (popular accounts win).
     pub popularity_damping: f32,
+    /// Suggestion slots (every third from the second) for accounts the
+    /// viewer's follows recently engaged with.
+    pub recent_slots: usize,
+    /// Posts of one author a feed shows at most.
+    pub feed_posts_per_author: u32,
+    /// Similar accounts (suggestions) whose posts a feed mixes in (explore).
+    pub feed_explore_authors: usize,
 }
 
 impl Default for RecommenderConfig {
@@ -47,6 +65,9 @@ impl Default for RecommenderConfig {
             hashtag_weight: 0.5,
             popular: 200,
             popularity_damping: 0.5,
+            recent_slots: 3,
+            feed_posts_per_author: 2,
+            feed_explore_authors: 10,
         }
     }
 }
@@ -92,9 +113,20 @@ pub struct Profile {
     pub hashtags: Vec<u32>,
 }
 
-/// Extra interactions of other accounts, not in the graph (for experiments:
-/// "what if this account had viewed that one").
+/// Recent interactions of accounts (within the recency window), by actor:
+/// the recent-activity signal ("people you follow recently engaged with X").
 pub type Overlay = FxHashMap<Node, Vec<Node>>;
+
+/// One feed item: a post of `author` (its `ordinal`-th most recent).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FeedItem {
+    /// The author.
+    pub author: Node,
+    /// Which of its posts, 0 the most recent.
+    pub ordinal: u32,
+    /// The ranking score.
+    pub score: f32,
+}
 
 /// Reusable per-thread buffers for [`Recommender::recommend`].
 #[derive(Clone, Debug, Default)]
@@ -236,18 +268,16 @@ impl Recommender {
                 }
             }
         }
-        // What followed accounts interact with (the path by which one view
-        // reaches the viewer's followers).
+        // What followed accounts interact with, over their history.
         for &s in &profile.follows {
-            let extra = overlay.get(&s).map_or(&[][..], Vec::as_slice);
             let own = self.follows.get(s);
             let other = self.interactions.get(s);
-            let total = own.len() + other.len() + extra.len();
+            let total = own.len() + other.len();
             if total == 0 {
                 continue;
             }
             let w = c.friend_weight / (total as f32).sqrt();
-            for &t in own.iter().chain(other).chain(extra) {
+            for &t in own.iter().chain(other) {
                 if Some(t) != viewer {
                     add(t, w);
                 }
@@ -282,6 +312,30 @@ impl Recommender {
             scored.truncate(n);
         }
         scored.sort_unstable_by(by_score);
+        // Recent activity of followed accounts: its own slots (the path by
+        // which one view reaches the viewer's followers).
+        let mut recent: Vec<(Node, f32)> = Vec::new();
+        for &s in &profile.follows {
+            for &t in overlay.get(&s).map_or(&[][..], Vec::as_slice) {
+                if followed(t) {
+                    continue;
+                }
+                match recent.iter_mut().find(|(r, _)| *r == t) {
+                    Some((_, count)) => *count += 1.0,
+                    None => recent.push((t, 1.0)),
+                }
+            }
+        }
+        recent.sort_unstable_by(by_score);
+        recent.truncate(c.recent_slots);
+        if !recent.is_empty() {
+            scored.retain(|&(t, _)| !recent.iter().any(|&(r, _)| r == t));
+            for (i, r) in recent.into_iter().enumerate() {
+                let at = (1 + 3 * i).min(scored.len());
+                scored.insert(at, r);
+            }
+            scored.truncate(n);
+        }
         // Too little signal: fill up with the most followed accounts (cold start).
         for &t in &self.popular {
             if scored.len() >= n {
@@ -292,5 +346,45 @@ impl Recommender {
             }
         }
         scored
+    }
+
+    /// The `n` best feed/explore items for a viewer: the posts of the
+    /// accounts it follows (score 1) and of the accounts most similar to what
+    /// it follows and viewed (its best suggestions, scores scaled into (0, 1],
+    /// the explore part), each author's most recent posts first, at most
+    /// [`RecommenderConfig::feed_posts_per_author`] each.
+    pub fn feed(
+        &self,
+        viewer: Option<Node>,
+        profile: &Profile,
+        overlay: &Overlay,
+        posts_of: &dyn Fn(Node) -> u32,
+        n: usize,
+        scratch: &mut Scratch,
+    ) -> Vec<FeedItem> {
+        let c = &self.config;
+        let explore = self.recommend(viewer, profile, overlay, c.feed_explore_authors, scratch);
+        let best = explore.iter().map(|&(_, s)| s).fold(0.0f32, f32::max);
+        let mut authors: Vec<(Node, f32)> = profile.follows.iter().map(|&a| (a, 1.0)).collect();
+        for (i, &(a, s)) in explore.iter().enumerate() {
+            // Cold-start fill has score 0: rank it by position, below the rest.
+            let scaled = if best > 0.0 && s > 0.0 { 0.5 * s / best } else { 0.25 / (i + 1) as f32 };
+            authors.push((a, scaled));
+        }
+        let mut items = Vec::new();
+        for (a, score) in authors {
+            for ordinal in 0..posts_of(a).min(c.feed_posts_per_author) {
+                // An author's older posts rank a little lower.
+                items.push(FeedItem { author: a, ordinal, score: score / (1 + ordinal) as f32 });
+            }
+        }
+        items.sort_by(|x, y| {
+            y.score
+                .total_cmp(&x.score)
+                .then(x.author.cmp(&y.author))
+                .then(x.ordinal.cmp(&y.ordinal))
+        });
+        items.truncate(n);
+        items
     }
 }

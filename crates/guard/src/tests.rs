@@ -453,6 +453,69 @@ fn a_view_reaches_the_viewers_followers_without_hygiene_and_not_with_it() {
 }
 
 #[test]
+fn recent_activity_of_a_followed_account_has_its_own_slots() {
+    // "People you follow recently engaged with X": one recent view by n1
+    // puts s3 among n3's first suggestions, whatever the long-term scores;
+    // without the recent-activity slots it does not get there.
+    let g = graph_of(&world());
+    let node = |id: &str| g.node(id).unwrap();
+    let (n1, n3, s3) = (node("n1"), node("n3"), node("s3"));
+    let mut overlay = Overlay::default();
+    overlay.insert(n1, vec![s3]);
+    let top2 = |config: RecommenderConfig| {
+        let r = Recommender::new(&g, config, |_| true);
+        let p = r.profile(n3);
+        r.recommend(Some(n3), &p, &overlay, 2, &mut Scratch::default())
+    };
+    let shown = top2(RecommenderConfig::default());
+    assert_eq!(shown[1].0, s3, "{shown:?}");
+    let without = top2(RecommenderConfig { recent_slots: 0, ..RecommenderConfig::default() });
+    assert!(without.iter().all(|&(t, _)| t != s3), "{without:?}");
+    // Recent activity of an account n3 does not follow does not count.
+    let mut stranger = Overlay::default();
+    stranger.insert(node("b1"), vec![s3]);
+    let r = Recommender::new(&g, RecommenderConfig::default(), |_| true);
+    let shown = r.recommend(Some(n3), &r.profile(n3), &stranger, 2, &mut Scratch::default());
+    assert!(shown.iter().all(|&(t, _)| t != s3), "{shown:?}");
+}
+
+#[test]
+fn the_feed_shows_followed_and_similar_accounts_posts_and_hygiene_keeps_the_network_out() {
+    let guard = world_guard();
+    let g = graph_of(&world());
+    let s1 = g.node("s1").unwrap();
+    let s2 = g.node("s2").unwrap();
+    let posts_of = |v: u32| g.account(v).posts;
+    assert_eq!(posts_of(s2), 1);
+    // A puppet that viewed s1 is shown s2's post (explore: accounts similar
+    // to what it viewed) without hygiene.
+    let plain = Recommender::new(&g, RecommenderConfig::default(), |_| true);
+    let puppet = Profile { interactions: vec![s1], ..Profile::default() };
+    let feed =
+        plain.feed(None, &puppet, &Overlay::default(), &posts_of, 20, &mut Scratch::default());
+    assert!(feed.iter().any(|i| i.author == s2), "{feed:?}");
+    // Following s2 puts its post first.
+    let follower = Profile { follows: vec![s2], ..Profile::default() };
+    let feed =
+        plain.feed(None, &follower, &Overlay::default(), &posts_of, 20, &mut Scratch::default());
+    assert_eq!(feed[0].author, s2);
+    assert_eq!(feed[0].score, 1.0);
+    // With hygiene the view is not learnt and the network is not learnt
+    // from: nothing of it reaches the feed.
+    let learn = |v: u32| !guard.never_recommended(g.account(v).id.as_str());
+    let clean = Recommender::new(&g, RecommenderConfig::default(), learn);
+    let feed = clean.feed(
+        None,
+        &Profile::default(),
+        &Overlay::default(),
+        &posts_of,
+        20,
+        &mut Scratch::default(),
+    );
+    assert!(feed.iter().all(|i| learn(i.author)), "{feed:?}");
+}
+
+#[test]
 fn a_scan_of_another_graph_is_refused_not_read_as_clear() {
     // See: #25. The scan's tiers are indexed by node; on another graph they
     // would belong to other accounts, or to none.

@@ -91,9 +91,17 @@ pub(crate) fn print_table(r: &AuditReport) {
     row("rounds to the first network suggestion", &|m| {
         m.rounds_to_first_exposure.map_or("never".into(), |x| format!("{x:.2}"))
     });
-    row("followers then suggested the viewed seller", &|m| pct(m.follower_contamination));
+    row("network share of top-20 feed after one view", &|m| pct(m.feed_exposure_after_view));
+    for i in 0..r.config.rounds {
+        row(&format!("  after round {} of following suggestions", i + 1), &|m| {
+            pct(m.feed_exposure_by_round[i])
+        });
+    }
+    row("followers then suggested a network account", &|m| pct(m.follower_contamination));
     row("  (the same without the view)", &|m| pct(m.follower_contamination_without_view));
+    row("  the viewed seller itself", &|m| pct(m.follower_contamination_seller));
     row("niche recall@10 (hidden same-niche follow)", &|m| pct(m.niche_recall_at_10));
+    row("niche precision@10 (suggestions from the niche)", &|m| pct(m.niche_precision_at_10));
     let c = &r.counts;
     println!(
         "  {} puppets, {} rounds; {} network accounts ({} sellers not banned); guard never recommends {} accounts; {} follower checks; {} niche trials",

@@ -32,14 +32,19 @@ fn audit_reproduces_the_harm_and_the_guard_stops_it() {
         let m = &r[side];
         for key in [
             "exposure_after_view",
+            "feed_exposure_after_view",
+            "worst_round_feed_exposure",
             "follower_contamination",
+            "follower_contamination_seller",
             "niche_recall_at_10",
+            "niche_precision_at_10",
             "puppets_exposed",
         ] {
             let x = m[key].as_f64().unwrap_or_else(|| panic!("{side}.{key}: {m}"));
             assert!((0.0..=1.0).contains(&x), "{side}.{key} = {x}");
         }
         assert_eq!(m["exposure_by_round"].as_array().unwrap().len(), 5, "{m}");
+        assert_eq!(m["feed_exposure_by_round"].as_array().unwrap().len(), 5, "{m}");
         assert!(m.get("rounds_to_first_exposure").is_some(), "{m}");
     }
     let (u, g) = (&r["unguarded"], &r["guarded"]);
@@ -47,6 +52,17 @@ fn audit_reproduces_the_harm_and_the_guard_stops_it() {
     assert_eq!(u["rounds_to_first_exposure"], 0.0);
     assert!(g["worst_round_exposure"].as_f64().unwrap() <= 0.005, "{g}");
     assert!(g["follower_contamination"].as_f64().unwrap() <= 0.005, "{g}");
+    // Each harm is reproduced without guardrails (see: #22): the feed fills
+    // with the network after one view, and one follower's brief view of a
+    // seller reaches her followers' suggestions.
+    assert!(u["feed_exposure_after_view"].as_f64().unwrap() >= 0.5, "{u}");
+    assert!(u["follower_contamination"].as_f64().unwrap() >= 0.2, "{u}");
+    assert!(g["worst_round_feed_exposure"].as_f64().unwrap() <= 0.005, "{g}");
+    let (pu, pg) = (
+        u["niche_precision_at_10"].as_f64().unwrap(),
+        g["niche_precision_at_10"].as_f64().unwrap(),
+    );
+    assert!(pu > 0.0 && pg >= 0.95 * pu, "niche precision {pu} -> {pg}");
     let (nu, ng) =
         (u["niche_recall_at_10"].as_f64().unwrap(), g["niche_recall_at_10"].as_f64().unwrap());
     assert!(nu > 0.0 && ng >= 0.95 * nu, "niche recall {nu} -> {ng}");
