@@ -14,9 +14,11 @@ use anyhow::Context;
 
 /// Debian packages the test suite needs, each with a binary on the PATH (or
 /// an absolute file path) that shows it is present: ffmpeg for video
-/// hashing, a TrueType font for the audit's chart.
+/// hashing, a TrueType font for the audit's chart, xmllint to validate
+/// CyberTipline documents against NCMEC's schema.
 const APT_PACKAGES: &[(&str, &str)] = &[
     ("ffmpeg", "ffmpeg"),
+    ("libxml2-utils", "xmllint"),
     ("fonts-dejavu-core", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"),
 ];
 
@@ -39,6 +41,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         ("GUARDRAIL_TEST_POSTGRES_URL", postgres_url.as_str()),
         ("GUARDRAIL_REQUIRE_POSTGRES", "1"),
         ("GUARDRAIL_REQUIRE_FFMPEG", "1"),
+        ("GUARDRAIL_REQUIRE_XMLLINT", "1"),
         ("GUARDRAIL_REAL_GRAPHS", real_graphs.as_str()),
         ("GUARDRAIL_REQUIRE_REAL_GRAPHS", "1"),
     ];

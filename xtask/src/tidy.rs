@@ -16,6 +16,7 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
     ("guardrail-guard", &["guardrail-core", "guardrail-text", "guardrail-graph"]),
     ("guardrail-store", &["guardrail-core"]),
     ("guardrail-synth", &["guardrail-core"]),
+    ("guardrail-review", &["guardrail-core"]),
     (
         "guardrail-engine",
         &[
@@ -26,6 +27,7 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
             "guardrail-guard",
             "guardrail-store",
             "guardrail-synth",
+            "guardrail-review",
         ],
     ),
     // The CLI composes nothing itself: it parses, calls the composition layer, prints.
@@ -42,8 +44,14 @@ const CLI_DEPENDENCIES: &[&str] =
 
 /// Crates that engines must never depend on (directly), whatever the allow-list says.
 const FORBIDDEN_IN_ENGINES: &[&str] = &["tokio", "axum", "sqlx", "rusqlite", "postgres"];
-const ENGINES: &[&str] =
-    &["guardrail-core", "guardrail-media", "guardrail-text", "guardrail-graph", "guardrail-guard"];
+const ENGINES: &[&str] = &[
+    "guardrail-core",
+    "guardrail-media",
+    "guardrail-text",
+    "guardrail-graph",
+    "guardrail-guard",
+    "guardrail-review",
+];
 
 pub(crate) fn run() -> anyhow::Result<()> {
     let problems = check(&workspace_root())?;

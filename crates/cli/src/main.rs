@@ -57,6 +57,16 @@ enum Command {
     Audit(cmd::audit::Args),
     /// Check a discovery-guard policy file and print it with defaults filled in (or the defaults).
     Policy(cmd::guard::PolicyArgs),
+    /// File reports: one from the command line, or the stored event log's.
+    Report(cmd::review::ReportArgs),
+    /// The review queue: undecided cases by priority, with the backlog.
+    Queue(cmd::review::QueueArgs),
+    /// Review a case: show, claim, view-file, decide, appeal.
+    Case(cmd::review::CaseArgs),
+    /// CyberTipline reports of confirmed child-safety cases.
+    Cybertip(cmd::review::CyberTipArgs),
+    /// The tamper-evident audit log of review.
+    AuditLog(cmd::review::AuditLogArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +86,11 @@ fn main() -> ExitCode {
         Command::EvalScan(args) => cmd::scan::eval_scan(args),
         Command::Audit(args) => cmd::audit::run(args),
         Command::Policy(args) => cmd::guard::policy(args),
+        Command::Report(args) => cmd::review::report(args),
+        Command::Queue(args) => cmd::review::queue(args),
+        Command::Case(args) => cmd::review::case(args),
+        Command::Cybertip(args) => cmd::review::cybertip(args),
+        Command::AuditLog(args) => cmd::review::audit_log(args),
     };
     match result {
         Ok(code) => code,

@@ -74,6 +74,43 @@ string_id!(
     PersonId
 );
 
+macro_rules! number_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+        pub struct $name(u64);
+
+        impl $name {
+            /// Wraps a number the store assigned.
+            pub fn new(id: u64) -> $name {
+                $name(id)
+            }
+
+            /// The number.
+            pub fn get(self) -> u64 {
+                self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+number_id!(
+    /// A report received for review (from the event stream, the CLI or the
+    /// API), numbered by the store in the order reports were committed.
+    ReportId
+);
+number_id!(
+    /// A review case: the reports and signals about one person, network or
+    /// account, numbered by the store.
+    CaseId
+);
+
 /// A borrowed account id: what the online checks take, so a caller holding
 /// the `&str` of a request or an [`AccountId`] passes it without allocating,
 /// and an account is never passed where a hashtag or a text belongs.

@@ -46,7 +46,9 @@ pub use crate::event::{
 };
 pub use crate::fast::Interaction;
 pub use crate::hex::{HexError, Md5, Pdq, Sha256};
-pub use crate::ids::{AccountId, AccountRef, CommentId, EventId, PersonId, PostId};
+pub use crate::ids::{
+    AccountId, AccountRef, CaseId, CommentId, EventId, PersonId, PostId, ReportId,
+};
 pub use crate::lexicon::{
     Entry, EntryKind, Lexicon, LexiconError, Severity, Surface, MAX_ENTRY_CHARS,
 };

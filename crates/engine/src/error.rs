@@ -238,6 +238,37 @@ pub enum EngineError {
     /// The text engine refused a text.
     #[error(transparent)]
     Text(Box<guardrail_text::TextError>),
+    /// The review engine refused (a report field, a transition, a role, a document).
+    #[error(transparent)]
+    Review(#[from] guardrail_review::ReviewError),
+    /// A review configuration file is not valid.
+    #[error("review configuration {path}: {why}")]
+    ReviewConfig {
+        /// The file.
+        path: PathBuf,
+        /// The key and why.
+        why: String,
+    },
+    /// A reviewer the review configuration does not name.
+    #[error("reviewer {reviewer} is not in the review configuration")]
+    UnknownReviewer {
+        /// The reviewer.
+        reviewer: String,
+    },
+    /// No case has this number.
+    #[error("no case {case}")]
+    NoSuchCase {
+        /// The case.
+        case: u64,
+    },
+    /// A case that cannot be reported to the CyberTipline (yet).
+    #[error("case {case} cannot be reported to the CyberTipline: {why}")]
+    NotReportable {
+        /// The case.
+        case: u64,
+        /// Why.
+        why: String,
+    },
     /// Generating a world failed.
     #[error(transparent)]
     Synth(#[from] guardrail_synth::SynthError),

@@ -15,11 +15,14 @@
 //! - [`scan`]: scanning and storing ([`scan::ScanJob`]), and the evaluation against truth;
 //! - [`guard`]: the policy file, the guard built from a scan, the audit ([`guard::AuditJob`]);
 //! - [`ingest`], [`text`], [`world`], [`truth`] (the one reader of `truth.json`);
+//! - [`review`]: reports, cases and review over the store (intake from the
+//!   command line and the event log, the queue, claims, decisions with the
+//!   enforcement outbox, appeals, CyberTipline export, the audit log's check);
 //! - [`host`]: the long-running side, a [`host::Host`] that applies changes
 //!   (reload the lexicon or the banks, rescan) and [`host::Snapshot`]s that
 //!   answer checks without waiting.
 //!
-//! The engines are re-exported ([`core`], [`text_engine`], ...) so that a
+//! The engines are re-exported ([`core`], [`text_engine`], [`review_engine`], ...) so that a
 //! caller depends on this crate alone and names their types from here.
 //!
 //! ```
@@ -45,6 +48,7 @@ pub mod guard;
 pub mod host;
 pub mod ingest;
 pub mod lexicon;
+pub mod review;
 pub mod scan;
 pub mod store;
 pub mod text;
@@ -57,6 +61,7 @@ pub use guardrail_core as core;
 pub use guardrail_graph as graph_engine;
 pub use guardrail_guard as guard_engine;
 pub use guardrail_media as media_engine;
+pub use guardrail_review as review_engine;
 pub use guardrail_store as store_backend;
 pub use guardrail_synth as synth;
 pub use guardrail_text as text_engine;

@@ -77,6 +77,20 @@ pub enum StoreError {
         /// What is wrong with it.
         why: String,
     },
+    /// A report or signal key is stored already with different content
+    /// (the same key with the same content is a duplicate, not an error).
+    #[error("key {key} was already used for a different report; send a new key for a new report")]
+    KeyConflict {
+        /// The key.
+        key: String,
+    },
+    /// A case changed since the caller read it (another reviewer claimed or
+    /// decided it): nothing was written.
+    #[error("case {case} changed since it was read; read it again")]
+    Stale {
+        /// The case.
+        case: u64,
+    },
     /// SQLite reported an error.
     #[error("sqlite: {0}")]
     Sqlite(rusqlite::Error),

@@ -30,6 +30,7 @@ mod lines;
 mod migrations;
 mod model;
 mod postgres_store;
+mod review;
 mod sqlite_store;
 
 pub use crate::error::StoreError;
@@ -43,6 +44,11 @@ pub use crate::model::{
     NewEvent, NewScan, PersonRow, RiskRow, RunProgress, RunStatus, ScanRun, StoredEvent, Summary,
 };
 pub use crate::postgres_store::PostgresStore;
+pub use crate::review::{
+    AuditDraft, AuditRow, CaseRow, CaseWrite, DecisionRow, DecisionWrite, Evidence, FileView,
+    Intake, IntakeItem, IntakeOutcome, NewReportRow, NewSignalRow, OutboxRow, ReportRow,
+    ReporterRecord, Sealer, SignalRow,
+};
 pub use crate::sqlite_store::SqliteStore;
 
 /// Which database a store writes to.
@@ -163,7 +169,195 @@ pub trait Store: Send {
 
     /// The persons of a scan.
     fn scan_persons(&mut self, run: i64) -> Result<Vec<PersonRow>, StoreError>;
+
+    /// Files a report or signal in one transaction: a key stored with the
+    /// same content is a duplicate (nothing written), with other content
+    /// [`StoreError::KeyConflict`]; otherwise it joins its subject's open
+    /// case or opens one, adds to the case's evidence and appends the audit
+    /// entry. When this returns `Ok`, the report is durable: acknowledge it then.
+    fn review_intake(
+        &mut self,
+        intake: &Intake,
+        seal: Sealer<'_>,
+    ) -> Result<IntakeOutcome, StoreError>;
+
+    /// Writes a case's new state (claim, release, appeal) if its version is
+    /// still the one read ([`StoreError::Stale`] otherwise), with audit entries.
+    fn review_update_case(
+        &mut self,
+        write: &CaseWrite,
+        audit: &[AuditDraft],
+        seal: Sealer<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Records a decision in one transaction: the case's state (compare-and-
+    /// set as in [`Store::review_update_case`]), the decision, every report's
+    /// resolution, the enforcement outbox and the audit entries. Returns the
+    /// decision's number.
+    fn review_decide(
+        &mut self,
+        decision: &DecisionWrite,
+        seal: Sealer<'_>,
+    ) -> Result<u64, StoreError>;
+
+    /// Records that a person viewed one of a case's files, with its audit entry.
+    fn review_record_view(
+        &mut self,
+        view: &FileView,
+        audit: &AuditDraft,
+        seal: Sealer<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Appends audit entries on their own.
+    fn review_audit_append(
+        &mut self,
+        audit: &[AuditDraft],
+        seal: Sealer<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// One case.
+    fn review_case(&mut self, case: u64) -> Result<Option<CaseRow>, StoreError>;
+
+    /// Every case (or only the undecided ones), by number.
+    fn review_cases(&mut self, undecided_only: bool) -> Result<Vec<CaseRow>, StoreError>;
+
+    /// The accounts a case links.
+    fn review_case_accounts(&mut self, case: u64) -> Result<Vec<String>, StoreError>;
+
+    /// A case's reports.
+    fn review_reports(&mut self, case: u64) -> Result<Vec<ReportRow>, StoreError>;
+
+    /// A report by its idempotency key.
+    fn review_report_by_key(&mut self, key: &str) -> Result<Option<ReportRow>, StoreError>;
+
+    /// A case's signals.
+    fn review_signals(&mut self, case: u64) -> Result<Vec<SignalRow>, StoreError>;
+
+    /// A case's decisions, oldest first.
+    fn review_decisions(&mut self, case: u64) -> Result<Vec<DecisionRow>, StoreError>;
+
+    /// The enforcement outbox (or only what is not delivered), oldest first.
+    fn review_outbox(&mut self, pending_only: bool) -> Result<Vec<OutboxRow>, StoreError>;
+
+    /// The recorded views of a case's files.
+    fn review_file_views(&mut self, case: u64) -> Result<Vec<FileView>, StoreError>;
+
+    /// How each reporter's past reports were decided.
+    fn review_reporters(&mut self, reporters: &[String])
+        -> Result<Vec<ReporterRecord>, StoreError>;
+
+    /// Up to `limit` audit entries after position `after`, in order.
+    fn review_audit(&mut self, after: u64, limit: usize) -> Result<Vec<AuditRow>, StoreError>;
 }
+
+/// The review methods of [`Store`], the same for each backend: each runs
+/// `crate::review`'s function in a transaction from `self.review_tx`.
+macro_rules! review_methods {
+    () => {
+        fn review_intake(
+            &mut self,
+            intake: &crate::Intake,
+            seal: crate::Sealer<'_>,
+        ) -> Result<crate::IntakeOutcome, StoreError> {
+            self.review_tx(true, |tx| crate::review::intake(tx, intake, seal))
+        }
+
+        fn review_update_case(
+            &mut self,
+            write: &crate::CaseWrite,
+            audit: &[crate::AuditDraft],
+            seal: crate::Sealer<'_>,
+        ) -> Result<(), StoreError> {
+            self.review_tx(true, |tx| crate::review::update_case(tx, write, audit, seal))
+        }
+
+        fn review_decide(
+            &mut self,
+            decision: &crate::DecisionWrite,
+            seal: crate::Sealer<'_>,
+        ) -> Result<u64, StoreError> {
+            self.review_tx(true, |tx| crate::review::decide(tx, decision, seal))
+        }
+
+        fn review_record_view(
+            &mut self,
+            view: &crate::FileView,
+            audit: &crate::AuditDraft,
+            seal: crate::Sealer<'_>,
+        ) -> Result<(), StoreError> {
+            self.review_tx(true, |tx| crate::review::record_view(tx, view, audit, seal))
+        }
+
+        fn review_audit_append(
+            &mut self,
+            audit: &[crate::AuditDraft],
+            seal: crate::Sealer<'_>,
+        ) -> Result<(), StoreError> {
+            self.review_tx(true, |tx| crate::review::audit_only(tx, audit, seal))
+        }
+
+        fn review_case(&mut self, case: u64) -> Result<Option<crate::CaseRow>, StoreError> {
+            self.review_tx(false, |tx| crate::review::case(tx, case))
+        }
+
+        fn review_cases(
+            &mut self,
+            undecided_only: bool,
+        ) -> Result<Vec<crate::CaseRow>, StoreError> {
+            self.review_tx(false, |tx| crate::review::cases(tx, undecided_only))
+        }
+
+        fn review_case_accounts(&mut self, case: u64) -> Result<Vec<String>, StoreError> {
+            self.review_tx(false, |tx| crate::review::case_accounts(tx, case))
+        }
+
+        fn review_reports(&mut self, case: u64) -> Result<Vec<crate::ReportRow>, StoreError> {
+            self.review_tx(false, |tx| crate::review::reports(tx, case))
+        }
+
+        fn review_report_by_key(
+            &mut self,
+            key: &str,
+        ) -> Result<Option<crate::ReportRow>, StoreError> {
+            self.review_tx(false, |tx| crate::review::report_by_key(tx, key))
+        }
+
+        fn review_signals(&mut self, case: u64) -> Result<Vec<crate::SignalRow>, StoreError> {
+            self.review_tx(false, |tx| crate::review::signals(tx, case))
+        }
+
+        fn review_decisions(&mut self, case: u64) -> Result<Vec<crate::DecisionRow>, StoreError> {
+            self.review_tx(false, |tx| crate::review::decisions(tx, case))
+        }
+
+        fn review_outbox(
+            &mut self,
+            pending_only: bool,
+        ) -> Result<Vec<crate::OutboxRow>, StoreError> {
+            self.review_tx(false, |tx| crate::review::outbox(tx, pending_only))
+        }
+
+        fn review_file_views(&mut self, case: u64) -> Result<Vec<crate::FileView>, StoreError> {
+            self.review_tx(false, |tx| crate::review::file_views(tx, case))
+        }
+
+        fn review_reporters(
+            &mut self,
+            reporters: &[String],
+        ) -> Result<Vec<crate::ReporterRecord>, StoreError> {
+            self.review_tx(false, |tx| crate::review::reporters(tx, reporters))
+        }
+
+        fn review_audit(
+            &mut self,
+            after: u64,
+            limit: usize,
+        ) -> Result<Vec<crate::AuditRow>, StoreError> {
+            self.review_tx(false, |tx| crate::review::audit(tx, after, limit))
+        }
+    };
+}
+pub(crate) use review_methods;
 
 /// Where the embedded default database lives when none is given.
 pub const DEFAULT_DATABASE: &str = "guardrail.db";

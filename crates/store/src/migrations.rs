@@ -5,6 +5,13 @@
 //! `schema_migrations` that records it, so a failed migration leaves the
 //! database at the previous version. A database at a newer version than this
 //! build knows is refused rather than touched.
+//!
+//! Versions are strictly increasing but need not be consecutive: migrations
+//! written on parallel branches take their numbers in advance (5 and 6 on
+//! other branches, 7 here), so the runners apply every migration whose
+//! version is not yet recorded, in order, rather than only those above the
+//! highest one recorded (a database made before 5 and 6 were merged still
+//! gets them).
 
 pub(crate) struct Migration {
     pub(crate) version: u32,
@@ -16,7 +23,7 @@ pub(crate) struct Migration {
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 5;
+pub const SCHEMA_VERSION: u32 = 7;
 
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -118,24 +125,140 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         postgres: "",
         common: SCAN_REASONS,
     },
+    // Version 6 (server tokens, outbox) is taken by work on another branch.
+    Migration {
+        version: 7,
+        name: "reports, cases, decisions, enforcement outbox, audit log",
+        sqlite: REVIEW_SQLITE,
+        postgres: REVIEW_POSTGRES,
+        common: "",
+    },
 ];
 
-/// Migration 5, the same SQL on both backends: every kind of reason each
-/// account of a scan has (its `reasons` column holds the reasons), so that a
-/// console can list a scan's accounts by kind. Scans stored before hold their
-/// reasons as prose, which reads as kind `text`.
-const SCAN_REASONS: &str = "
-        CREATE TABLE scan_reasons (
-            run     BIGINT NOT NULL REFERENCES scan_runs (id) ON DELETE CASCADE,
-            account TEXT NOT NULL,
-            kind    TEXT NOT NULL,
-            PRIMARY KEY (run, account, kind),
-            FOREIGN KEY (run, account) REFERENCES scan_accounts (run, account) ON DELETE CASCADE
+/// Migration 7's tables, with the backend's auto-numbered key. Times are
+/// microseconds since the Unix epoch; flags are 0 or 1.
+macro_rules! review_tables {
+    ($id:literal) => {
+        concat!(
+            "
+        CREATE TABLE review_cases (
+            id            ",
+            $id,
+            ",
+            subject_kind  TEXT NOT NULL,
+            subject       TEXT NOT NULL,
+            state         TEXT NOT NULL,
+            verdict       TEXT,
+            opened_at     BIGINT NOT NULL,
+            updated_at    BIGINT NOT NULL,
+            child_safety  BIGINT NOT NULL DEFAULT 0,
+            hash_match    BIGINT NOT NULL DEFAULT 0,
+            tier          BIGINT NOT NULL DEFAULT 0,
+            strong_terms  BIGINT NOT NULL DEFAULT 0,
+            category_rank BIGINT,
+            escalated     BIGINT NOT NULL DEFAULT 0,
+            appeals       BIGINT NOT NULL DEFAULT 0,
+            excluded      TEXT NOT NULL DEFAULT '',
+            lease_holder  TEXT,
+            lease_until   BIGINT,
+            version       BIGINT NOT NULL DEFAULT 0
         );
-        CREATE INDEX scan_reasons_kind ON scan_reasons (run, kind);
-        INSERT INTO scan_reasons (run, account, kind)
-            SELECT run, account, 'text' FROM scan_accounts WHERE reasons <> '[]';
-";
+        CREATE INDEX review_cases_state ON review_cases (state, opened_at);
+        CREATE INDEX review_cases_subject ON review_cases (subject_kind, subject);
+        CREATE TABLE review_intake_routes (
+            subject TEXT PRIMARY KEY,
+            case_id BIGINT NOT NULL REFERENCES review_cases (id)
+        );
+        CREATE INDEX review_intake_routes_case ON review_intake_routes (case_id);
+        CREATE TABLE review_case_accounts (
+            case_id BIGINT NOT NULL REFERENCES review_cases (id),
+            account TEXT NOT NULL,
+            PRIMARY KEY (case_id, account)
+        );
+        CREATE INDEX review_case_accounts_account ON review_case_accounts (account);
+        CREATE TABLE review_reports (
+            id                ",
+            $id,
+            ",
+            key               TEXT NOT NULL UNIQUE,
+            canonical         TEXT NOT NULL,
+            source            TEXT NOT NULL,
+            reporter          TEXT,
+            target_kind       TEXT NOT NULL,
+            target            TEXT NOT NULL,
+            category          TEXT NOT NULL,
+            text              TEXT,
+            received_at       BIGINT NOT NULL,
+            case_id           BIGINT NOT NULL REFERENCES review_cases (id),
+            resolution        TEXT,
+            resolution_detail TEXT,
+            resolved_at       BIGINT
+        );
+        CREATE INDEX review_reports_case ON review_reports (case_id);
+        CREATE INDEX review_reports_reporter ON review_reports (reporter);
+        CREATE TABLE review_signals (
+            id      ",
+            $id,
+            ",
+            key     TEXT NOT NULL UNIQUE,
+            case_id BIGINT NOT NULL REFERENCES review_cases (id),
+            kind    TEXT NOT NULL,
+            account TEXT NOT NULL,
+            detail  TEXT NOT NULL,
+            at      BIGINT NOT NULL
+        );
+        CREATE INDEX review_signals_case ON review_signals (case_id);
+        CREATE TABLE review_decisions (
+            id         ",
+            $id,
+            ",
+            case_id    BIGINT NOT NULL REFERENCES review_cases (id),
+            reviewer   TEXT NOT NULL,
+            verdict    TEXT NOT NULL,
+            detail     TEXT NOT NULL,
+            statement  TEXT,
+            sampled    BIGINT NOT NULL DEFAULT 0,
+            decided_at BIGINT NOT NULL
+        );
+        CREATE INDEX review_decisions_case ON review_decisions (case_id);
+        CREATE TABLE review_outbox (
+            id           ",
+            $id,
+            ",
+            decision_id  BIGINT NOT NULL REFERENCES review_decisions (id),
+            case_id      BIGINT NOT NULL REFERENCES review_cases (id),
+            action       TEXT NOT NULL,
+            target       TEXT NOT NULL,
+            created_at   BIGINT NOT NULL,
+            delivered_at BIGINT
+        );
+        CREATE INDEX review_outbox_decision ON review_outbox (decision_id);
+        CREATE INDEX review_outbox_case ON review_outbox (case_id);
+        CREATE INDEX review_outbox_pending ON review_outbox (delivered_at, id);
+        CREATE TABLE review_file_views (
+            case_id   BIGINT NOT NULL REFERENCES review_cases (id),
+            file      TEXT NOT NULL,
+            reviewer  TEXT NOT NULL,
+            viewed_at BIGINT NOT NULL,
+            PRIMARY KEY (case_id, file, reviewer)
+        );
+        CREATE TABLE review_audit (
+            seq       BIGINT PRIMARY KEY,
+            at        BIGINT NOT NULL,
+            actor     TEXT NOT NULL,
+            action    TEXT NOT NULL,
+            subject   TEXT NOT NULL,
+            detail    TEXT NOT NULL,
+            prev_hash TEXT NOT NULL,
+            hash      TEXT NOT NULL
+        );
+"
+        )
+    };
+}
+
+const REVIEW_SQLITE: &str = review_tables!("INTEGER PRIMARY KEY AUTOINCREMENT");
+const REVIEW_POSTGRES: &str = review_tables!("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
 
 /// Migration 3's tables other than `scan_runs`, the same SQL on both backends.
 const SCANS: &str = "
@@ -185,14 +308,32 @@ pub(crate) const CREATE_MIGRATIONS_TABLE: &str = "
         applied_at TEXT NOT NULL
     )";
 
+/// Migration 5, the same SQL on both backends: every kind of reason each
+/// account of a scan has (its `reasons` column holds the reasons), so that a
+/// console can list a scan's accounts by kind. Scans stored before hold their
+/// reasons as prose, which reads as kind `text`.
+const SCAN_REASONS: &str = "
+        CREATE TABLE scan_reasons (
+            run     BIGINT NOT NULL REFERENCES scan_runs (id) ON DELETE CASCADE,
+            account TEXT NOT NULL,
+            kind    TEXT NOT NULL,
+            PRIMARY KEY (run, account, kind),
+            FOREIGN KEY (run, account) REFERENCES scan_accounts (run, account) ON DELETE CASCADE
+        );
+        CREATE INDEX scan_reasons_kind ON scan_reasons (run, kind);
+        INSERT INTO scan_reasons (run, account, kind)
+            SELECT run, account, 'text' FROM scan_accounts WHERE reasons <> '[]';
+";
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn versions_are_consecutive_and_end_at_schema_version() {
-        for (i, m) in MIGRATIONS.iter().enumerate() {
-            assert_eq!(m.version as usize, i + 1, "migration {} out of order", m.name);
+    fn versions_increase_and_end_at_schema_version() {
+        assert_eq!(MIGRATIONS.first().map(|m| m.version), Some(1));
+        for pair in MIGRATIONS.windows(2) {
+            assert!(pair[0].version < pair[1].version, "migration {} out of order", pair[1].name);
         }
         assert_eq!(MIGRATIONS.last().map(|m| m.version), Some(SCHEMA_VERSION));
     }

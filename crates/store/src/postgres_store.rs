@@ -92,7 +92,15 @@ impl PostgresStore {
         if current > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema { found: current, known: SCHEMA_VERSION });
         }
-        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        // Every migration not yet recorded, not only those above the highest:
+        // versions taken by parallel branches may be merged later.
+        let applied: Vec<u32> = self
+            .client
+            .query("SELECT version FROM schema_migrations", &[])?
+            .iter()
+            .map(|r| r.get::<_, i32>(0) as u32)
+            .collect();
+        for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
             let apply = |client: &mut Client| -> Result<(), StoreError> {
                 let mut tx = client.transaction()?;
                 tx.batch_execute(m.postgres)?;
@@ -151,7 +159,24 @@ fn count(n: i64) -> u64 {
     u64::try_from(n).unwrap_or(0)
 }
 
+impl PostgresStore {
+    /// Runs a review operation in one transaction (writers take the review
+    /// lock inside it).
+    fn review_tx<R>(
+        &mut self,
+        _write: bool,
+        f: impl FnOnce(&mut dyn crate::review::Sql) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let mut tx = self.client.transaction()?;
+        let out = f(&mut tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
 impl Store for PostgresStore {
+    crate::review_methods!();
+
     fn backend(&self) -> Backend {
         Backend::Postgres
     }

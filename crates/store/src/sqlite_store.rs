@@ -115,7 +115,14 @@ impl SqliteStore {
         if current > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema { found: current, known: SCHEMA_VERSION });
         }
-        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        // Every migration not yet recorded, not only those above the highest:
+        // versions taken by parallel branches may be merged later.
+        let applied: Vec<u32> = {
+            let mut stmt = self.conn.prepare("SELECT version FROM schema_migrations")?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
             let apply = |conn: &mut Connection| -> Result<(), StoreError> {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 // Another process may have applied it while this one waited
@@ -149,10 +156,29 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Runs a review operation in one transaction: immediate (holding the
+    /// write lock from the start) for writers, deferred for readers.
+    fn review_tx<R>(
+        &mut self,
+        write: bool,
+        f: impl FnOnce(&mut dyn crate::review::Sql) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let behavior =
+            if write { TransactionBehavior::Immediate } else { TransactionBehavior::Deferred };
+        let mut tx = self.conn.transaction_with_behavior(behavior)?;
+        let out = f(&mut tx)?;
+        tx.commit()?;
+        Ok(out)
+    }
+}
+
 impl Store for SqliteStore {
     fn backend(&self) -> Backend {
         Backend::Sqlite
     }
+
+    crate::review_methods!();
 
     fn schema_version(&mut self) -> Result<u32, StoreError> {
         let v: Option<u32> =

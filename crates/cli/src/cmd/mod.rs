@@ -7,6 +7,7 @@ pub(crate) mod guard;
 pub(crate) mod ingest;
 pub(crate) mod media;
 pub(crate) mod plant;
+pub(crate) mod review;
 pub(crate) mod scan;
 pub(crate) mod synth;
 pub(crate) mod text;
@@ -31,6 +32,12 @@ pub(crate) fn hint(err: &EngineError) -> Option<String> {
         }
         EngineError::NoEvents { .. } => "load them with `guardrail ingest`, or give --events FILE",
         EngineError::NoHashes { .. } => "import a list with `guardrail bank import`",
+        EngineError::UnknownReviewer { .. } => {
+            "name them under [reviewers] in the file given with --config"
+        }
+        EngineError::Setting { field: "cybertip.email", .. } => {
+            "set email under [cybertip] in the file given with --config"
+        }
         EngineError::Setting { field: "events", .. } => "give --events FILE or --database URL",
         EngineError::Ingest {
             source: IngestError::Invalid { .. } | IngestError::Conflict { .. },

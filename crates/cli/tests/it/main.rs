@@ -6,6 +6,7 @@ mod failsafe;
 mod ingest;
 mod media;
 mod real_graphs;
+mod review;
 mod scan;
 mod synth;
 mod text;

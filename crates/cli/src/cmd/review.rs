@@ -1,0 +1,582 @@
+//! `guardrail report`, `queue`, `case`, `cybertip` and `audit-log`: reports,
+//! cases and review over the store.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use guardrail_engine::core::{CaseId, ReportCategory, Timestamp};
+use guardrail_engine::review::{self, ReviewConfig};
+use guardrail_engine::review_engine::case::{CyberTipFields, Decision, Verdict};
+use guardrail_engine::review_engine::cybertip::IncidentType;
+use guardrail_engine::review_engine::enforce::{AccountAction, Enforcement};
+use guardrail_engine::review_engine::{NewReport, ReportSource, Target};
+use guardrail_engine::store_backend::DEFAULT_DATABASE;
+
+/// Where the review data is and how review works there.
+#[derive(clap::Args)]
+pub(crate) struct Common {
+    /// The database: a file path or sqlite:PATH (embedded), or postgres://…
+    #[arg(long, value_name = "URL", env = "GUARDRAIL_DATABASE", default_value = DEFAULT_DATABASE)]
+    database: String,
+    /// The review configuration (TOML: lease_seconds, second_review_rate,
+    /// [sla] p0..p3 in seconds, [reviewers] id = [roles], [cybertip] reporter).
+    #[arg(long, value_name = "FILE", env = "GUARDRAIL_REVIEW_CONFIG")]
+    config: Option<PathBuf>,
+    /// The time to act at (RFC 3339; default: now). Leases, SLAs and the
+    /// audit log use it.
+    #[arg(long, value_name = "TIME")]
+    now: Option<String>,
+}
+
+impl Common {
+    fn config(&self) -> anyhow::Result<ReviewConfig> {
+        match &self.config {
+            Some(path) => Ok(ReviewConfig::read(path)?),
+            None => Ok(ReviewConfig::default()),
+        }
+    }
+
+    fn now(&self) -> anyhow::Result<Timestamp> {
+        match &self.now {
+            Some(text) => {
+                Timestamp::parse(text).map_err(|why| anyhow::anyhow!("--now {text:?}: {why}"))
+            }
+            None => {
+                let micros = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .context("reading the clock")?
+                    .as_micros();
+                Timestamp::from_unix_micros(i64::try_from(micros).context("the clock")?)
+                    .context("the clock is out of range")
+            }
+        }
+    }
+}
+
+/// Arguments of `guardrail report`.
+#[derive(clap::Args)]
+pub(crate) struct ReportArgs {
+    #[command(subcommand)]
+    command: ReportCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum ReportCommand {
+    /// File one report; it is acknowledged only once it is stored.
+    Add(AddArgs),
+    /// File every `report` event of the stored log, the platform's bans and
+    /// suspensions, and hash-bank matches of posts (a re-run files nothing twice).
+    Intake(IntakeArgs),
+}
+
+#[derive(clap::Args)]
+struct AddArgs {
+    #[command(flatten)]
+    common: Common,
+    /// What is reported: account:ID, post:ID or hashtag:TAG.
+    #[arg(long, value_name = "KIND:ID")]
+    target: String,
+    /// The author of a reported post, when known.
+    #[arg(long, value_name = "ACCOUNT")]
+    author: Option<String>,
+    /// The category: child_safety, sexual_content, harassment, spam, other.
+    #[arg(long)]
+    category: String,
+    /// The reporting account (none for an outside reporter).
+    #[arg(long, value_name = "ACCOUNT")]
+    reporter: Option<String>,
+    /// The reporter's words.
+    #[arg(long)]
+    text: Option<String>,
+    /// The idempotency key (default: derived from the report's content).
+    #[arg(long)]
+    key: Option<String>,
+}
+
+#[derive(clap::Args)]
+struct IntakeArgs {
+    #[command(flatten)]
+    common: Common,
+}
+
+pub(crate) fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        ReportCommand::Add(args) => add(args),
+        ReportCommand::Intake(args) => intake(args),
+    }
+}
+
+fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
+    let now = args.common.now()?;
+    let (kind, id) = args.target.split_once(':').with_context(|| {
+        format!("--target {:?}: write account:ID, post:ID or hashtag:TAG", args.target)
+    })?;
+    let target = match kind {
+        "account" => Target::Account(id.into()),
+        "post" => Target::Post { post: id.into(), author: args.author.as_deref().map(Into::into) },
+        "hashtag" => Target::Hashtag(id.to_owned()),
+        _ => anyhow::bail!("--target {:?}: the kind is account, post or hashtag", args.target),
+    };
+    let category = ReportCategory::parse(&args.category).with_context(|| {
+        format!(
+            "--category {:?}: one of {}",
+            args.category,
+            ReportCategory::ALL.map(ReportCategory::as_str).join(", ")
+        )
+    })?;
+    let report = NewReport {
+        key: args.key,
+        source: ReportSource::Cli,
+        reporter: args.reporter.map(Into::into),
+        target,
+        category,
+        text: args.text,
+        received_at: now,
+    };
+    let mut store = guardrail_engine::store::open_writer(&args.common.database)?;
+    let ack = review::add_report(store.as_mut(), report, "cli")?;
+    if ack.duplicate {
+        println!("already stored: report {} in case {} (key {})", ack.report, ack.case, ack.key);
+    } else {
+        let how = if ack.new_case { "opened" } else { "joined" };
+        println!("stored report {} in case {} ({how}; key {})", ack.report, ack.case, ack.key);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn intake(args: IntakeArgs) -> anyhow::Result<ExitCode> {
+    let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+    let out = review::intake_log(store.as_mut())?;
+    println!(
+        "filed {} report(s) and {} signal(s) from the event log, {} already filed; {} case(s) opened",
+        out.reports, out.signals, out.duplicates, out.cases_opened
+    );
+    for (event, why) in out.invalid.iter().take(20) {
+        println!("  refused report event {event}: {why}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `guardrail queue`.
+#[derive(clap::Args)]
+pub(crate) struct QueueArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Show at most this many cases.
+    #[arg(long, default_value_t = 50)]
+    limit: usize,
+}
+
+pub(crate) fn queue(args: QueueArgs) -> anyhow::Result<ExitCode> {
+    let config = args.common.config()?;
+    let now = args.common.now()?;
+    let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+    let (entries, backlog) = review::queue(store.as_mut(), &config, now)?;
+    let levels: Vec<String> = ["p0", "p1", "p2", "p3"]
+        .iter()
+        .zip(backlog.by_level)
+        .map(|(l, n)| format!("{l} {n}"))
+        .collect();
+    let oldest =
+        backlog.oldest.map_or("-".to_owned(), |d| format!("{:.1} h", d.as_secs_f64() / 3600.0));
+    println!(
+        "{} undecided case(s): {}; {} overdue; oldest {oldest}",
+        entries.len(),
+        levels.join(", "),
+        backlog.overdue
+    );
+    if entries.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    println!(
+        "{:>6}  {:<5} {:>7}  {:<9} {:<22} {:>7} {:>7}  subject",
+        "case", "level", "score", "state", "due", "reports", "signals"
+    );
+    for e in entries.iter().take(args.limit) {
+        let due = if e.priority.overdue {
+            format!("OVERDUE {}", e.priority.due.to_rfc3339())
+        } else {
+            e.priority.due.to_rfc3339()
+        };
+        let cs = if e.child_safety { " [child safety]" } else { "" };
+        println!(
+            "{:>6}  {:<5} {:>7.2}  {:<9} {:<22} {:>7} {:>7}  {}{cs}",
+            e.case,
+            e.priority.level.as_str(),
+            e.priority.score,
+            e.state,
+            due,
+            e.reports,
+            e.signals,
+            e.subject
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `guardrail case`.
+#[derive(clap::Args)]
+pub(crate) struct CaseArgs {
+    #[command(subcommand)]
+    command: CaseCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum CaseCommand {
+    /// Everything a reviewer reads about a case.
+    Show(ShowArgs),
+    /// Claim a case (a lease that expires, so an abandoned case returns to the queue).
+    Claim(ClaimArgs),
+    /// Record that a reviewer viewed one of a case's files (post:ID#N).
+    ViewFile(ViewArgs),
+    /// Decide a claimed case.
+    Decide(DecideArgs),
+    /// Reopen a decided case for another reviewer.
+    Appeal(AppealArgs),
+}
+
+#[derive(clap::Args)]
+struct ShowArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The case.
+    case: u64,
+}
+
+#[derive(clap::Args)]
+struct ClaimArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The case.
+    case: u64,
+    /// Who claims it (a reviewer of the review configuration).
+    #[arg(long)]
+    reviewer: String,
+}
+
+#[derive(clap::Args)]
+struct ViewArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The case.
+    case: u64,
+    /// Who viewed it.
+    #[arg(long)]
+    reviewer: String,
+    /// The file: post:ID#N (the Nth media of the post, from 0).
+    #[arg(long)]
+    file: String,
+}
+
+#[derive(clap::Args)]
+struct DecideArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The case.
+    case: u64,
+    /// Who decides (they must hold the claim).
+    #[arg(long)]
+    reviewer: String,
+    /// violating, not-violating, duplicate, merged or escalate.
+    #[arg(long)]
+    verdict: String,
+    /// For violating: the policy broken.
+    #[arg(long)]
+    policy: Option<String>,
+    /// For violating: the confirmed category.
+    #[arg(long)]
+    category: Option<String>,
+    /// For violating: ban, suspend or none.
+    #[arg(long, default_value = "ban")]
+    action: String,
+    /// For violating: keep the accounts out of discovery surfaces.
+    #[arg(long)]
+    not_recommendable: bool,
+    /// For violating: block the person's identifiers for new accounts.
+    #[arg(long)]
+    block_identifiers: bool,
+    /// For violating: a hashtag to block (repeatable).
+    #[arg(long, value_name = "TAG")]
+    block_hashtag: Vec<String>,
+    /// For a child-safety violation: the CyberTipline incident type.
+    #[arg(long)]
+    incident_type: Option<String>,
+    /// For a child-safety violation: why NCMEC should treat it as urgent.
+    #[arg(long)]
+    escalate_reason: Option<String>,
+    /// For not-violating and escalate: why.
+    #[arg(long)]
+    reason: Option<String>,
+    /// For duplicate and merged: the other case.
+    #[arg(long = "other-case", value_name = "CASE")]
+    other_case: Option<u64>,
+}
+
+#[derive(clap::Args)]
+struct AppealArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The case.
+    case: u64,
+    /// Who appeals (the account acted on, or the reporter).
+    #[arg(long)]
+    by: String,
+    /// Why.
+    #[arg(long)]
+    reason: String,
+}
+
+pub(crate) fn case(args: CaseArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        CaseCommand::Show(args) => show(args),
+        CaseCommand::Claim(args) => {
+            let (config, now) = (args.common.config()?, args.common.now()?);
+            let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+            let until = review::claim(store.as_mut(), &config, args.case, &args.reviewer, now)?;
+            println!(
+                "case {} claimed by {} until {}",
+                args.case,
+                args.reviewer,
+                until.to_rfc3339()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCommand::ViewFile(args) => {
+            let (config, now) = (args.common.config()?, args.common.now()?);
+            let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+            review::record_view(
+                store.as_mut(),
+                &config,
+                args.case,
+                &args.reviewer,
+                &args.file,
+                now,
+            )?;
+            println!("recorded: {} viewed {} of case {}", args.reviewer, args.file, args.case);
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCommand::Decide(args) => decide(args),
+        CaseCommand::Appeal(args) => {
+            let now = args.common.now()?;
+            let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+            review::appeal(store.as_mut(), args.case, &args.by, &args.reason, now)?;
+            println!("case {} reopened on appeal by {}", args.case, args.by);
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
+    let (config, now) = (args.common.config()?, args.common.now()?);
+    let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+    let v = review::show(store.as_mut(), &config, args.case, now)?;
+    let r = &v.row;
+    println!("case {}: {}:{}", r.id, r.subject_kind, r.subject);
+    println!(
+        "  state {}{}; priority {} (score {:.2}, due {}{})",
+        v.state,
+        r.lease_holder
+            .as_ref()
+            .filter(|_| v.state == "claimed")
+            .map(|h| format!(" by {h}"))
+            .unwrap_or_default(),
+        v.priority.level.as_str(),
+        v.priority.score,
+        v.priority.due.to_rfc3339(),
+        if v.priority.overdue { ", overdue" } else { "" }
+    );
+    if r.child_safety {
+        println!("  child safety: reviewers need the child_safety role");
+    }
+    println!(
+        "  accounts: {}",
+        if v.accounts.is_empty() { "-".to_owned() } else { v.accounts.join(", ") }
+    );
+    for line in &v.link_evidence {
+        println!("  link: {line}");
+    }
+    println!("  reports ({}):", v.reports.len());
+    for rep in &v.reports {
+        println!(
+            "    {} {} {}:{} by {}{}{}",
+            rep.id,
+            rep.category,
+            rep.target_kind,
+            rep.target,
+            rep.reporter.as_deref().unwrap_or("(outside reporter)"),
+            rep.text.as_ref().map(|t| format!(": {t:?}")).unwrap_or_default(),
+            rep.resolution.as_ref().map(|res| format!(" -> {res}")).unwrap_or_default()
+        );
+    }
+    println!("  signals ({}):", v.signals.len());
+    for s in &v.signals {
+        println!("    {} {} {}: {}", s.id, s.kind, s.account, s.detail);
+    }
+    println!("  decisions ({}):", v.decisions.len());
+    for d in &v.decisions {
+        let sampled = if d.sampled { " [second review]" } else { "" };
+        println!("    {} {} by {}{sampled}: {}", d.id, d.verdict, d.reviewer, d.detail);
+    }
+    for view in &v.views {
+        println!("  viewed: {} by {}", view.file, view.reviewer);
+    }
+    for o in &v.outbox {
+        let state = if o.delivered_at.is_some() { "delivered" } else { "pending" };
+        println!("  outbox {}: {} {} ({state})", o.id, o.action, o.target);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn decide(args: DecideArgs) -> anyhow::Result<ExitCode> {
+    let (config, now) = (args.common.config()?, args.common.now()?);
+    let other =
+        || args.other_case.map(CaseId::new).context("--other-case CASE is needed for this verdict");
+    let decision = match args.verdict.as_str() {
+        "violating" => {
+            let category =
+                args.category.as_deref().context("--category is needed for violating")?;
+            let category = ReportCategory::parse(category)
+                .with_context(|| format!("--category {category:?}: not a category"))?;
+            let account_action = AccountAction::parse(&args.action)
+                .with_context(|| format!("--action {:?}: ban, suspend or none", args.action))?;
+            let cybertip = match &args.incident_type {
+                Some(t) => Some(CyberTipFields {
+                    incident_type: IncidentType::parse(t).with_context(|| {
+                        format!(
+                            "--incident-type {t:?}: one of {}",
+                            IncidentType::codes().join(", ")
+                        )
+                    })?,
+                    escalate_reason: args.escalate_reason.clone(),
+                }),
+                None => None,
+            };
+            Decision::Verdict(Verdict::Violating {
+                policy: args.policy.clone().context("--policy is needed for violating")?,
+                category,
+                enforcement: Enforcement {
+                    account_action,
+                    not_recommendable: args.not_recommendable,
+                    block_identifiers: args.block_identifiers,
+                    block_hashtags: args.block_hashtag.clone(),
+                },
+                cybertip,
+            })
+        }
+        "not-violating" => Decision::Verdict(Verdict::NotViolating {
+            reason: args.reason.clone().context("--reason is needed for not-violating")?,
+        }),
+        "duplicate" => Decision::Verdict(Verdict::Duplicate { of: other()? }),
+        "merged" => Decision::Verdict(Verdict::Merged { into: other()? }),
+        "escalate" => Decision::Escalate {
+            reason: args.reason.clone().context("--reason is needed for escalate")?,
+        },
+        v => anyhow::bail!(
+            "--verdict {v:?}: violating, not-violating, duplicate, merged or escalate"
+        ),
+    };
+    let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+    let out = review::decide(store.as_mut(), &config, args.case, &args.reviewer, decision, now)?;
+    println!(
+        "case {} decided {} (decision {}): {} report(s) resolved, {} action(s) in the outbox{}",
+        args.case,
+        out.verdict,
+        out.decision,
+        out.reports,
+        out.actions.len(),
+        if out.sampled { "; sampled for a second review" } else { "" }
+    );
+    for a in &out.actions {
+        println!("  {} {}", a.kind, a.target);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `guardrail cybertip`.
+#[derive(clap::Args)]
+pub(crate) struct CyberTipArgs {
+    #[command(subcommand)]
+    command: CyberTipCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum CyberTipCommand {
+    /// Write a confirmed child-safety case's CyberTipline report (report.xml,
+    /// files.jsonl) into a directory.
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The case.
+    case: u64,
+    /// The directory to write into.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Who exports (audited).
+    #[arg(long, default_value = "cli")]
+    actor: String,
+}
+
+pub(crate) fn cybertip(args: CyberTipArgs) -> anyhow::Result<ExitCode> {
+    match args.command {
+        CyberTipCommand::Export(args) => {
+            let (config, now) = (args.common.config()?, args.common.now()?);
+            let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+            let out = review::cybertip_export(
+                store.as_mut(),
+                &config,
+                args.case,
+                &args.out,
+                &args.actor,
+                now,
+            )?;
+            println!(
+                "wrote {} and {} ({} file(s), {} viewed by a reviewer)",
+                out.report.display(),
+                out.files.display(),
+                out.n_files,
+                out.n_viewed
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Arguments of `guardrail audit-log`.
+#[derive(clap::Args)]
+pub(crate) struct AuditLogArgs {
+    #[command(subcommand)]
+    command: AuditLogCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum AuditLogCommand {
+    /// Check the audit log's hash chain (exit 0 intact, 1 broken, 2 error).
+    Verify(VerifyArgs),
+}
+
+#[derive(clap::Args)]
+struct VerifyArgs {
+    #[command(flatten)]
+    common: Common,
+}
+
+pub(crate) fn audit_log(args: AuditLogArgs) -> anyhow::Result<ExitCode> {
+    let AuditLogCommand::Verify(args) = args.command;
+    let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+    let check = review::verify_audit(store.as_mut())?;
+    match check.broken {
+        None => {
+            println!("audit log intact: {} entries", check.entries);
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(b) => {
+            println!("audit log broken: {b} ({} entries read)", check.entries);
+            Ok(ExitCode::from(1))
+        }
+    }
+}

@@ -1,0 +1,338 @@
+//! Reports, cases and review end to end: `report`, `queue`, `case`,
+//! `cybertip export` and `audit-log verify` on every backend. See: #19.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use super::{databases, guardrail, run_code, run_ok};
+
+const CONFIG: &str = r#"
+lease_seconds = 600
+second_review_rate = 0.0
+[reviewers]
+r1 = ["reviewer", "child_safety"]
+r2 = ["reviewer"]
+r3 = ["lead", "child_safety", "reviewer"]
+[cybertip]
+email = "safety@social.example"
+platform = "Example Social"
+esp_service = "Example Social"
+profile_url = "https://social.example/u/{account}"
+post_url = "https://social.example/p/{post}"
+"#;
+
+/// An invented world: a seller u1 with a backup u5 (one person: the same
+/// device), a post with a hash, reports from users and an outside reporter.
+fn events(extra_reports: usize) -> String {
+    let mut lines = vec![
+        r#"{"type":"account","id":"e1","at":"2026-03-01T09:00:00Z","account":"u1","handle":"seller_one","identifiers":{"device":["d1"]}}"#.to_owned(),
+        r#"{"type":"account","id":"e2","at":"2026-03-01T09:00:00Z","account":"u2","handle":"viewer"}"#.to_owned(),
+        r#"{"type":"account","id":"e3","at":"2026-03-01T09:00:00Z","account":"u5","handle":"seller_backup","identifiers":{"device":["d1"]}}"#.to_owned(),
+        r#"{"type":"post","id":"e4","at":"2026-03-01T09:30:00Z","post":"p1","author":"u1","media":[{"kind":"image","md5":"0123456789abcdef0123456789abcdef"}]}"#.to_owned(),
+        r#"{"type":"report","id":"e5","at":"2026-03-01T10:00:00Z","reporter":"u2","target":{"post":"p1"},"category":"child_safety","text":"codeword in the caption"}"#.to_owned(),
+        r#"{"type":"report","id":"e6","at":"2026-03-01T10:05:00Z","reporter":null,"target":{"account":"u1"},"category":"child_safety"}"#.to_owned(),
+        r#"{"type":"report","id":"e7","at":"2026-03-01T10:06:00Z","reporter":"u1","target":{"account":"u2"},"category":"spam"}"#.to_owned(),
+        r#"{"type":"report","id":"e8","at":"2026-03-01T10:07:00Z","target":{"post":"p404"},"category":"sexual_content"}"#.to_owned(),
+        r#"{"type":"report","id":"e9","at":"2026-03-01T10:08:00Z","reporter":"u2","target":{"hashtag":"codeword"},"category":"other"}"#.to_owned(),
+    ];
+    for i in 0..extra_reports {
+        lines.push(format!(
+            r#"{{"type":"report","id":"x{i}","at":"2026-03-01T10:10:00Z","reporter":"r{i}","target":{{"account":"u7"}},"category":"spam"}}"#
+        ));
+    }
+    lines.join("\n") + "\n"
+}
+
+struct World {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl World {
+    fn new(extra_reports: usize) -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("review.toml");
+        std::fs::write(&config, CONFIG).unwrap();
+        std::fs::write(dir.path().join("events.jsonl"), events(extra_reports)).unwrap();
+        World { dir, config }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A command on `db` at `now` (minutes after 2026-03-01T12:00Z).
+    fn cmd(&self, db: &str, minutes: u32, args: &[&str]) -> Command {
+        let mut cmd = guardrail();
+        cmd.args(args).args(["--database", db, "--config"]).arg(&self.config).args([
+            "--now",
+            &format!("2026-03-01T{:02}:{:02}:00Z", 12 + minutes / 60, minutes % 60),
+        ]);
+        cmd
+    }
+
+    fn ok(&self, db: &str, minutes: u32, args: &[&str]) -> String {
+        stdout(&run_ok(&mut self.cmd(db, minutes, args)))
+    }
+
+    fn fails(&self, db: &str, minutes: u32, args: &[&str]) -> String {
+        let out = run_code(&mut self.cmd(db, minutes, args), 2);
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    }
+
+    fn ingest(&self, db: &str) {
+        run_ok(
+            guardrail()
+                .args(["ingest", "--quiet", "--database", db, "--events"])
+                .arg(self.path("events.jsonl")),
+        );
+    }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The queue's case numbers, in listed order.
+fn queue_order(queue: &str) -> Vec<u64> {
+    queue.lines().skip(2).filter_map(|l| l.split_whitespace().next()?.parse().ok()).collect()
+}
+
+/// Validates with xmllint against NCMEC's schema beside the workspace;
+/// with `GUARDRAIL_REQUIRE_XMLLINT=1` a missing xmllint or schema fails.
+fn assert_valid_cybertip(file: &Path) {
+    let schema = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/vectors/ncmec/cybertipline.xsd");
+    let schema = std::env::var_os("GUARDRAIL_NCMEC_XSD").map(PathBuf::from).unwrap_or(schema);
+    let required = std::env::var("GUARDRAIL_REQUIRE_XMLLINT").as_deref() == Ok("1");
+    if !schema.is_file() {
+        assert!(!required, "GUARDRAIL_REQUIRE_XMLLINT=1 but no schema at {}", schema.display());
+        return;
+    }
+    match Command::new("xmllint").arg("--noout").arg("--schema").arg(&schema).arg(file).output() {
+        Ok(out) => assert!(
+            out.status.success(),
+            "{} is not valid:\n{}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(e) => assert!(!required, "GUARDRAIL_REQUIRE_XMLLINT=1 but xmllint cannot run: {e}"),
+    }
+}
+
+#[test]
+fn reports_flow_from_intake_to_decision_outbox_and_cybertip() {
+    let world = World::new(100);
+    for db in databases(world.dir.path(), "review") {
+        let db = db.as_str();
+        world.ingest(db);
+        let first = world.ok(db, 0, &["report", "intake"]);
+        assert!(first.starts_with("filed 105 report(s) and 0 signal(s)"), "{first}");
+        // Intake again: every report was filed before, nothing is filed twice.
+        let again = world.ok(db, 0, &["report", "intake"]);
+        assert!(again.contains("0 report(s)") && again.contains("105 already filed"), "{again}");
+        // A report from the command line, sent twice: acknowledged twice, stored once.
+        let add = [
+            "report",
+            "add",
+            "--target",
+            "account:u1",
+            "--category",
+            "harassment",
+            "--reporter",
+            "u3",
+        ];
+        assert!(world.ok(db, 1, &add).starts_with("stored report 106 in case 1 (joined"), "{db}");
+        assert!(world.ok(db, 2, &add).starts_with("already stored: report 106 in case 1"));
+
+        // One case per subject: u1 (3 reports), u2, post p404, hashtag, and
+        // the hundred reports of u7 in one case. Child safety first.
+        let queue = world.ok(db, 5, &["queue"]);
+        assert!(queue.starts_with("5 undecided case(s)"), "{queue}");
+        let order = queue_order(&queue);
+        assert_eq!(order.len(), 5, "{queue}");
+        assert_eq!(order[0], 1, "{queue}");
+        let u7 = queue.lines().find(|l| l.ends_with("account:u7")).unwrap();
+        assert!(u7.split_whitespace().nth(5) == Some("100") || u7.contains(" 100 "), "{u7}");
+        assert!(queue.contains("post:p404") && queue.contains("hashtag:codeword"), "{queue}");
+
+        // Child-safety cases need the role; a lease is exclusive until it ends.
+        let refused = world.fails(db, 6, &["case", "claim", "1", "--reviewer", "r2"]);
+        assert!(refused.contains("needs the child_safety role"), "{refused}");
+        world.ok(db, 6, &["case", "claim", "1", "--reviewer", "r1"]);
+        let held = world.fails(db, 7, &["case", "claim", "1", "--reviewer", "r3"]);
+        assert!(held.contains("claimed by r1 until 2026-03-01T12:16:00Z"), "{held}");
+        // r1 walked away: after the lease, r3 takes the case and r1 cannot decide it.
+        world.ok(db, 20, &["case", "claim", "1", "--reviewer", "r3"]);
+        let decide = [
+            "case",
+            "decide",
+            "1",
+            "--verdict",
+            "violating",
+            "--policy",
+            "child_safety.enticement",
+            "--category",
+            "child_safety",
+            "--incident-type",
+            "enticement",
+            "--not-recommendable",
+        ];
+        let late = world.fails(db, 21, &[&decide[..], &["--reviewer", "r1"]].concat());
+        assert!(late.contains("r1 holds no live claim"), "{late}");
+        world.ok(db, 21, &["case", "view-file", "1", "--reviewer", "r3", "--file", "post:p1#0"]);
+        let decided = world.ok(db, 22, &[&decide[..], &["--reviewer", "r3"]].concat());
+        assert!(
+            decided.contains("decided violating") && decided.contains("3 report(s) resolved"),
+            "{decided}"
+        );
+        assert!(
+            decided.contains("ban u1") && decided.contains("not_recommendable u1"),
+            "{decided}"
+        );
+
+        let show = world.ok(db, 23, &["case", "show", "1"]);
+        assert!(show.contains("state violating"), "{show}");
+        assert_eq!(show.matches("-> actioned").count(), 3, "{show}");
+        assert!(show.contains("outbox") && show.contains("(pending)"), "{show}");
+
+        // The CyberTipline report: valid against NCMEC's schema, the viewed file says so.
+        let tip = world.path(&format!("tip-{}", db.len()));
+        let export = world.ok(db, 24, &["cybertip", "export", "1", "--out", tip.to_str().unwrap()]);
+        assert!(export.contains("1 file(s), 1 viewed"), "{export}");
+        assert_valid_cybertip(&tip.join("report.xml"));
+        let xml = std::fs::read_to_string(tip.join("report.xml")).unwrap();
+        assert!(
+            xml.contains("<espIdentifier>u1</espIdentifier>") && xml.contains("Online Enticement"),
+            "{xml}"
+        );
+        let files = std::fs::read_to_string(tip.join("files.jsonl")).unwrap();
+        assert!(
+            files.contains(r#""file_viewed_by_esp":true"#) && files.contains("0123456789abcdef"),
+            "{files}"
+        );
+        // A case that is not a confirmed child-safety case is refused.
+        let refused =
+            world.fails(db, 25, &["cybertip", "export", "2", "--out", tip.to_str().unwrap()]);
+        assert!(refused.contains("cannot be reported to the CyberTipline"), "{refused}");
+
+        // Every report reaches a terminal state: decide the rest, then nothing is queued.
+        for (case, reviewer) in [(2, "r2"), (3, "r2"), (4, "r2"), (5, "r2")] {
+            let case = case.to_string();
+            world.ok(db, 30, &["case", "claim", &case, "--reviewer", reviewer]);
+            world.ok(
+                db,
+                31,
+                &[
+                    "case",
+                    "decide",
+                    &case,
+                    "--reviewer",
+                    reviewer,
+                    "--verdict",
+                    "not-violating",
+                    "--reason",
+                    "nothing against the rules",
+                ],
+            );
+        }
+        let empty = world.ok(db, 32, &["queue"]);
+        assert!(empty.starts_with("0 undecided case(s)"), "{empty}");
+        let verify = world.ok(db, 33, &["audit-log", "verify"]);
+        assert!(verify.starts_with("audit log intact: "), "{verify}");
+    }
+}
+
+#[test]
+fn an_appeal_reopens_the_case_for_another_reviewer_and_restores() {
+    let world = World::new(0);
+    for db in databases(world.dir.path(), "appeal") {
+        let db = db.as_str();
+        world.ingest(db);
+        world.ok(db, 0, &["report", "intake"]);
+        // Case 2 is u2's spam report.
+        world.ok(db, 1, &["case", "claim", "2", "--reviewer", "r2"]);
+        let ban = [
+            "case",
+            "decide",
+            "2",
+            "--reviewer",
+            "r2",
+            "--verdict",
+            "violating",
+            "--policy",
+            "spam",
+            "--category",
+            "spam",
+            "--action",
+            "suspend",
+        ];
+        assert!(world.ok(db, 2, &ban).contains("suspend u2"));
+        let not_decided =
+            world.fails(db, 3, &["case", "appeal", "3", "--by", "u2", "--reason", " "]);
+        assert!(not_decided.contains("appeal.reason"), "{not_decided}");
+        world.ok(db, 3, &["case", "appeal", "2", "--by", "u2", "--reason", "I never sent spam"]);
+        let queue = world.ok(db, 4, &["queue"]);
+        assert!(
+            queue.lines().any(|l| l.contains("reopened") && l.ends_with("account:u2")),
+            "{queue}"
+        );
+        let same = world.fails(db, 4, &["case", "claim", "2", "--reviewer", "r2"]);
+        assert!(same.contains("r2 decided it before"), "{same}");
+        world.ok(db, 5, &["case", "claim", "2", "--reviewer", "r1"]);
+        let restore = world.ok(
+            db,
+            6,
+            &[
+                "case",
+                "decide",
+                "2",
+                "--reviewer",
+                "r1",
+                "--verdict",
+                "not-violating",
+                "--reason",
+                "a shared device",
+            ],
+        );
+        assert!(restore.contains("restore u2"), "{restore}");
+        let show = world.ok(db, 7, &["case", "show", "2"]);
+        assert!(show.contains("-> not_violating") && show.contains("decisions (2)"), "{show}");
+        assert!(world.ok(db, 8, &["audit-log", "verify"]).starts_with("audit log intact"));
+    }
+}
+
+#[test]
+fn a_tampered_audit_log_names_the_first_bad_entry() {
+    let world = World::new(0);
+    let db = world.path("tamper.db");
+    let db = db.to_str().unwrap();
+    world.ingest(db);
+    world.ok(db, 0, &["report", "intake"]);
+    world.ok(db, 1, &["case", "claim", "2", "--reviewer", "r2"]);
+    assert!(world.ok(db, 2, &["audit-log", "verify"]).starts_with("audit log intact: 6 entries"));
+    // Behind guardrail's back (python3's sqlite3): edit entry 3's detail,
+    // keeping the original to put back.
+    let saved = world.path("detail.txt");
+    let edit = format!(
+        "import sqlite3; c = sqlite3.connect({db:?}); \
+         open({saved:?}, 'w').write(c.execute('SELECT detail FROM review_audit WHERE seq = 3').fetchone()[0]); \
+         c.execute(\"UPDATE review_audit SET detail = 'edited' WHERE seq = 3\"); c.commit()"
+    );
+    let Ok(status) = Command::new("python3").args(["-c", &edit]).status() else {
+        eprintln!("skipping: python3 cannot run");
+        return;
+    };
+    assert!(status.success());
+    let text = stdout(&run_code(&mut world.cmd(db, 3, &["audit-log", "verify"]), 1));
+    assert!(text.starts_with("audit log broken: audit entry 3 was changed"), "{text}");
+    // Put entry 3 back and remove entry 2 instead.
+    let remove = format!(
+        "import sqlite3; c = sqlite3.connect({db:?}); \
+         c.execute('UPDATE review_audit SET detail = ? WHERE seq = 3', (open({saved:?}).read(),)); \
+         c.execute('DELETE FROM review_audit WHERE seq = 2'); c.commit()"
+    );
+    assert!(Command::new("python3").args(["-c", &remove]).status().unwrap().success());
+    let text = stdout(&run_code(&mut world.cmd(db, 4, &["audit-log", "verify"]), 1));
+    assert!(text.starts_with("audit log broken: audit entry 2 was removed"), "{text}");
+}
