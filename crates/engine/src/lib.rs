@@ -15,9 +15,11 @@
 //! - [`scan`]: scanning and storing ([`scan::ScanJob`]), and the evaluation against truth;
 //! - [`guard`]: the policy file, the guard built from a scan, the audit ([`guard::AuditJob`]);
 //! - [`ingest`], [`text`], [`world`], [`truth`] (the one reader of `truth.json`);
+//! - [`tokens`]: API tokens with roles, stored as hashes;
 //! - [`host`]: the long-running side, a [`host::Host`] that applies changes
 //!   (reload the lexicon or the banks, rescan) and [`host::Snapshot`]s that
-//!   answer checks without waiting.
+//!   answer checks without waiting, with the direct signals of accepted
+//!   events applied at once ([`host::Host::append`]).
 //!
 //! The engines are re-exported ([`core`], [`text_engine`], ...) so that a
 //! caller depends on this crate alone and names their types from here.
@@ -48,6 +50,7 @@ pub mod lexicon;
 pub mod scan;
 pub mod store;
 pub mod text;
+pub mod tokens;
 pub mod truth;
 pub mod world;
 

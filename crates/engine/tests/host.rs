@@ -115,3 +115,126 @@ fn snapshots_answer_while_the_host_rescans_and_reloads() {
     assert_eq!(reloaded.scan().unwrap().run, info.run);
     assert!(reloaded.check_text("quimzelt", Surface::Bio).unwrap().level.as_str() != "allow");
 }
+
+fn event(line: &str) -> guardrail_engine::core::Event {
+    guardrail_engine::core::Event::from_json_line(line).unwrap()
+}
+
+/// Direct signals of accepted events act at once, before any rescan; a
+/// restore lifts an enforcement's marks; a rescan folds them into its tiers.
+#[test]
+fn appended_events_change_the_live_state_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world");
+    guardrail_engine::world::synthesise(Config::new(600, 5), &LexiconSource::default(), &world)
+        .unwrap();
+    let lexicon = dir.path().join("lexicon.toml");
+    std::fs::write(&lexicon, TEST_LEXICON.toml).unwrap();
+    let config = HostConfig {
+        database: dir.path().join("g.db").display().to_string(),
+        signals: SignalSources { lexicon: LexiconSource::file(&lexicon), ..Default::default() },
+        policy: Policy::default(),
+        scan: Default::default(),
+    };
+    let host = Host::open(config).unwrap();
+    let lines = std::fs::read_to_string(world.join("events.jsonl")).unwrap();
+    let events: Vec<_> = lines.lines().map(event).collect();
+    // Appending is idempotent on event id, like ingest.
+    let first = host.append(&events).unwrap();
+    assert_eq!(first.inserted as usize, events.len());
+    assert_eq!(host.append(&events[..10]).unwrap().duplicates, 10);
+    let scanned = host.rescan().unwrap();
+    let clear: Vec<String> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            guardrail_engine::core::EventKind::Account(a) => Some(a.account.as_str().to_owned()),
+            _ => None,
+        })
+        .filter(|a| scanned.guard().state().account(a).is_none_or(|s| s.tier == RiskTier::Clear))
+        .take(3)
+        .collect();
+    let allowed = |id: &str| {
+        host.snapshot().decide(
+            "viewer".into(),
+            DiscoverySurface::AccountSuggestions,
+            &[Candidate::Account(id.into())],
+        )[0]
+    };
+    let (banned, commenter, poster) = (&clear[0], &clear[1], &clear[2]);
+    assert!(allowed(banned).allow && allowed(commenter).allow && allowed(poster).allow);
+
+    // A child-safety ban drops the account from the next decision.
+    let at = "2030-01-01T00:00:00Z";
+    let ban = format!(
+        r#"{{"type":"enforcement","id":"live-ban","at":"{at}","account":"{banned}","action":"ban","confirmed_category":"child_safety"}}"#
+    );
+    host.append(&[event(&ban)]).unwrap();
+    let d = allowed(banned);
+    assert!(!d.allow && d.reasons.names().any(|r| r == "flagged_account"), "{d:?}");
+    let mark = host.snapshot().live_mark(banned).cloned().unwrap();
+    assert_eq!(
+        (mark.tier, mark.reason.code(), mark.event.as_str()),
+        (Some(RiskTier::Confirmed), "child_safety_enforcement", "live-ban")
+    );
+    // The same event again changes nothing; the same id with other content is a conflict.
+    let again = host.append(&[event(&ban)]).unwrap();
+    assert_eq!((again.inserted, again.duplicates), (0, 1));
+    let other = ban.replace("\"ban\"", "\"suspend\"").replace(banned.as_str(), commenter.as_str());
+    assert_eq!(host.append(&[event(&other)]).unwrap().conflicts, [0]);
+    assert!(allowed(commenter).allow, "a conflicting event is not stored and not applied");
+
+    // A strong lexicon hit in a comment marks its author suspected.
+    let comment = format!(
+        r#"{{"type":"comment","id":"live-c","at":"{at}","comment":"c-live","actor":"{commenter}","post":"p-none","text":"dm me, flenwick"}}"#
+    );
+    host.append(&[event(&comment)]).unwrap();
+    assert!(!allowed(commenter).allow);
+    assert_eq!(host.snapshot().live_mark(commenter).unwrap().tier, Some(RiskTier::Suspected));
+    // A post whose media is in a bank marks its author confirmed.
+    let bank = std::fs::read_to_string(world.join("bank.txt")).unwrap();
+    host.with_store(|store| {
+        guardrail_engine::banks::import(
+            store,
+            &guardrail_engine::banks::Import {
+                bank: "world",
+                action: "report",
+                tags: &[],
+                kind: None,
+                text: &bank,
+                name: "bank.txt",
+            },
+        )
+        .map(|_| ())
+    })
+    .unwrap();
+    host.reload_banks().unwrap();
+    let pdq = bank.lines().find(|l| !l.starts_with('#') && !l.trim().is_empty()).unwrap();
+    let pdq = pdq.split_whitespace().next().unwrap().trim_start_matches("pdq:");
+    let post = format!(
+        r#"{{"type":"post","id":"live-p","at":"{at}","post":"p-live","author":"{poster}","media":[{{"kind":"image","pdq":"{pdq}"}}]}}"#
+    );
+    host.append(&[event(&post)]).unwrap();
+    assert_eq!(host.snapshot().live_mark(poster).unwrap().reason.code(), "bank_match");
+    assert!(!allowed(poster).allow);
+    // A post by the same author in a feed is dropped too.
+    let feed = host.snapshot().decide(
+        "viewer".into(),
+        DiscoverySurface::Feed,
+        &[Candidate::Post { author: poster.into(), hashtags: &[], caption: None }],
+    );
+    assert!(!feed[0].allow);
+
+    // A restore lifts the ban's marks.
+    let restore = format!(
+        r#"{{"type":"enforcement","id":"live-restore","at":"2030-01-02T00:00:00Z","account":"{banned}","action":"restore"}}"#
+    );
+    host.append(&[event(&restore)]).unwrap();
+    assert!(host.snapshot().live_mark(banned).is_none());
+    assert!(allowed(banned).allow);
+    // A rescan reads every appended event: the overlay empties and the
+    // scan's tiers act (the poster's bank match is a confirmed seed).
+    let rescanned = host.rescan().unwrap();
+    assert!(rescanned.live().is_empty(), "{:?}", rescanned.live());
+    assert!(!allowed(poster).allow);
+    assert_eq!(rescanned.guard().state().account(poster).unwrap().tier, RiskTier::Confirmed);
+}

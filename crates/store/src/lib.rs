@@ -39,6 +39,7 @@ pub use crate::migrations::SCHEMA_VERSION;
 pub use crate::model::{
     AccountColumns, AppendOutcome, Bank, BankAddOutcome, BankHash, ConflictPolicy, IngestRun,
     NewEvent, NewScan, PersonRow, RiskRow, RunProgress, RunStatus, ScanRun, StoredEvent, Summary,
+    TokenRow,
 };
 pub use crate::postgres_store::PostgresStore;
 pub use crate::sqlite_store::SqliteStore;
@@ -146,6 +147,24 @@ pub trait Store: Send {
 
     /// The persons of a scan.
     fn scan_persons(&mut self, run: i64) -> Result<Vec<PersonRow>, StoreError>;
+
+    /// One account of a scan (`None` when the scan found it clear).
+    fn scan_account(&mut self, run: i64, account: &str) -> Result<Option<RiskRow>, StoreError>;
+
+    /// One person of a scan.
+    fn scan_person(&mut self, run: i64, person: i64) -> Result<Option<PersonRow>, StoreError>;
+
+    /// Stores a new API token (refused with [`StoreError::Exists`] when the name is taken).
+    fn add_token(&mut self, token: &TokenRow) -> Result<(), StoreError>;
+
+    /// Every token, revoked ones too, by name.
+    fn tokens(&mut self) -> Result<Vec<TokenRow>, StoreError>;
+
+    /// The token whose secret hashes to `hash`, if it exists and is not revoked.
+    fn active_token(&mut self, hash: &str) -> Result<Option<TokenRow>, StoreError>;
+
+    /// Revokes a token by name; returns whether an active token of that name existed.
+    fn revoke_token(&mut self, name: &str) -> Result<bool, StoreError>;
 }
 
 /// Where the embedded default database lives when none is given.

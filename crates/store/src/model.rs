@@ -348,3 +348,32 @@ pub(crate) fn check_scan(scan: &NewScan) -> Result<(), crate::StoreError> {
     }
     Ok(())
 }
+
+/// An API token as stored: its name, role and the SHA-256 of its secret
+/// (hex); the secret itself is never stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRow {
+    /// Unique name (who or what holds it).
+    pub name: String,
+    /// Its role (the server's names: `platform`, `reviewer`, ...).
+    pub role: String,
+    /// SHA-256 of the secret, lowercase hex.
+    pub hash: String,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
+pub(crate) fn check_token(token: &TokenRow) -> Result<(), crate::StoreError> {
+    let invalid = |field: &str, why: &str| {
+        Err(crate::StoreError::InvalidField { field: field.to_owned(), why: why.to_owned() })
+    };
+    if token.name.trim().is_empty() || token.name.len() > 200 {
+        return invalid("token name", "must be 1 to 200 characters, not blank");
+    }
+    if token.hash.len() != 64 || !token.hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return invalid("token hash", "must be 64 hex digits (SHA-256)");
+    }
+    Ok(())
+}

@@ -12,7 +12,8 @@ use crate::model::{
     ConflictPolicy, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
 };
 use crate::model::{
-    check_scan, from_json_lines, to_json_lines, NewScan, PersonRow, RiskRow, ScanRun,
+    check_scan, check_token, from_json_lines, to_json_lines, NewScan, PersonRow, RiskRow, ScanRun,
+    TokenRow,
 };
 use crate::sqlite_store::{run_row, stored};
 use crate::{Backend, Store, StoreError};
@@ -90,7 +91,15 @@ impl PostgresStore {
         if current > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema { found: current, known: SCHEMA_VERSION });
         }
-        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        // Every migration not yet recorded (versions may have gaps while
+        // branches merge; see `migrations.rs`); the advisory lock is held.
+        let applied: Vec<i32> = self
+            .client
+            .query("SELECT version FROM schema_migrations", &[])?
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        for m in MIGRATIONS.iter().filter(|m| !applied.contains(&(m.version as i32))) {
             let apply = |client: &mut Client| -> Result<(), StoreError> {
                 let mut tx = client.transaction()?;
                 tx.batch_execute(m.postgres)?;
@@ -553,6 +562,83 @@ impl Store for PostgresStore {
             });
         }
         Ok(out)
+    }
+    fn scan_account(&mut self, run: i64, account: &str) -> Result<Option<RiskRow>, StoreError> {
+        let row = self.client.query_opt(
+            "SELECT account, tier, score, reasons, network, person FROM scan_accounts
+             WHERE run = $1 AND account = $2",
+            &[&run, &account],
+        )?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(RiskRow {
+            account: r.get(0),
+            tier: r.get(1),
+            score: r.get(2),
+            reasons: from_json_lines(r.get(3), "reasons")?,
+            network: r.get(4),
+            person: r.get(5),
+        }))
+    }
+
+    fn scan_person(&mut self, run: i64, person: i64) -> Result<Option<PersonRow>, StoreError> {
+        let row = self.client.query_opt(
+            "SELECT accounts, evidence FROM scan_persons WHERE run = $1 AND person = $2",
+            &[&run, &person],
+        )?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(PersonRow {
+            person,
+            accounts: from_json_lines(r.get(0), "accounts")?,
+            evidence: from_json_lines(r.get(1), "evidence")?,
+        }))
+    }
+
+    fn add_token(&mut self, token: &TokenRow) -> Result<(), StoreError> {
+        check_token(token)?;
+        let added = self.client.execute(
+            "INSERT INTO api_tokens (name, role, hash, created_at, revoked_at)
+             VALUES ($1, $2, $3, $4, NULL) ON CONFLICT DO NOTHING",
+            &[&token.name, &token.role, &token.hash, &token.created_at],
+        )?;
+        if added == 0 {
+            return Err(StoreError::Exists { what: "token", name: token.name.clone() });
+        }
+        Ok(())
+    }
+
+    fn tokens(&mut self) -> Result<Vec<TokenRow>, StoreError> {
+        let rows = self.client.query(
+            "SELECT name, role, hash, created_at, revoked_at FROM api_tokens ORDER BY name",
+            &[],
+        )?;
+        Ok(rows.iter().map(pg_token_row).collect())
+    }
+
+    fn active_token(&mut self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        let row = self.client.query_opt(
+            "SELECT name, role, hash, created_at, revoked_at FROM api_tokens
+             WHERE hash = $1 AND revoked_at IS NULL",
+            &[&hash],
+        )?;
+        Ok(row.as_ref().map(pg_token_row))
+    }
+
+    fn revoke_token(&mut self, name: &str) -> Result<bool, StoreError> {
+        let changed = self.client.execute(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
+            &[&name, &crate::now_rfc3339()],
+        )?;
+        Ok(changed > 0)
+    }
+}
+
+fn pg_token_row(r: &postgres::Row) -> TokenRow {
+    TokenRow {
+        name: r.get(0),
+        role: r.get(1),
+        hash: r.get(2),
+        created_at: r.get(3),
+        revoked_at: r.get(4),
     }
 }
 

@@ -11,7 +11,8 @@ use crate::model::{
     ConflictPolicy, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
 };
 use crate::model::{
-    check_scan, from_json_lines, to_json_lines, NewScan, PersonRow, RiskRow, ScanRun,
+    check_scan, check_token, from_json_lines, to_json_lines, NewScan, PersonRow, RiskRow, ScanRun,
+    TokenRow,
 };
 use crate::{Backend, Store, StoreError};
 
@@ -113,7 +114,9 @@ impl SqliteStore {
         if current > SCHEMA_VERSION {
             return Err(StoreError::NewerSchema { found: current, known: SCHEMA_VERSION });
         }
-        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        // Every migration not yet recorded (versions may have gaps while
+        // branches merge; see `migrations.rs`), each checked in its transaction.
+        for m in MIGRATIONS {
             let apply = |conn: &mut Connection| -> Result<(), StoreError> {
                 let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
                 // Another process may have applied it while this one waited
@@ -547,6 +550,93 @@ impl Store for SqliteStore {
         }
         Ok(out)
     }
+    fn scan_account(&mut self, run: i64, account: &str) -> Result<Option<RiskRow>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT account, tier, score, reasons, network, person FROM scan_accounts
+                 WHERE run = ?1 AND account = ?2",
+                params![run, account],
+                |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, f64>(2)?,
+                        r.get::<_, String>(3)?,
+                        r.get::<_, Option<i64>>(4)?,
+                        r.get::<_, Option<i64>>(5)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((account, tier, score, reasons, network, person)) = row else { return Ok(None) };
+        let reasons = from_json_lines(&reasons, "reasons")?;
+        Ok(Some(RiskRow { account, tier, score, reasons, network, person }))
+    }
+
+    fn scan_person(&mut self, run: i64, person: i64) -> Result<Option<PersonRow>, StoreError> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT accounts, evidence FROM scan_persons WHERE run = ?1 AND person = ?2",
+                params![run, person],
+                |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)),
+            )
+            .optional()?;
+        let Some((accounts, evidence)) = row else { return Ok(None) };
+        Ok(Some(PersonRow {
+            person,
+            accounts: from_json_lines(&accounts, "accounts")?,
+            evidence: from_json_lines(&evidence, "evidence")?,
+        }))
+    }
+
+    fn add_token(&mut self, token: &TokenRow) -> Result<(), StoreError> {
+        check_token(token)?;
+        let added = self.conn.execute(
+            "INSERT INTO api_tokens (name, role, hash, created_at, revoked_at)
+             VALUES (?1, ?2, ?3, ?4, NULL) ON CONFLICT DO NOTHING",
+            params![token.name, token.role, token.hash, token.created_at],
+        )?;
+        if added == 0 {
+            return Err(StoreError::Exists { what: "token", name: token.name.clone() });
+        }
+        Ok(())
+    }
+
+    fn tokens(&mut self) -> Result<Vec<TokenRow>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT name, role, hash, created_at, revoked_at FROM api_tokens ORDER BY name",
+        )?;
+        let rows = stmt.query_map([], token_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn active_token(&mut self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT name, role, hash, created_at, revoked_at FROM api_tokens
+             WHERE hash = ?1 AND revoked_at IS NULL",
+        )?;
+        Ok(stmt.query_row(params![hash], token_row).optional()?)
+    }
+
+    fn revoke_token(&mut self, name: &str) -> Result<bool, StoreError> {
+        let changed = self.conn.execute(
+            "UPDATE api_tokens SET revoked_at = ?2 WHERE name = ?1 AND revoked_at IS NULL",
+            params![name, crate::now_rfc3339()],
+        )?;
+        Ok(changed > 0)
+    }
+}
+
+fn token_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<TokenRow> {
+    Ok(TokenRow {
+        name: r.get(0)?,
+        role: r.get(1)?,
+        hash: r.get(2)?,
+        created_at: r.get(3)?,
+        revoked_at: r.get(4)?,
+    })
 }
 
 /// Builds a [`StoredEvent`] from its columns (shared with the PostgreSQL backend).
