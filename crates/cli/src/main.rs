@@ -57,6 +57,10 @@ enum Command {
     Audit(cmd::audit::Args),
     /// Check a discovery-guard policy file and print it with defaults filled in (or the defaults).
     Policy(cmd::guard::PolicyArgs),
+    /// Run the HTTP service (`--demo`: a populated service on a synthetic world at once).
+    Serve(cmd::serve::Args),
+    /// Manage the service's API tokens: create (printed once), list, revoke.
+    Token(cmd::serve::TokenArgs),
 }
 
 fn main() -> ExitCode {
@@ -76,6 +80,8 @@ fn main() -> ExitCode {
         Command::EvalScan(args) => cmd::scan::eval_scan(args),
         Command::Audit(args) => cmd::audit::run(args),
         Command::Policy(args) => cmd::guard::policy(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Token(args) => cmd::serve::token(args),
     };
     match result {
         Ok(code) => code,

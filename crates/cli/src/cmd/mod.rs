@@ -8,6 +8,7 @@ pub(crate) mod ingest;
 pub(crate) mod media;
 pub(crate) mod plant;
 pub(crate) mod scan;
+pub(crate) mod serve;
 pub(crate) mod synth;
 pub(crate) mod text;
 
