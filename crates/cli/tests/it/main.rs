@@ -7,6 +7,7 @@ mod ingest;
 mod media;
 mod real_graphs;
 mod scan;
+mod serve;
 mod synth;
 mod text;
 
