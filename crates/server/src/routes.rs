@@ -168,9 +168,30 @@ async fn authorize(
     let Some(secret) = value.to_str().ok().and_then(|v| v.strip_prefix("Bearer ")) else {
         return unauthorized("missing_token", "the Authorization header is not Bearer <token>");
     };
-    let found = guardrail_engine::tokens::verify(state.reads().as_mut(), secret.trim());
+    let secret = secret.trim().to_owned();
+    let hash = guardrail_engine::tokens::hash(&secret);
+    let found = match state.cached_token(&hash) {
+        Some(found) => Ok(Some(found)),
+        None => {
+            // The store is synchronous (and PostgreSQL's client must not run
+            // on an async worker): ask it on the blocking pool.
+            let store = state.clone();
+            let verified = tokio::task::spawn_blocking(move || {
+                guardrail_engine::tokens::verify(store.reads().as_mut(), &secret)
+            })
+            .await;
+            match verified {
+                Ok(Ok(Some((name, role)))) => {
+                    state.cache_token(hash, name.clone(), role);
+                    Ok(Some((name, role)))
+                }
+                Ok(other) => other.map_err(|e| ApiError::internal(&e)),
+                Err(join) => Err(ApiError::internal(&join)),
+            }
+        }
+    };
     match found {
-        Err(e) => ApiError::internal(&e).into_response(),
+        Err(e) => e.into_response(),
         Ok(None) => unauthorized("invalid_token", "unknown or revoked token"),
         Ok(Some((name, role))) if !role.grants(needed) => ApiError::new(
             StatusCode::FORBIDDEN,

@@ -1,12 +1,15 @@
 //! What every request shares: the engine's host (its snapshot answers
 //! checks), a read connection to the store, readiness, limits and metrics.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::{Duration, Instant};
 
 use guardrail_engine::host::Host;
 use guardrail_engine::store_backend::Store;
+use guardrail_engine::tokens::Role;
 
 use crate::config::Limits;
 use crate::metrics::Metrics;
@@ -26,7 +29,15 @@ struct Shared {
     lexicon_file: Option<PathBuf>,
     policy_file: Option<PathBuf>,
     metrics: Metrics,
+    /// Tokens that passed, by the SHA-256 of their secret (never the secret):
+    /// name, role and when the store confirmed them.
+    tokens: Mutex<HashMap<String, (String, Role, Instant)>>,
 }
+
+/// How long a token the store confirmed is trusted without asking it again:
+/// a revocation through the API takes effect at once, one made directly in
+/// the database (`guardrail token revoke`) within this time.
+pub(crate) const TOKEN_CACHE_SECONDS: u64 = 5;
 
 impl AppState {
     /// State over an open host; `reads` is a second connection for token
@@ -49,6 +60,7 @@ impl AppState {
                 lexicon_file,
                 policy_file,
                 metrics: Metrics::default(),
+                tokens: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -101,6 +113,28 @@ impl AppState {
     /// The policy file replacements write, if one is configured.
     pub(crate) fn policy_file(&self) -> Option<&PathBuf> {
         self.inner.policy_file.as_ref()
+    }
+
+    /// A token confirmed less than [`TOKEN_CACHE_SECONDS`] ago, by the hash of its secret.
+    pub(crate) fn cached_token(&self, hash: &str) -> Option<(String, Role)> {
+        let tokens = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        let (name, role, at) = tokens.get(hash)?;
+        (at.elapsed() < Duration::from_secs(TOKEN_CACHE_SECONDS)).then(|| (name.clone(), *role))
+    }
+
+    /// Remembers a token the store confirmed.
+    pub(crate) fn cache_token(&self, hash: String, name: String, role: Role) {
+        let mut tokens = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        if tokens.len() > 10_000 {
+            tokens.clear();
+        }
+        tokens.insert(hash, (name, role, Instant::now()));
+    }
+
+    /// Forgets a token (revoked through the API).
+    pub(crate) fn forget_token(&self, name: &str) {
+        let mut tokens = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner);
+        tokens.retain(|_, (n, _, _)| n != name);
     }
 
     /// The metrics.

@@ -27,12 +27,21 @@ fn http(address: &str, method: &str, path: &str, token: Option<&str>, body: &str
     (status, body)
 }
 
+/// On SQLite, and on PostgreSQL when a test server is configured (whose
+/// synchronous client must never run on the service's async workers).
 #[test]
 fn serve_demo_becomes_ready_answers_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
+    for database in crate::databases(dir.path(), "serve") {
+        serve_demo(dir.path(), &database);
+    }
+}
+
+fn serve_demo(dir: &std::path::Path, database: &str) {
     let mut child = guardrail()
         .args(["serve", "--demo", "--demo-accounts", "600", "--listen", "127.0.0.1:0"])
-        .env("TMPDIR", dir.path())
+        .args(["--database", database])
+        .env("TMPDIR", dir)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -76,6 +85,16 @@ fn serve_demo_becomes_ready_answers_and_stops_on_sigterm() {
     assert!(body.contains("\"level\":\"block\""), "{body}");
     let (status, body) = http(&address, "POST", "/v1/check/text", None, check);
     assert_eq!(status, 401, "{body}");
+    // An event is stored and acts at once (through the store on this backend).
+    let ban = r#"{"type":"enforcement","id":"e2e-ban","at":"2030-01-01T00:00:00Z","account":"e2e-acct","action":"ban","confirmed_category":"child_safety"}"#;
+    let (status, body) = http(&address, "POST", "/v1/events", Some(&platform), ban);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"inserted\":1"), "{body}");
+    let decide =
+        r#"{"viewer":"v","surface":"feed","candidates":[{"type":"post","author":"e2e-acct"}]}"#;
+    let (status, body) = http(&address, "POST", "/v1/guard/decide", Some(&platform), decide);
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"allow\":false"), "{database}: {body}");
 
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &child.id().to_string()])

@@ -613,9 +613,12 @@ pub(crate) async fn revoke_token(
     State(state): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
+    let forget = state.clone();
+    let revoked = name.clone();
     crate::api::blocking(move || {
         Ok(guardrail_engine::tokens::revoke(state.reads().as_mut(), &name)?)
     })
     .await?;
+    forget.forget_token(&revoked);
     Ok(StatusCode::NO_CONTENT)
 }

@@ -61,14 +61,16 @@ async fn every_route_refuses_a_missing_a_wrong_and_a_revoked_token_and_a_wrong_r
             }
         }
     }
-    // A token is checked on every request: revoking one takes effect at once.
+    // Revoking a token through the API takes effect on the next request.
     let platform = api.token(Role::Platform).to_owned();
     let body = serde_json::json!({"text": "hello", "surface": "bio"}).to_string();
     let ok = api
         .send("POST", "/v1/check/text", Some(platform.clone()), "application/json", body.clone())
         .await;
     assert_eq!(ok.0, StatusCode::OK);
-    api.state.host().with_store(|s| guardrail_engine::tokens::revoke(s, "platform")).unwrap();
+    let (status, _) =
+        api.json("DELETE", "/v1/tokens/platform", Some(Role::Admin), serde_json::json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
     let gone = api.send("POST", "/v1/check/text", Some(platform), "application/json", body).await;
     assert_error(&gone, StatusCode::UNAUTHORIZED, "invalid_token");
 }
