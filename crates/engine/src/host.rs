@@ -12,7 +12,9 @@
 //! the call returns, and their direct signals change the live state at once,
 //! without a rescan: a small overlay of [`LiveMark`]s (a child-safety
 //! enforcement marks the account and every account of its person confirmed,
-//! any other ban or suspension marks the account, a post whose media match a
+//! any other ban or suspension marks the account, a new account linked by its
+//! identifiers, handle or bio to a person banned for child safety (as of the
+//! last scan) is marked confirmed as ban evasion on its first event, a post whose media match a
 //! bank marks its author confirmed, a strong lexicon hit in a caption, a
 //! hashtag or a comment marks its author suspected) is swapped into a new
 //! snapshot that shares everything else with the current one. The overlay
@@ -27,6 +29,7 @@ use arc_swap::ArcSwap;
 use guardrail_core::{
     AccountRef, EnforcementAction, Event, EventKind, RiskTier, Surface as TextSurface,
 };
+use guardrail_graph::identity::{EvasionWatch, Persons as IdentityPersons};
 use guardrail_graph::{ScanConfig, ScanSummary};
 use guardrail_guard::{
     Candidate, Decision, DiscoverySurface, Guard, Policy, Reasons, SearchOutcome, State,
@@ -74,6 +77,9 @@ pub enum LiveReason {
     BankMatch,
     /// A caption, hashtag or comment had a strong (or blocking) lexicon hit.
     StrongLexicon,
+    /// A new account's identifiers, handle or bio link it to an account of a
+    /// person banned for child safety (as of the last scan).
+    BanEvasion,
 }
 
 impl LiveReason {
@@ -85,6 +91,7 @@ impl LiveReason {
             LiveReason::SamePerson => "same_person_enforced",
             LiveReason::BankMatch => "bank_match",
             LiveReason::StrongLexicon => "strong_lexicon",
+            LiveReason::BanEvasion => "ban_evasion",
         }
     }
 }
@@ -99,8 +106,10 @@ pub struct LiveMark {
     pub reason: LiveReason,
     /// The event that caused it.
     pub event: String,
-    /// For enforcement marks, the enforced account (a restore of it lifts them).
+    /// For enforcement and ban-evasion marks, the banned account (a restore of it lifts them).
     pub source: String,
+    /// The evidence, one line each (for ban evasion: what links the accounts).
+    pub evidence: Vec<String>,
     /// The append that made it (marks newer than a rescan's start survive it).
     epoch: u64,
 }
@@ -124,6 +133,7 @@ pub struct Snapshot {
     guard: Arc<Guard>,
     scan: Option<ScanInfo>,
     persons: Arc<Persons>,
+    evasion: Arc<EvasionWatch>,
     live: Arc<LiveMarks>,
 }
 
@@ -262,6 +272,7 @@ impl Snapshot {
                     reason,
                     event: event.id.as_str().to_owned(),
                     source: source.to_owned(),
+                    evidence: Vec::new(),
                     epoch: 0,
                 },
             )
@@ -295,6 +306,18 @@ impl Snapshot {
                             account,
                         ));
                     }
+                }
+            }
+            EventKind::Account(a) => {
+                if let Some(evasion) = self.evasion.check(a) {
+                    let (account, mut m) = mark(
+                        a.account.as_str(),
+                        Some(RiskTier::Confirmed),
+                        LiveReason::BanEvasion,
+                        &evasion.banned,
+                    );
+                    m.evidence = evasion.evidence;
+                    out.push((account, m));
                 }
             }
             EventKind::Post(p) => {
@@ -467,6 +490,7 @@ impl Host {
                         LiveReason::ChildSafetyEnforcement
                             | LiveReason::Enforcement
                             | LiveReason::SamePerson
+                            | LiveReason::BanEvasion
                     ))
             });
         }
@@ -602,6 +626,7 @@ impl Snapshot {
             guard: self.guard.clone(),
             scan: self.scan,
             persons: self.persons.clone(),
+            evasion: self.evasion.clone(),
             live,
         }
     }
@@ -616,8 +641,15 @@ fn build(
     let matcher = inner.signals.matcher.clone();
     let policy = inner.policy.clone().unwrap_or_else(|| config.policy.clone());
     let mut persons = Persons::default();
+    let mut evasion = EvasionWatch::default();
     let (guard, scan) = match &inner.last {
         Some((loaded, scanned, run)) => {
+            let labels = IdentityPersons {
+                person: scanned.result.person_of_for(&loaded.graph)?.to_vec(),
+                links: Vec::new(),
+                weak_links: Vec::new(),
+            };
+            evasion = EvasionWatch::new(&loaded.graph, &labels, &config.scan.identity);
             for p in &scanned.result.persons {
                 for a in &p.accounts {
                     persons.of.insert(a.clone(), persons.accounts.len());
@@ -639,6 +671,7 @@ fn build(
         guard: Arc::new(guard),
         scan,
         persons: Arc::new(persons),
+        evasion: Arc::new(evasion),
         live,
     })
 }

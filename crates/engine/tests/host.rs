@@ -238,3 +238,64 @@ fn appended_events_change_the_live_state_at_once() {
     assert!(!allowed(poster).allow);
     assert_eq!(rescanned.guard().state().account(poster).unwrap().tier, RiskTier::Confirmed);
 }
+
+/// A new account that shares an identifier with an account of a person
+/// banned for child safety is flagged as ban evasion on its first event.
+#[test]
+fn a_banned_persons_return_is_flagged_on_its_first_event() {
+    use guardrail_engine::core::EventKind;
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world");
+    guardrail_engine::world::synthesise(Config::new(800, 9), &LexiconSource::default(), &world)
+        .unwrap();
+    let host = Host::open(HostConfig {
+        database: dir.path().join("g.db").display().to_string(),
+        signals: SignalSources::default(),
+        policy: Policy::default(),
+        scan: Default::default(),
+    })
+    .unwrap();
+    let lines = std::fs::read_to_string(world.join("events.jsonl")).unwrap();
+    let events: Vec<_> = lines.lines().map(event).collect();
+    host.append(&events).unwrap();
+    host.rescan().unwrap();
+    let banned: std::collections::HashSet<&str> = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::Enforcement(x)
+                if x.confirmed_category.as_deref() == Some("child_safety") =>
+            {
+                Some(x.account.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    let (account, email) = events
+        .iter()
+        .find_map(|e| match &e.kind {
+            EventKind::Account(a) if banned.contains(a.account.as_str()) => a
+                .identifiers
+                .as_ref()
+                .and_then(|ids| ids.email_hash.first().cloned())
+                .map(|email| (a.account.as_str().to_owned(), email)),
+            _ => None,
+        })
+        .expect("a banned account that declared an email hash");
+    let new = format!(
+        r#"{{"type":"account","id":"ret-1","at":"2030-01-01T00:00:00Z","account":"returner","handle":"brand_new_9","identifiers":{{"email_hash":["{email}"]}}}}"#
+    );
+    let innocent = r#"{"type":"account","id":"ret-2","at":"2030-01-01T00:00:00Z","account":"innocent","handle":"someone_else","identifiers":{"email_hash":["not-shared"]}}"#;
+    host.append(&[event(&new), event(innocent)]).unwrap();
+    let snapshot = host.snapshot();
+    let mark = snapshot.live_mark("returner").cloned().expect("flagged on its first event");
+    assert_eq!((mark.reason.code(), mark.tier), ("ban_evasion", Some(RiskTier::Confirmed)));
+    assert_eq!(mark.source, account);
+    assert!(mark.evidence.iter().any(|e| e.contains(&email)), "{:?}", mark.evidence);
+    assert!(snapshot.live_mark("innocent").is_none());
+    let d = snapshot.decide(
+        "viewer".into(),
+        DiscoverySurface::AccountSuggestions,
+        &[Candidate::Account("returner".into()), Candidate::Account("innocent".into())],
+    );
+    assert_eq!((d[0].allow, d[1].allow), (false, true));
+}

@@ -48,10 +48,12 @@ pub(crate) struct PersonDto {
 pub(crate) struct LiveDto {
     /// The tier it gives (`null` for a ban outside child safety).
     pub tier: Option<String>,
-    /// `child_safety_enforcement`, `enforcement`, `same_person_enforced`, `bank_match` or `strong_lexicon`.
+    /// `child_safety_enforcement`, `enforcement`, `same_person_enforced`, `bank_match`, `strong_lexicon` or `ban_evasion`.
     pub reason: String,
     /// The event that caused it.
     pub event: String,
+    /// What links it (for ban evasion: the shared identifiers, handle, bio).
+    pub evidence: Vec<String>,
 }
 
 /// An account's tier, score, reasons, person and network.
@@ -76,6 +78,7 @@ pub(crate) async fn account(
         tier: m.tier.map(|t| t.as_str().to_owned()),
         reason: m.reason.code().to_owned(),
         event: m.event.clone(),
+        evidence: m.evidence.clone(),
     });
     let run = snapshot.scan().map(|s| s.run);
     let account = id.clone();
