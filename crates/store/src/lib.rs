@@ -37,9 +37,9 @@ pub use crate::ingest::{ingest, IngestConflict, IngestError, IngestOptions, Inge
 pub use crate::lines::EventLines;
 pub use crate::migrations::SCHEMA_VERSION;
 pub use crate::model::{
-    AccountColumns, AppendOutcome, Bank, BankAddOutcome, BankHash, ConflictPolicy, IngestRun,
-    NewEvent, NewScan, PersonRow, RiskRow, RunProgress, RunStatus, ScanRun, StoredEvent, Summary,
-    TokenRow,
+    AccountColumns, AppendOutcome, Attempt, AttemptOutcome, Bank, BankAddOutcome, BankHash,
+    ConflictPolicy, Delivery, IngestRun, NewEvent, NewOutbox, NewScan, OutboxRow, PersonRow,
+    RiskRow, RunProgress, RunStatus, ScanRun, StoredEvent, Summary, TokenRow,
 };
 pub use crate::postgres_store::PostgresStore;
 pub use crate::sqlite_store::SqliteStore;
@@ -84,6 +84,19 @@ pub trait Store: Send {
         events: &[NewEvent],
         progress: Option<RunProgress>,
         policy: ConflictPolicy,
+    ) -> Result<AppendOutcome, StoreError> {
+        self.append_with_outbox(events, progress, policy, &[])
+    }
+
+    /// [`Store::append_with`], writing `outbox` rows in the same transaction
+    /// (each unless its event is a conflict, or its key is stored already):
+    /// what an event causes is durable exactly when the event is.
+    fn append_with_outbox(
+        &mut self,
+        events: &[NewEvent],
+        progress: Option<RunProgress>,
+        policy: ConflictPolicy,
+        outbox: &[NewOutbox],
     ) -> Result<AppendOutcome, StoreError>;
 
     /// Up to `limit` stored events with `seq > after`, in sequence order.
@@ -165,6 +178,35 @@ pub trait Store: Send {
 
     /// Revokes a token by name; returns whether an active token of that name existed.
     fn revoke_token(&mut self, name: &str) -> Result<bool, StoreError>;
+
+    /// Up to `limit` outbox rows `endpoint` has still to receive, oldest
+    /// first: never attempted, or due again (`next_us <= now_us`) and neither
+    /// delivered nor given up.
+    fn due_outbox(
+        &mut self,
+        endpoint: &str,
+        now_us: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+
+    /// Records an attempt and its outcome in one transaction.
+    fn record_attempt(
+        &mut self,
+        attempt: &Attempt,
+        outcome: AttemptOutcome,
+    ) -> Result<(), StoreError>;
+
+    /// Up to `limit` outbox rows with `id > after`, oldest first.
+    fn outbox_rows(&mut self, after: i64, limit: usize) -> Result<Vec<OutboxRow>, StoreError>;
+
+    /// The delivery state of one outbox row, by endpoint.
+    fn deliveries(&mut self, outbox: i64) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Every attempt of one outbox row, in order.
+    fn attempts(&mut self, outbox: i64) -> Result<Vec<Attempt>, StoreError>;
+
+    /// Rows some endpoint in `endpoints` has still to receive (neither delivered nor given up).
+    fn outbox_pending(&mut self, endpoints: &[String]) -> Result<u64, StoreError>;
 }
 
 /// Where the embedded default database lives when none is given.

@@ -117,11 +117,37 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         common: "",
     },
     // Version 5 (scan reasons) comes from another branch; the gap is deliberate.
-    Migration { version: 6, name: "api tokens", sqlite: "", postgres: "", common: TOKENS },
+    Migration {
+        version: 6,
+        name: "api tokens, webhook outbox",
+        sqlite: "
+        CREATE TABLE webhook_outbox (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            key        TEXT NOT NULL UNIQUE,
+            kind       TEXT NOT NULL,
+            body       TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_us INTEGER NOT NULL
+        );
+    ",
+        postgres: "
+        CREATE TABLE webhook_outbox (
+            id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            key        TEXT NOT NULL UNIQUE,
+            kind       TEXT NOT NULL,
+            body       TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_us BIGINT NOT NULL
+        );
+    ",
+        common: TOKENS,
+    },
 ];
 
-/// Migration 6, the same SQL on both backends: API tokens, stored by the
-/// SHA-256 of the secret only (the secret is shown once, when created).
+/// Migration 6 after `webhook_outbox`, the same SQL on both backends: API
+/// tokens, stored by the SHA-256 of the secret only (the secret is shown
+/// once, when created); each endpoint's delivery state of each outbox row;
+/// every delivery attempt.
 const TOKENS: &str = "
         CREATE TABLE api_tokens (
             name       TEXT PRIMARY KEY,
@@ -130,6 +156,24 @@ const TOKENS: &str = "
             created_at TEXT NOT NULL,
             revoked_at TEXT
         );
+        CREATE TABLE webhook_deliveries (
+            outbox       BIGINT NOT NULL REFERENCES webhook_outbox (id) ON DELETE CASCADE,
+            endpoint     TEXT NOT NULL,
+            attempts     BIGINT NOT NULL,
+            next_us      BIGINT NOT NULL,
+            delivered_at TEXT,
+            given_up_at  TEXT,
+            last_error   TEXT,
+            PRIMARY KEY (outbox, endpoint)
+        );
+        CREATE TABLE webhook_attempts (
+            outbox   BIGINT NOT NULL REFERENCES webhook_outbox (id) ON DELETE CASCADE,
+            endpoint TEXT NOT NULL,
+            at       TEXT NOT NULL,
+            status   BIGINT,
+            error    TEXT
+        );
+        CREATE INDEX webhook_attempts_outbox ON webhook_attempts (outbox, endpoint);
 ";
 
 /// Migration 3's tables other than `scan_runs`, the same SQL on both backends.
