@@ -35,7 +35,7 @@ use guardrail_guard::{
     Candidate, Decision, DiscoverySurface, Guard, Policy, Reasons, SearchOutcome, State,
 };
 use guardrail_media::{BankMatch, Banks, KnownHash, PdqHash};
-use guardrail_store::{AppendOutcome, ConflictPolicy, NewEvent, Store};
+use guardrail_store::{AppendOutcome, ConflictPolicy, NewEvent, NewOutbox, Store};
 use guardrail_text::{Level, Matcher, Verdict};
 
 use crate::events::{load, EventSource, Loaded, SignalSources, Signals};
@@ -405,6 +405,8 @@ pub struct Host {
     inner: Mutex<Inner>,
     live: Mutex<Live>,
     current: ArcSwap<Snapshot>,
+    /// Whether appends write what they cause to the outbox (webhooks configured).
+    outbox: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Host {
@@ -433,7 +435,15 @@ impl Host {
             inner: Mutex::new(inner),
             live: Mutex::new(live),
             current: ArcSwap::from_pointee(first),
+            outbox: std::sync::atomic::AtomicBool::new(false),
         })
+    }
+
+    /// From now on, appends write the actions their events cause (an
+    /// account to stop or resume recommending) to the store's webhook outbox,
+    /// in the events' transaction.
+    pub fn enable_outbox(&self) {
+        self.outbox.store(true, std::sync::atomic::Ordering::Release);
     }
 
     /// The database URL.
@@ -457,24 +467,36 @@ impl Host {
     pub fn append(&self, events: &[Event]) -> Result<AppendOutcome> {
         let rows: Vec<NewEvent> = events.iter().map(NewEvent::from_event).collect();
         let mut live = self.live_lock();
-        let outcome = live.store.append_with(&rows, None, ConflictPolicy::Skip)?;
-        let conflicts: HashSet<usize> = outcome.conflicts.iter().copied().collect();
         let snapshot = self.snapshot();
+        // The direct signals are computed before the commit, so that what
+        // they cause (the outbox) is written in the events' transaction.
         let mut changes = Vec::new();
         let mut restored = Vec::new();
-        for (i, event) in events.iter().enumerate().filter(|(i, _)| !conflicts.contains(i)) {
+        for (i, event) in events.iter().enumerate() {
             if let EventKind::Enforcement(e) = &event.kind {
                 if e.action == EnforcementAction::Restore {
-                    restored.push(e.account.as_str().to_owned());
+                    restored.push((i, e.account.as_str().to_owned()));
                     continue;
                 }
             }
             // A check that fails (a bank error) is not a reason to lose the
             // event: it is stored, and the next rescan reads it.
             if let Ok(marks) = snapshot.signals_of(event) {
-                changes.push((i, marks));
+                if !marks.is_empty() {
+                    changes.push((i, marks));
+                }
             }
         }
+        let outbox = if self.outbox.load(std::sync::atomic::Ordering::Acquire) {
+            outbox_rows(events, &changes, &restored, &live.marks)
+        } else {
+            Vec::new()
+        };
+        let outcome = live.store.append_with_outbox(&rows, None, ConflictPolicy::Skip, &outbox)?;
+        let conflicts: HashSet<usize> = outcome.conflicts.iter().copied().collect();
+        changes.retain(|(i, _)| !conflicts.contains(i));
+        restored.retain(|(i, _)| !conflicts.contains(i));
+        let restored: Vec<String> = restored.into_iter().map(|(_, a)| a).collect();
         if changes.iter().all(|(_, m)| m.is_empty()) && restored.is_empty() {
             return Ok(outcome);
         }
@@ -483,16 +505,7 @@ impl Host {
         let mut marks = (*live.marks).clone();
         // In stream order: a restore lifts the enforcement marks it refers to.
         for account in &restored {
-            marks.retain(|_, m| {
-                !(m.source == *account
-                    && matches!(
-                        m.reason,
-                        LiveReason::ChildSafetyEnforcement
-                            | LiveReason::Enforcement
-                            | LiveReason::SamePerson
-                            | LiveReason::BanEvasion
-                    ))
-            });
+            marks.retain(|_, m| !lifted_by(m, account));
         }
         for (_, new) in changes {
             for (account, mut mark) in new {
@@ -604,6 +617,64 @@ impl Host {
         // A change that panicked left `Inner` as it was before its swap.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Whether a restore of `account` lifts a mark (an enforcement's, or ban evasion's of it).
+fn lifted_by(mark: &LiveMark, account: &str) -> bool {
+    mark.source == account
+        && matches!(
+            mark.reason,
+            LiveReason::ChildSafetyEnforcement
+                | LiveReason::Enforcement
+                | LiveReason::SamePerson
+                | LiveReason::BanEvasion
+        )
+}
+
+/// The outbox rows of a batch: an account the platform must stop
+/// recommending for each new mark, and one it may recommend again for each
+/// mark a restore lifts. The key (event, kind, account) makes a retried
+/// event's rows the same rows.
+fn outbox_rows(
+    events: &[Event],
+    changes: &[(usize, Vec<(String, LiveMark)>)],
+    restored: &[(usize, String)],
+    marks: &LiveMarks,
+) -> Vec<NewOutbox> {
+    let mut out = Vec::new();
+    let mut row = |event: usize, kind: &str, account: &str, body: serde_json::Value| {
+        let key = format!("{}/{kind}/{account}", events[event].id.as_str());
+        let mut body = body;
+        body["id"] = serde_json::Value::String(key.clone());
+        body["type"] = serde_json::Value::String(kind.to_owned());
+        body["account"] = serde_json::Value::String(account.to_owned());
+        body["event"] = serde_json::Value::String(events[event].id.as_str().to_owned());
+        body["at"] = serde_json::Value::String(events[event].at.to_string());
+        out.push(NewOutbox { event, key, kind: kind.to_owned(), body: body.to_string() });
+    };
+    for (i, marks) in changes {
+        for (account, m) in marks {
+            row(
+                *i,
+                "account.non_recommendable",
+                account,
+                serde_json::json!({
+                    "tier": m.tier.map(|t| t.as_str()),
+                    "reason": m.reason.code(),
+                    "evidence": m.evidence,
+                }),
+            );
+        }
+    }
+    for (i, account) in restored {
+        let mut lifted: Vec<&String> =
+            marks.iter().filter(|(_, m)| lifted_by(m, account)).map(|(a, _)| a).collect();
+        lifted.sort();
+        for a in lifted {
+            row(*i, "account.recommendable", a, serde_json::json!({"restored": account}));
+        }
+    }
+    out
 }
 
 /// Whether an existing mark outranks a new one (a confirmed tier over a

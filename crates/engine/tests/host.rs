@@ -139,7 +139,8 @@ fn appended_events_change_the_live_state_at_once() {
     let host = Host::open(config).unwrap();
     let lines = std::fs::read_to_string(world.join("events.jsonl")).unwrap();
     let events: Vec<_> = lines.lines().map(event).collect();
-    // Appending is idempotent on event id, like ingest.
+    // Appending is idempotent on event id, like ingest (the outbox is
+    // enabled below: the world's history is not sent to the platform).
     let first = host.append(&events).unwrap();
     assert_eq!(first.inserted as usize, events.len());
     assert_eq!(host.append(&events[..10]).unwrap().duplicates, 10);
@@ -161,6 +162,7 @@ fn appended_events_change_the_live_state_at_once() {
         )[0]
     };
     let (banned, commenter, poster) = (&clear[0], &clear[1], &clear[2]);
+    host.enable_outbox();
     assert!(allowed(banned).allow && allowed(commenter).allow && allowed(poster).allow);
 
     // A child-safety ban drops the account from the next decision.
@@ -237,6 +239,24 @@ fn appended_events_change_the_live_state_at_once() {
     assert!(rescanned.live().is_empty(), "{:?}", rescanned.live());
     assert!(!allowed(poster).allow);
     assert_eq!(rescanned.guard().state().account(poster).unwrap().tier, RiskTier::Confirmed);
+
+    // What the platform must carry out went to the outbox with its events:
+    // once each (the repeated ban added nothing), nothing for the conflict.
+    let rows = host.with_store(|s| Ok(s.outbox_rows(0, 100)?)).unwrap();
+    let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            format!("live-ban/account.non_recommendable/{banned}"),
+            format!("live-c/account.non_recommendable/{commenter}"),
+            format!("live-p/account.non_recommendable/{poster}"),
+            format!("live-restore/account.recommendable/{banned}"),
+        ]
+    );
+    let body: serde_json::Value = serde_json::from_str(&rows[0].body).unwrap();
+    assert_eq!(body["reason"], "child_safety_enforcement");
+    assert_eq!(body["tier"], "confirmed");
+    assert_eq!(body["id"], rows[0].key.as_str());
 }
 
 /// A new account that shares an identifier with an account of a person
