@@ -29,6 +29,58 @@ pub struct Config {
     /// Request limits.
     #[serde(default)]
     pub limits: Limits,
+    /// Endpoints that receive what guardrail decides the platform must carry out.
+    #[serde(default)]
+    pub webhooks: Vec<WebhookConfig>,
+}
+
+/// One webhook endpoint (`[[webhooks]]`).
+#[derive(Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    /// A unique name (deliveries are recorded per name).
+    pub name: String,
+    /// Where to POST (`http://`; put a TLS-terminating relay in front for `https`).
+    pub url: String,
+    /// The HMAC-SHA256 key the body is signed with (at least 16 characters).
+    pub secret: String,
+    /// How long to keep retrying a row, from when it was written (default a day).
+    #[serde(default = "default_retry_window")]
+    pub retry_window_seconds: u64,
+    /// The first retry's delay; each next one doubles it (default 1000).
+    #[serde(default = "default_initial_backoff")]
+    pub initial_backoff_ms: u64,
+    /// The longest delay between retries (default 600).
+    #[serde(default = "default_max_backoff")]
+    pub max_backoff_seconds: u64,
+    /// How long to wait for the endpoint's answer (default 10).
+    #[serde(default = "default_webhook_timeout")]
+    pub timeout_seconds: u64,
+}
+
+fn default_retry_window() -> u64 {
+    86_400
+}
+fn default_initial_backoff() -> u64 {
+    1_000
+}
+fn default_max_backoff() -> u64 {
+    600
+}
+fn default_webhook_timeout() -> u64 {
+    10
+}
+
+/// The secret is never printed.
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("secret", &"<redacted>")
+            .field("retry_window_seconds", &self.retry_window_seconds)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The log line format.
@@ -143,6 +195,11 @@ mod tests {
             candidates = 4
             hashes = 5
             request_timeout_seconds = 6
+            [[webhooks]]
+            name = "platform"
+            url = "http://127.0.0.1:9000/hook"
+            secret = "0123456789abcdef"
+            retry_window_seconds = 60
             "#,
         )
         .unwrap();
@@ -150,6 +207,11 @@ mod tests {
         assert_eq!(c.banks.len(), 2);
         assert_eq!(c.log_format, Some(LogFormat::Json));
         assert_eq!(c.limits.request_timeout_seconds, 6);
+        assert_eq!(
+            (c.webhooks[0].retry_window_seconds, c.webhooks[0].initial_backoff_ms),
+            (60, 1000)
+        );
+        assert!(!format!("{c:?}").contains("0123456789abcdef"), "the secret is never printed");
     }
 
     #[test]
@@ -158,6 +220,11 @@ mod tests {
         assert!(top.to_string().contains("listen_addr"), "{top}");
         let nested = Config::from_toml("[limits]\nbody_byte = 1\n").unwrap_err();
         assert!(nested.to_string().contains("body_byte"), "{nested}");
+        let hook = Config::from_toml(
+            "[[webhooks]]\nname = \"a\"\nurl = \"u\"\nsecret = \"s\"\nretries = 3\n",
+        )
+        .unwrap_err();
+        assert!(hook.to_string().contains("retries"), "{hook}");
         let bad = Config::from_toml("log_format = \"xml\"\n").unwrap_err();
         assert!(bad.to_string().contains("xml"), "{bad}");
     }

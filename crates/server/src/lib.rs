@@ -21,8 +21,9 @@ pub mod openapi;
 pub mod routes;
 mod serve;
 mod state;
+pub mod webhooks;
 
-pub use crate::config::{Config, ConfigError, Limits, LogFormat};
+pub use crate::config::{Config, ConfigError, Limits, LogFormat, WebhookConfig};
 pub use crate::error::ApiError;
 pub use crate::routes::app;
 pub use crate::serve::{serve, ServeOptions, DEFAULT_DATABASE, DEFAULT_LISTEN};

@@ -38,6 +38,10 @@ pub(crate) struct Metrics {
     pub(crate) media_matched: AtomicU64,
     pub(crate) scans: AtomicU64,
     pub(crate) scan_failures: AtomicU64,
+    pub(crate) webhooks_delivered: AtomicU64,
+    pub(crate) webhooks_failed: AtomicU64,
+    pub(crate) webhooks_given_up: AtomicU64,
+    pub(crate) outbox_pending: AtomicU64,
     pub(crate) last_scan_seconds: Mutex<Option<(f64, std::time::Instant)>>,
     drops_by_reason: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -170,6 +174,30 @@ impl Metrics {
             "guardrail_scan_failures_total",
             "Scans that failed.",
             load(&self.scan_failures),
+        );
+        counter(
+            &mut out,
+            "guardrail_webhooks_delivered_total",
+            "Outbox rows an endpoint acknowledged.",
+            load(&self.webhooks_delivered),
+        );
+        counter(
+            &mut out,
+            "guardrail_webhook_failures_total",
+            "Delivery attempts that failed.",
+            load(&self.webhooks_failed),
+        );
+        counter(
+            &mut out,
+            "guardrail_webhooks_given_up_total",
+            "Outbox rows given up after their retry window.",
+            load(&self.webhooks_given_up),
+        );
+        gauge(
+            &mut out,
+            "guardrail_outbox_pending",
+            "Outbox rows (times endpoints) still to deliver.",
+            load(&self.outbox_pending) as f64,
         );
         let last =
             *self.last_scan_seconds.lock().unwrap_or_else(std::sync::PoisonError::into_inner);

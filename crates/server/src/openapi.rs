@@ -24,7 +24,7 @@ use crate::api::{admin, checks, events, ops, reads};
         admin::list_banks, admin::create_bank, admin::import_bank, admin::add_hashes, admin::remove_hashes,
         admin::validate_lexicon, admin::upload_lexicon, admin::reload_lexicon,
         admin::get_policy, admin::put_policy,
-        admin::list_tokens, admin::create_token, admin::revoke_token,
+        admin::list_tokens, admin::create_token, admin::revoke_token, admin::webhooks,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&Bearer),

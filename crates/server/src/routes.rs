@@ -97,6 +97,7 @@ fn routes() -> Vec<Route> {
         route(Method::GET, "/v1/tokens", ADMIN, get(admin::list_tokens)),
         route(Method::POST, "/v1/tokens", ADMIN, post(admin::create_token)),
         route(Method::DELETE, "/v1/tokens/{name}", ADMIN, delete(admin::revoke_token)),
+        route(Method::GET, "/v1/webhooks", ADMIN, get(admin::webhooks)),
     ]
 }
 

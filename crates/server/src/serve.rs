@@ -88,7 +88,11 @@ pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     let listen = config.listen.clone().unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
     let interval = config.rescan_interval_seconds.unwrap_or(DEFAULT_RESCAN_SECONDS);
-    let result = runtime.block_on(run(state.clone(), listen, interval, tokens));
+    let webhooks = config.webhooks.clone();
+    let result = runtime.block_on(async {
+        crate::webhooks::start(&state, &webhooks)?;
+        run(state.clone(), listen, interval, tokens).await
+    });
     // The runtime goes first: the store's connections (PostgreSQL's client
     // blocks on its own runtime when closed) are dropped with the last state,
     // here, outside any async context.

@@ -32,6 +32,10 @@ struct Shared {
     /// Tokens that passed, by the SHA-256 of their secret (never the secret):
     /// name, role and when the store confirmed them.
     tokens: Mutex<HashMap<String, (String, Role, Instant)>>,
+    /// The configured webhook endpoints' names.
+    webhooks: Mutex<Vec<String>>,
+    /// Wakes the delivery tasks when events were appended.
+    outbox: tokio::sync::Notify,
 }
 
 /// How long a token the store confirmed is trusted without asking it again:
@@ -61,6 +65,8 @@ impl AppState {
                 policy_file,
                 metrics: Metrics::default(),
                 tokens: Mutex::new(HashMap::new()),
+                webhooks: Mutex::new(Vec::new()),
+                outbox: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -135,6 +141,25 @@ impl AppState {
     pub(crate) fn forget_token(&self, name: &str) {
         let mut tokens = self.inner.tokens.lock().unwrap_or_else(PoisonError::into_inner);
         tokens.retain(|_, (n, _, _)| n != name);
+    }
+
+    /// The configured webhook endpoints.
+    pub(crate) fn webhook_names(&self) -> Vec<String> {
+        self.inner.webhooks.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    pub(crate) fn set_webhook_names(&self, names: Vec<String>) {
+        *self.inner.webhooks.lock().unwrap_or_else(PoisonError::into_inner) = names;
+    }
+
+    /// Tells the delivery tasks that the outbox may have new rows.
+    pub(crate) fn notify_outbox(&self) {
+        self.inner.outbox.notify_waiters();
+    }
+
+    /// Resolves when [`AppState::notify_outbox`] is called.
+    pub(crate) async fn outbox_notified(&self) {
+        self.inner.outbox.notified().await;
     }
 
     /// The metrics.

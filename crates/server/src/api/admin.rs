@@ -622,3 +622,133 @@ pub(crate) async fn revoke_token(
     forget.forget_token(&revoked);
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Which outbox rows to list.
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OutboxParams {
+    /// Rows with an id above this (default 0: from the first).
+    pub after: Option<i64>,
+    /// At most this many (default 100, at most 1000).
+    pub limit: Option<usize>,
+}
+
+/// The webhook outbox: what was decided, and every delivery attempt.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct OutboxDto {
+    /// The configured endpoints.
+    pub endpoints: Vec<String>,
+    /// Rows (times endpoints) still to deliver.
+    pub pending: u64,
+    /// The rows, oldest first.
+    pub items: Vec<OutboxItem>,
+}
+
+/// One outbox row.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct OutboxItem {
+    /// Its id (page with `after`).
+    pub id: i64,
+    /// The idempotency key every delivery of it carries.
+    pub key: String,
+    /// `account.non_recommendable` or `account.recommendable`.
+    pub kind: String,
+    /// When it was written, with the event that caused it.
+    pub created_at: String,
+    /// The body delivered.
+    #[schema(value_type = Object)]
+    pub body: serde_json::Value,
+    /// Each endpoint's state.
+    pub deliveries: Vec<DeliveryDto>,
+    /// Every attempt, in order.
+    pub attempts: Vec<AttemptDto>,
+}
+
+/// An endpoint's delivery state of a row.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct DeliveryDto {
+    /// The endpoint.
+    pub endpoint: String,
+    /// Attempts made.
+    pub attempts: u64,
+    /// When it was acknowledged.
+    pub delivered_at: Option<String>,
+    /// When retrying stopped.
+    pub given_up_at: Option<String>,
+    /// The last error.
+    pub last_error: Option<String>,
+}
+
+/// One attempt.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct AttemptDto {
+    /// The endpoint.
+    pub endpoint: String,
+    /// When.
+    pub at: String,
+    /// The HTTP status answered.
+    pub status: Option<u16>,
+    /// What went wrong.
+    pub error: Option<String>,
+}
+
+/// The webhook outbox with each row's deliveries and attempts.
+#[utoipa::path(
+    get, path = "/v1/webhooks", tag = "webhooks",
+    params(OutboxParams),
+    responses(
+        (status = 200, description = "The outbox", body = OutboxDto),
+        (status = 401, description = "Missing or unknown token", body = crate::error::ErrorBody),
+        (status = 403, description = "Wrong role", body = crate::error::ErrorBody),
+        (status = 422, description = "A bad query", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn webhooks(
+    State(state): State<AppState>,
+    Query(params): Query<OutboxParams>,
+) -> ApiResult<Json<OutboxDto>> {
+    let endpoints = state.webhook_names();
+    let names = endpoints.clone();
+    let limit = params.limit.unwrap_or(100).clamp(1, 1000);
+    let after = params.after.unwrap_or(0);
+    let (pending, items) = crate::api::blocking(move || {
+        let mut store = state.reads();
+        let internal = |e: guardrail_engine::store_backend::StoreError| ApiError::internal(&e);
+        let pending = store.outbox_pending(&names).map_err(internal)?;
+        let mut items = Vec::new();
+        for row in store.outbox_rows(after, limit).map_err(internal)? {
+            let deliveries = store.deliveries(row.id).map_err(internal)?;
+            let attempts = store.attempts(row.id).map_err(internal)?;
+            items.push(OutboxItem {
+                id: row.id,
+                key: row.key,
+                kind: row.kind,
+                created_at: row.created_at,
+                body: serde_json::from_str(&row.body).unwrap_or(serde_json::Value::Null),
+                deliveries: deliveries
+                    .into_iter()
+                    .map(|d| DeliveryDto {
+                        endpoint: d.endpoint,
+                        attempts: d.attempts,
+                        delivered_at: d.delivered_at,
+                        given_up_at: d.given_up_at,
+                        last_error: d.last_error,
+                    })
+                    .collect(),
+                attempts: attempts
+                    .into_iter()
+                    .map(|a| AttemptDto {
+                        endpoint: a.endpoint,
+                        at: a.at,
+                        status: a.status,
+                        error: a.error,
+                    })
+                    .collect(),
+            });
+        }
+        Ok((pending, items))
+    })
+    .await?;
+    Ok(Json(OutboxDto { endpoints, pending, items }))
+}

@@ -143,6 +143,9 @@ pub(crate) async fn post_events(
         .zip(ids)
         .map(|(&i, id)| EventConflict { line: line_of[i], id })
         .collect();
+    if outcome.inserted > 0 {
+        metrics_state.notify_outbox();
+    }
     let m = metrics_state.metrics();
     m.events_inserted.fetch_add(outcome.inserted, Ordering::Relaxed);
     m.events_duplicates.fetch_add(outcome.duplicates, Ordering::Relaxed);

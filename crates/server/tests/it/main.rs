@@ -8,6 +8,7 @@ mod admin;
 mod checks;
 mod events;
 mod openapi;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
