@@ -26,7 +26,13 @@ use crate::api::{admin, checks, events, ops, reads};
         admin::get_policy, admin::put_policy,
         admin::list_tokens, admin::create_token, admin::revoke_token, admin::webhooks,
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    components(schemas(
+        crate::error::ErrorBody,
+        crate::error::ErrorDetail,
+        events::EventsBody,
+        admin::ListKind,
+        admin::LexiconFormatDto,
+    )),
     modifiers(&Bearer),
 )]
 pub struct ApiDoc;

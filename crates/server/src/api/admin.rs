@@ -93,6 +93,8 @@ fn review() -> String {
         (status = 401, description = "Missing or unknown token", body = crate::error::ErrorBody),
         (status = 403, description = "Wrong role", body = crate::error::ErrorBody),
         (status = 422, description = "A bad name or tag", body = crate::error::ErrorBody),
+        (status = 413, description = "Too large a body", body = crate::error::ErrorBody),
+        (status = 415, description = "Not `Content-Type: application/json`", body = crate::error::ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -120,12 +122,23 @@ pub(crate) async fn create_bank(
     Ok((StatusCode::CREATED, Json(dto)))
 }
 
+/// What a plain list of 64-digit hashes holds.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum ListKind {
+    /// PDQ hashes.
+    Pdq,
+    /// SHA-256 digests.
+    Sha256,
+}
+
 /// How to read an imported list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ImportParams {
-    /// What a plain list of 64-digit hashes holds: `pdq` or `sha256` (lists that declare it need nothing).
-    pub kind: Option<String>,
+    /// What a plain list of 64-digit hashes holds (lists that declare it need nothing).
+    pub kind: Option<ListKind>,
 }
 
 /// What an import or an addition did.
@@ -161,17 +174,10 @@ pub(crate) async fn import_bank(
     body: Result<String, StringRejection>,
 ) -> ApiResult<Json<AddedDto>> {
     let text = text_body(body)?;
-    let kind = match params.kind.as_deref() {
-        None => None,
-        Some(k) => Some(HashKind::parse(k).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_query",
-                format!("unknown hash kind {k:?}; pdq or sha256"),
-            )
-            .at("kind")
-        })?),
-    };
+    let kind = params.kind.map(|k| match k {
+        ListKind::Pdq => HashKind::Pdq,
+        ListKind::Sha256 => HashKind::Sha256,
+    });
     let imported = crate::api::blocking(move || {
         let host = state.host();
         let imported = host.with_store(|store| {
@@ -236,6 +242,8 @@ fn parse_hashes(hashes: &[String]) -> ApiResult<Vec<(String, String)>> {
         (status = 403, description = "Wrong role", body = crate::error::ErrorBody),
         (status = 404, description = "No such bank", body = crate::error::ErrorBody),
         (status = 422, description = "A hash or tag is not valid", body = crate::error::ErrorBody),
+        (status = 413, description = "Too large a body", body = crate::error::ErrorBody),
+        (status = 415, description = "Not `Content-Type: application/json`", body = crate::error::ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -278,6 +286,8 @@ pub(crate) struct RemovedDto {
         (status = 403, description = "Wrong role", body = crate::error::ErrorBody),
         (status = 404, description = "No such bank", body = crate::error::ErrorBody),
         (status = 422, description = "A hash is not valid", body = crate::error::ErrorBody),
+        (status = 413, description = "Too large a body", body = crate::error::ErrorBody),
+        (status = 415, description = "Not `Content-Type: application/json`", body = crate::error::ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -307,12 +317,23 @@ pub(crate) async fn remove_hashes(
     Ok(Json(RemovedDto { removed }))
 }
 
+/// A lexicon file's format.
+#[derive(Clone, Copy, Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LexiconFormatDto {
+    /// The TOML lexicon format (docs/LEXICON.md).
+    Toml,
+    /// One term or phrase a line.
+    Words,
+}
+
 /// The lexicon format of a body.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LexiconParams {
-    /// `toml` (docs/LEXICON.md, the default) or `words` (one term a line).
-    pub format: Option<String>,
+    /// `toml` (the default) or `words`.
+    pub format: Option<LexiconFormatDto>,
 }
 
 /// A lexicon that parsed and compiled.
@@ -344,17 +365,10 @@ fn parse_lexicon(text: &str, format: LexiconFormat) -> ApiResult<Lexicon> {
 }
 
 fn format_of(params: &LexiconParams) -> ApiResult<LexiconFormat> {
-    match params.format.as_deref() {
-        None => Ok(LexiconFormat::Toml),
-        Some(f) => LexiconFormat::parse(f).ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_query",
-                format!("unknown lexicon format {f:?}; toml or words"),
-            )
-            .at("format")
-        }),
-    }
+    Ok(match params.format {
+        None | Some(LexiconFormatDto::Toml) => LexiconFormat::Toml,
+        Some(LexiconFormatDto::Words) => LexiconFormat::Words,
+    })
 }
 
 /// Checks that a lexicon parses and compiles, changing nothing.
@@ -481,6 +495,7 @@ pub(crate) async fn get_policy(
     request_body(content = String, content_type = "text/plain", description = "The policy in TOML"),
     responses(
         (status = 200, description = "The policy now in force", body = Object),
+        (status = 400, description = "An empty body", body = crate::error::ErrorBody),
         (status = 401, description = "Missing or unknown token", body = crate::error::ErrorBody),
         (status = 403, description = "Wrong role", body = crate::error::ErrorBody),
         (status = 422, description = "Invalid (the key and why)", body = crate::error::ErrorBody),
@@ -492,6 +507,12 @@ pub(crate) async fn put_policy(
     body: Result<String, StringRejection>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let text = text_body(body)?;
+    if text.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "bad_body",
+            "send the policy's TOML (every key is optional, so `# defaults` is the default policy)",
+        ));
+    }
     let policy = Policy::from_toml(&text).map_err(|e| {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_policy", e.to_string())
     })?;
@@ -577,6 +598,8 @@ pub(crate) struct CreatedToken {
         (status = 403, description = "Wrong role", body = crate::error::ErrorBody),
         (status = 409, description = "The name is taken", body = crate::error::ErrorBody),
         (status = 422, description = "Unknown role or bad name", body = crate::error::ErrorBody),
+        (status = 413, description = "Too large a body", body = crate::error::ErrorBody),
+        (status = 415, description = "Not `Content-Type: application/json`", body = crate::error::ErrorBody),
     ),
     security(("bearer" = [])),
 )]
@@ -625,6 +648,7 @@ pub(crate) async fn revoke_token(
 
 /// Which outbox rows to list.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OutboxParams {
     /// Rows with an id above this (default 0: from the first).

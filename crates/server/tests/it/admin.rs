@@ -77,6 +77,16 @@ async fn bank_changes_take_effect_on_the_next_check() {
         .send("POST", "/v1/banks/listed/import?kind=sha1", token, "text/plain", "x".into())
         .await;
     assert_error(&kind, StatusCode::UNPROCESSABLE_ENTITY, "invalid_query");
+    let empty = api
+        .send(
+            "PUT",
+            "/v1/policy",
+            Some(api.token(Role::Admin).to_owned()),
+            "text/plain",
+            " \n".into(),
+        )
+        .await;
+    assert_error(&empty, StatusCode::BAD_REQUEST, "bad_body");
     let (_, banks) = api.json("GET", "/v1/banks", A, json!({})).await;
     let names: Vec<&str> =
         banks.as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap()).collect();
