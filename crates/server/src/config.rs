@@ -29,6 +29,9 @@ pub struct Config {
     /// Request limits.
     #[serde(default)]
     pub limits: Limits,
+    /// A second address serving `/metrics` without a token (for a scraper
+    /// on a private network), besides `/metrics` with the `metrics` role.
+    pub metrics_listen: Option<String>,
     /// Endpoints that receive what guardrail decides the platform must carry out.
     #[serde(default)]
     pub webhooks: Vec<WebhookConfig>,
@@ -110,6 +113,10 @@ pub struct Limits {
     pub hashes: usize,
     /// Seconds a request may take before it is answered `timeout`.
     pub request_timeout_seconds: u64,
+    /// Requests a second each token may make on average (0: no limit).
+    pub requests_per_second_per_token: u32,
+    /// Requests a token may make at once above that rate.
+    pub burst_per_token: u32,
 }
 
 impl Default for Limits {
@@ -121,6 +128,8 @@ impl Default for Limits {
             candidates: 1_000,
             hashes: 1_000,
             request_timeout_seconds: 30,
+            requests_per_second_per_token: 0,
+            burst_per_token: 100,
         }
     }
 }

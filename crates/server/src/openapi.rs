@@ -20,7 +20,7 @@ use crate::api::{admin, checks, events, ops, reads};
         ops::healthz, ops::readyz, ops::metrics, ops::openapi,
         events::post_events,
         checks::check_text, checks::check_media, checks::guard_decide, checks::guard_search,
-        reads::account, reads::latest_scan, reads::start_scan,
+        reads::account, reads::person, reads::latest_scan, reads::start_scan,
         admin::list_banks, admin::create_bank, admin::import_bank, admin::add_hashes, admin::remove_hashes,
         admin::validate_lexicon, admin::upload_lexicon, admin::reload_lexicon,
         admin::get_policy, admin::put_policy,
@@ -46,6 +46,36 @@ impl Modify for Bearer {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+        // Every route behind a token may answer 429 (the per-token rate limit)
+        // and 503 (the request timeout).
+        let error = || {
+            utoipa::openapi::ResponseBuilder::new().content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+        };
+        for item in openapi.paths.paths.values_mut() {
+            for op in [&mut item.get, &mut item.put, &mut item.post, &mut item.delete]
+                .into_iter()
+                .flatten()
+            {
+                if op.security.is_some() {
+                    op.responses.responses.entry("429".into()).or_insert_with(|| {
+                        error()
+                            .description(
+                                "Over the token's rate limit (`rate_limited`; see Retry-After)",
+                            )
+                            .build()
+                            .into()
+                    });
+                }
+                op.responses.responses.entry("503".into()).or_insert_with(|| {
+                    error().description("The request took too long (`timeout`)").build().into()
+                });
+            }
+        }
     }
 }
 

@@ -79,6 +79,7 @@ fn routes() -> Vec<Route> {
         route(Method::POST, "/v1/guard/search", PLATFORM, post(checks::guard_search)),
         // Reviewers.
         route(Method::GET, "/v1/accounts/{id}", REVIEWER, get(reads::account)),
+        route(Method::GET, "/v1/persons/{id}", REVIEWER, get(reads::person)),
         route(Method::GET, "/v1/scan", REVIEWER, get(reads::latest_scan)),
         // Reports and cases (issue 19, the review engine) go here, with
         // REVIEWER and Access::Role(Role::ChildSafetyReviewer) routes.
@@ -204,10 +205,25 @@ async fn authorize(
             ),
         )
         .into_response(),
-        Ok(Some((name, _))) => {
-            tracing::debug!(token = %name, "authorized");
-            next.run(request).await
-        }
+        Ok(Some((name, _))) => match state.take_request(&name) {
+            Ok(()) => {
+                tracing::debug!(token = %name, "authorized");
+                next.run(request).await
+            }
+            Err(wait) => {
+                let mut response = ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate_limited",
+                    format!("token {name:?} is over its rate limit; retry in {wait:.2} s"),
+                )
+                .into_response();
+                let seconds = wait.ceil().max(1.0) as u64;
+                if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
+                    response.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                response
+            }
+        },
     }
 }
 

@@ -89,8 +89,12 @@ pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
     let listen = config.listen.clone().unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
     let interval = config.rescan_interval_seconds.unwrap_or(DEFAULT_RESCAN_SECONDS);
     let webhooks = config.webhooks.clone();
+    let metrics_listen = config.metrics_listen.clone();
     let result = runtime.block_on(async {
         crate::webhooks::start(&state, &webhooks)?;
+        if let Some(address) = metrics_listen {
+            serve_metrics(&state, &address).await?;
+        }
         run(state.clone(), listen, interval, tokens).await
     });
     // The runtime goes first: the store's connections (PostgreSQL's client
@@ -145,6 +149,24 @@ async fn run(
         .await
         .context("serving")?;
     tracing::info!("shut down");
+    Ok(())
+}
+
+/// `/metrics` without a token on an address of its own.
+async fn serve_metrics(state: &AppState, address: &str) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("listening on {address} for metrics"))?;
+    let bound = listener.local_addr().context("reading the metrics address")?;
+    println!("guardrail serve: metrics on http://{bound}/metrics");
+    let app = axum::Router::new()
+        .route("/metrics", axum::routing::get(crate::api::ops::metrics))
+        .with_state(state.clone());
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
     Ok(())
 }
 

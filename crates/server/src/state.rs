@@ -36,6 +36,8 @@ struct Shared {
     webhooks: Mutex<Vec<String>>,
     /// Wakes the delivery tasks when events were appended.
     outbox: tokio::sync::Notify,
+    /// Each token's rate-limit bucket, by token name: tokens left and when it was refilled.
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
 }
 
 /// How long a token the store confirmed is trusted without asking it again:
@@ -67,6 +69,7 @@ impl AppState {
                 tokens: Mutex::new(HashMap::new()),
                 webhooks: Mutex::new(Vec::new()),
                 outbox: tokio::sync::Notify::new(),
+                buckets: Mutex::new(HashMap::new()),
             }),
         }
     }
@@ -135,6 +138,27 @@ impl AppState {
             tokens.clear();
         }
         tokens.insert(hash, (name, role, Instant::now()));
+    }
+
+    /// Takes one request from a token's bucket: `Ok` when it may go on,
+    /// `Err(seconds)` until the next one may. Always `Ok` without a limit.
+    pub(crate) fn take_request(&self, token: &str) -> Result<(), f64> {
+        let rate = f64::from(self.inner.limits.requests_per_second_per_token);
+        if rate <= 0.0 {
+            return Ok(());
+        }
+        let burst = f64::from(self.inner.limits.burst_per_token.max(1));
+        let mut buckets = self.inner.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        let now = Instant::now();
+        let (left, at) = buckets.entry(token.to_owned()).or_insert((burst, now));
+        *left = (*left + now.duration_since(*at).as_secs_f64() * rate).min(burst);
+        *at = now;
+        if *left >= 1.0 {
+            *left -= 1.0;
+            Ok(())
+        } else {
+            Err((1.0 - *left) / rate)
+        }
     }
 
     /// Forgets a token (revoked through the API).

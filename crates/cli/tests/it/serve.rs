@@ -48,9 +48,12 @@ fn serve_demo_becomes_ready_answers_and_stops_on_sigterm() {
 }
 
 fn serve_demo(dir: &std::path::Path, database: &str) {
+    let config = dir.join("serve.toml");
+    std::fs::write(&config, "metrics_listen = \"127.0.0.1:0\"\nrescan_interval_seconds = 0\n")
+        .unwrap();
     let mut child = guardrail()
         .args(["serve", "--demo", "--demo-accounts", "600", "--listen", "127.0.0.1:0"])
-        .args(["--database", database])
+        .args(["--database", database, "--config", config.to_str().unwrap()])
         .env("TMPDIR", dir)
         .env("RUST_LOG", "info")
         .stdout(Stdio::piped())
@@ -59,11 +62,15 @@ fn serve_demo(dir: &std::path::Path, database: &str) {
         .unwrap();
     let mut stdout = BufReader::new(child.stdout.take().unwrap());
     let mut address = None;
+    let mut metrics = None;
     let mut platform = None;
     let mut line = String::new();
     while stdout.read_line(&mut line).unwrap() > 0 {
         if let Some(url) = line.trim().strip_prefix("guardrail serve: listening on http://") {
             address = Some(url.to_owned());
+        }
+        if let Some(url) = line.trim().strip_prefix("guardrail serve: metrics on http://") {
+            metrics = url.strip_suffix("/metrics").map(str::to_owned);
         }
         if let Some(token) = line.trim().strip_prefix("platform") {
             platform = Some(token.trim().to_owned());
@@ -95,6 +102,12 @@ fn serve_demo(dir: &std::path::Path, database: &str) {
     assert!(body.contains("\"level\":\"block\""), "{body}");
     let (status, body) = http(&address, "POST", "/v1/check/text", None, check);
     assert_eq!(status, 401, "{body}");
+    // Metrics on their own address answer without a token; on the API's, not.
+    let metrics = metrics.expect("the metrics address is printed");
+    let (status, body) = http(&metrics, "GET", "/metrics", None, "");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("guardrail_http_requests_total"), "{body}");
+    assert_eq!(http(&address, "GET", "/metrics", None, "").0, 401);
     // An event is stored and acts at once (through the store on this backend).
     let ban = r#"{"type":"enforcement","id":"e2e-ban","at":"2030-01-01T00:00:00Z","account":"e2e-acct","action":"ban","confirmed_category":"child_safety"}"#;
     let (status, body) = http(&address, "POST", "/v1/events", Some(&platform), ban);

@@ -214,3 +214,33 @@ pub(crate) async fn start_scan(
     }
     Ok((StatusCode::ACCEPTED, Json(ScanStarted { started: true })))
 }
+
+/// A person of the latest scan: its accounts and the evidence that links them.
+#[utoipa::path(
+    get,
+    path = "/v1/persons/{id}",
+    tag = "accounts",
+    params(("id" = i64, Path, description = "The person's number in the latest scan (an account's `person.id`)")),
+    responses(
+        (status = 200, description = "The person", body = PersonDto),
+        (status = 400, description = "Not a number", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown token", body = crate::error::ErrorBody),
+        (status = 403, description = "Wrong role", body = crate::error::ErrorBody),
+        (status = 404, description = "No such person in the latest scan, or no scan yet", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn person(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<PersonDto>> {
+    let Some(run) = state.host().snapshot().scan().map(|s| s.run) else {
+        return Err(ApiError::not_found("no scan yet"));
+    };
+    let person = crate::api::blocking(move || {
+        state.reads().scan_person(run, id).map_err(|e| ApiError::internal(&e))
+    })
+    .await?;
+    let p = person.ok_or_else(|| ApiError::not_found(format!("no person {id} in scan {run}")))?;
+    Ok(Json(PersonDto { id: p.person, accounts: p.accounts, evidence: p.evidence }))
+}

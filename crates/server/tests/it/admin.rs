@@ -278,3 +278,40 @@ async fn accounts_scans_tokens_and_metrics() {
     );
     assert!(metrics.contains("guardrail_guard_accounts "));
 }
+
+#[tokio::test]
+async fn each_token_has_its_own_rate_limit() {
+    let api = Api::with_limits(guardrail_server::Limits {
+        requests_per_second_per_token: 1,
+        burst_per_token: 2,
+        ..Default::default()
+    });
+    let check = json!({"text": "hello", "surface": "bio"});
+    for _ in 0..2 {
+        assert_eq!(api.json("POST", "/v1/check/text", P, check.clone()).await.0, StatusCode::OK);
+    }
+    let over = api.json("POST", "/v1/check/text", P, check.clone()).await;
+    assert_error(&over, StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    // Another token is not slowed down by this one.
+    assert_eq!(api.json("GET", "/v1/banks", A, json!({})).await.0, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(api.json("POST", "/v1/check/text", P, check).await.0, StatusCode::OK, "refilled");
+}
+
+#[tokio::test]
+async fn a_person_of_the_latest_scan_is_read_with_its_evidence() {
+    let api = Api::new();
+    let run = api.state.host().snapshot().scan().unwrap().run;
+    let persons = api.state.host().with_store(|s| Ok(s.scan_persons(run)?)).unwrap();
+    let first = persons.first().expect("the world has a person with several accounts");
+    let (status, person) = api
+        .json("GET", &format!("/v1/persons/{}", first.person), Some(Role::Reviewer), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{person}");
+    assert_eq!(person["accounts"], json!(first.accounts));
+    assert!(!person["evidence"].as_array().unwrap().is_empty());
+    let missing = api.json("GET", "/v1/persons/999999", Some(Role::Reviewer), json!({})).await;
+    assert_error(&missing, StatusCode::NOT_FOUND, "not_found");
+    let bad = api.json("GET", "/v1/persons/abc", Some(Role::Reviewer), json!({})).await;
+    assert_error(&bad, StatusCode::BAD_REQUEST, "invalid_path");
+}
