@@ -5,7 +5,9 @@
 //! graphs), starts a throwaway PostgreSQL cluster, dumps two real graphs into
 //! `target/real-graphs` with `bench/real_graphs.py`, then runs formatting,
 //! clippy, tidy and every test of the workspace against both storage backends
-//! and, for the network scan, on those real graphs with a planted network.
+//! and, for the network scan, on those real graphs with a planted network;
+//! last, the API check (`api_check.rs`: the OpenAPI document validated, and
+//! schemathesis against the live demo service).
 
 use std::path::Path;
 use std::process::Command;
@@ -46,6 +48,10 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
         ("GUARDRAIL_REQUIRE_REAL_GRAPHS", "1"),
     ];
     step(root, "cargo test", &["test", "--workspace", "--locked", "--no-fail-fast"], &test_env)?;
+    println!("ci: api-check (openapi-spec-validator, schemathesis)");
+    let started = std::time::Instant::now();
+    crate::api_check::run(root).context("api-check")?;
+    println!("ci: api-check took {:.0?}", started.elapsed());
     println!("ci: all steps passed");
     Ok(())
 }

@@ -4,7 +4,11 @@
 //!   when missing, and graph-tool for the real graphs the scan is tested on).
 //! - `cargo xtask tidy`: invariants no compiler enforces (also run by `cargo test -p xtask`).
 //! - `cargo xtask postgres`: start the test PostgreSQL cluster and print its URL.
+//! - `cargo xtask api-check`: the served OpenAPI document through
+//!   openapi-spec-validator, and schemathesis against the live demo service
+//!   (also run by `ci`).
 
+mod api_check;
 mod ci;
 mod postgres;
 mod tidy;
@@ -15,7 +19,8 @@ fn main() -> anyhow::Result<()> {
         "tidy" => tidy::run(),
         "ci" => ci::run(&workspace_root()),
         "postgres" => postgres::ensure().map(|url| println!("{url}")),
-        _ => anyhow::bail!("usage: cargo xtask (ci | tidy | postgres)"),
+        "api-check" => api_check::run(&workspace_root()),
+        _ => anyhow::bail!("usage: cargo xtask (ci | tidy | postgres | api-check)"),
     }
 }
 

@@ -30,8 +30,11 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
             "guardrail-review",
         ],
     ),
-    // The CLI composes nothing itself: it parses, calls the composition layer, prints.
-    ("guardrail-cli", &["guardrail-engine"]),
+    // The service: HTTP and JSON over the composition layer, nothing else.
+    ("guardrail-server", &["guardrail-engine"]),
+    // The CLI composes nothing itself: it parses, calls the composition layer
+    // (or starts the service), prints.
+    ("guardrail-cli", &["guardrail-engine", "guardrail-server"]),
     ("xtask", &[]),
 ];
 
@@ -39,8 +42,16 @@ const ALLOWED_EDGES: &[(&str, &[&str])] = &[
 /// parsing, errors and printing (JSON, TOML, the audit's chart). Engine
 /// composition belongs in `guardrail-engine`, so an engine crate here is a
 /// tidy problem.
-const CLI_DEPENDENCIES: &[&str] =
-    &["guardrail-engine", "clap", "anyhow", "serde_json", "toml", "plotters", "tempfile"];
+const CLI_DEPENDENCIES: &[&str] = &[
+    "guardrail-engine",
+    "guardrail-server",
+    "clap",
+    "anyhow",
+    "serde_json",
+    "toml",
+    "plotters",
+    "tempfile",
+];
 
 /// Crates that engines must never depend on (directly), whatever the allow-list says.
 const FORBIDDEN_IN_ENGINES: &[&str] = &["tokio", "axum", "sqlx", "rusqlite", "postgres"];

@@ -67,6 +67,10 @@ enum Command {
     Cybertip(cmd::review::CyberTipArgs),
     /// The tamper-evident audit log of review.
     AuditLog(cmd::review::AuditLogArgs),
+    /// Run the HTTP service (`--demo`: a populated service on a synthetic world at once).
+    Serve(cmd::serve::Args),
+    /// Manage the service's API tokens: create (printed once), list, revoke.
+    Token(cmd::serve::TokenArgs),
 }
 
 fn main() -> ExitCode {
@@ -91,6 +95,8 @@ fn main() -> ExitCode {
         Command::Case(args) => cmd::review::case(args),
         Command::Cybertip(args) => cmd::review::cybertip(args),
         Command::AuditLog(args) => cmd::review::audit_log(args),
+        Command::Serve(args) => cmd::serve::run(args),
+        Command::Token(args) => cmd::serve::token(args),
     };
     match result {
         Ok(code) => code,

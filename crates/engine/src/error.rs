@@ -108,6 +108,12 @@ pub enum EngineError {
         /// The URL.
         url: String,
     },
+    /// No active API token has this name.
+    #[error("no active token named {name:?}")]
+    NoSuchToken {
+        /// The name.
+        name: String,
+    },
     /// A hash stored in a bank does not parse (the database was changed by hand or is corrupt).
     #[error("bank {bank}: stored hash {hash:?} of kind {kind:?} is not valid")]
     StoredHash {

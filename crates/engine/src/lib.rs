@@ -18,9 +18,11 @@
 //! - [`review`]: reports, cases and review over the store (intake from the
 //!   command line and the event log, the queue, claims, decisions with the
 //!   enforcement outbox, appeals, CyberTipline export, the audit log's check);
+//! - [`tokens`]: API tokens with roles, stored as hashes;
 //! - [`host`]: the long-running side, a [`host::Host`] that applies changes
 //!   (reload the lexicon or the banks, rescan) and [`host::Snapshot`]s that
-//!   answer checks without waiting.
+//!   answer checks without waiting, with the direct signals of accepted
+//!   events applied at once ([`host::Host::append`]).
 //!
 //! The engines are re-exported ([`core`], [`text_engine`], [`review_engine`], ...) so that a
 //! caller depends on this crate alone and names their types from here.
@@ -52,6 +54,7 @@ pub mod review;
 pub mod scan;
 pub mod store;
 pub mod text;
+pub mod tokens;
 pub mod truth;
 pub mod world;
 

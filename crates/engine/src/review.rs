@@ -31,8 +31,8 @@ use guardrail_review::priority::{self, Level, Priority, PriorityInputs, SlaConfi
 use guardrail_review::statement::{StatementInput, StatementOfReasons};
 use guardrail_review::{NewReport, ReviewError, Target, ValidReport};
 use guardrail_store::{
-    AuditDraft, AuditRow, CaseRow, CaseWrite, DecisionRow, DecisionWrite, Evidence, FileView,
-    Intake, IntakeItem, IntakeOutcome, NewReportRow, NewSignalRow, OutboxRow, ReportRow, SignalRow,
+    AuditDraft, AuditRow, CaseRow, CaseWrite, DecisionRow, DecisionWrite, EnforcementRow, Evidence,
+    FileView, Intake, IntakeItem, IntakeOutcome, NewReportRow, NewSignalRow, ReportRow, SignalRow,
     Store,
 };
 
@@ -1025,7 +1025,7 @@ pub struct CaseView {
     /// The recorded file views.
     pub views: Vec<FileView>,
     /// Its enforcement actions.
-    pub outbox: Vec<OutboxRow>,
+    pub outbox: Vec<EnforcementRow>,
 }
 
 /// The context bundle of a case.

@@ -59,6 +59,14 @@ pub enum StoreError {
         /// Its id or name, as given.
         name: String,
     },
+    /// A named thing to be created already exists.
+    #[error("a {what} named {name:?} already exists")]
+    Exists {
+        /// What it is (`token`).
+        what: &'static str,
+        /// Its name.
+        name: String,
+    },
     /// A field of what was to be stored is not valid.
     #[error("{field}: {why}")]
     InvalidField {

@@ -40,13 +40,14 @@ pub use crate::ingest::{
 pub use crate::lines::EventLines;
 pub use crate::migrations::SCHEMA_VERSION;
 pub use crate::model::{
-    AccountColumns, AppendOutcome, Bank, BankAddOutcome, BankHash, ConflictPolicy, IngestRun,
-    NewEvent, NewScan, PersonRow, RiskRow, RunProgress, RunStatus, ScanRun, StoredEvent, Summary,
+    AccountColumns, AppendOutcome, Attempt, AttemptOutcome, Bank, BankAddOutcome, BankHash,
+    ConflictPolicy, Delivery, IngestRun, NewEvent, NewOutbox, NewScan, OutboxRow, PersonRow,
+    RiskRow, RunProgress, RunStatus, ScanRun, StoredEvent, Summary, TokenRow,
 };
 pub use crate::postgres_store::PostgresStore;
 pub use crate::review::{
-    AuditDraft, AuditRow, CaseRow, CaseWrite, DecisionRow, DecisionWrite, Evidence, FileView,
-    Intake, IntakeItem, IntakeOutcome, NewReportRow, NewSignalRow, OutboxRow, ReportRow,
+    AuditDraft, AuditRow, CaseRow, CaseWrite, DecisionRow, DecisionWrite, EnforcementRow, Evidence,
+    FileView, Intake, IntakeItem, IntakeOutcome, NewReportRow, NewSignalRow, ReportRow,
     ReporterRecord, Sealer, SignalRow,
 };
 pub use crate::sqlite_store::SqliteStore;
@@ -91,6 +92,19 @@ pub trait Store: Send {
         events: &[NewEvent],
         progress: Option<RunProgress>,
         policy: ConflictPolicy,
+    ) -> Result<AppendOutcome, StoreError> {
+        self.append_with_outbox(events, progress, policy, &[])
+    }
+
+    /// [`Store::append_with`], writing `outbox` rows in the same transaction
+    /// (each unless its event is a conflict, or its key is stored already):
+    /// what an event causes is durable exactly when the event is.
+    fn append_with_outbox(
+        &mut self,
+        events: &[NewEvent],
+        progress: Option<RunProgress>,
+        policy: ConflictPolicy,
+        outbox: &[NewOutbox],
     ) -> Result<AppendOutcome, StoreError>;
 
     /// Up to `limit` stored events with `seq > after`, in sequence order.
@@ -237,7 +251,7 @@ pub trait Store: Send {
     fn review_decisions(&mut self, case: u64) -> Result<Vec<DecisionRow>, StoreError>;
 
     /// The enforcement outbox (or only what is not delivered), oldest first.
-    fn review_outbox(&mut self, pending_only: bool) -> Result<Vec<OutboxRow>, StoreError>;
+    fn review_outbox(&mut self, pending_only: bool) -> Result<Vec<EnforcementRow>, StoreError>;
 
     /// The recorded views of a case's files.
     fn review_file_views(&mut self, case: u64) -> Result<Vec<FileView>, StoreError>;
@@ -248,6 +262,53 @@ pub trait Store: Send {
 
     /// Up to `limit` audit entries after position `after`, in order.
     fn review_audit(&mut self, after: u64, limit: usize) -> Result<Vec<AuditRow>, StoreError>;
+
+    /// One account of a scan (`None` when the scan found it clear).
+    fn scan_account(&mut self, run: i64, account: &str) -> Result<Option<RiskRow>, StoreError>;
+
+    /// One person of a scan.
+    fn scan_person(&mut self, run: i64, person: i64) -> Result<Option<PersonRow>, StoreError>;
+
+    /// Stores a new API token (refused with [`StoreError::Exists`] when the name is taken).
+    fn add_token(&mut self, token: &TokenRow) -> Result<(), StoreError>;
+
+    /// Every token, revoked ones too, by name.
+    fn tokens(&mut self) -> Result<Vec<TokenRow>, StoreError>;
+
+    /// The token whose secret hashes to `hash`, if it exists and is not revoked.
+    fn active_token(&mut self, hash: &str) -> Result<Option<TokenRow>, StoreError>;
+
+    /// Revokes a token by name; returns whether an active token of that name existed.
+    fn revoke_token(&mut self, name: &str) -> Result<bool, StoreError>;
+
+    /// Up to `limit` outbox rows `endpoint` has still to receive, oldest
+    /// first: never attempted, or due again (`next_us <= now_us`) and neither
+    /// delivered nor given up.
+    fn due_outbox(
+        &mut self,
+        endpoint: &str,
+        now_us: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>, StoreError>;
+
+    /// Records an attempt and its outcome in one transaction.
+    fn record_attempt(
+        &mut self,
+        attempt: &Attempt,
+        outcome: AttemptOutcome,
+    ) -> Result<(), StoreError>;
+
+    /// Up to `limit` outbox rows with `id > after`, oldest first.
+    fn outbox_rows(&mut self, after: i64, limit: usize) -> Result<Vec<OutboxRow>, StoreError>;
+
+    /// The delivery state of one outbox row, by endpoint.
+    fn deliveries(&mut self, outbox: i64) -> Result<Vec<Delivery>, StoreError>;
+
+    /// Every attempt of one outbox row, in order.
+    fn attempts(&mut self, outbox: i64) -> Result<Vec<Attempt>, StoreError>;
+
+    /// Rows some endpoint in `endpoints` has still to receive (neither delivered nor given up).
+    fn outbox_pending(&mut self, endpoints: &[String]) -> Result<u64, StoreError>;
 }
 
 /// The review methods of [`Store`], the same for each backend: each runs
@@ -333,7 +394,7 @@ macro_rules! review_methods {
         fn review_outbox(
             &mut self,
             pending_only: bool,
-        ) -> Result<Vec<crate::OutboxRow>, StoreError> {
+        ) -> Result<Vec<crate::EnforcementRow>, StoreError> {
             self.review_tx(false, |tx| crate::review::outbox(tx, pending_only))
         }
 

@@ -7,11 +7,11 @@
 //! build knows is refused rather than touched.
 //!
 //! Versions are strictly increasing but need not be consecutive: migrations
-//! written on parallel branches take their numbers in advance (5 and 6 on
-//! other branches, 7 here), so the runners apply every migration whose
-//! version is not yet recorded, in order, rather than only those above the
-//! highest one recorded (a database made before 5 and 6 were merged still
-//! gets them).
+//! written on parallel branches took their numbers in advance (5 scan
+//! reasons, 6 the server's tokens and webhook outbox, 7 review), so the
+//! runners apply every migration whose version is not yet recorded, in order,
+//! rather than only those above the highest one recorded (a database made
+//! with 7 before 5 and 6 were merged still gets them).
 
 pub(crate) struct Migration {
     pub(crate) version: u32,
@@ -125,7 +125,31 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         postgres: "",
         common: SCAN_REASONS,
     },
-    // Version 6 (server tokens, outbox) is taken by work on another branch.
+    Migration {
+        version: 6,
+        name: "api tokens, webhook outbox",
+        sqlite: "
+        CREATE TABLE webhook_outbox (
+            id         INTEGER PRIMARY KEY AUTOINCREMENT,
+            key        TEXT NOT NULL UNIQUE,
+            kind       TEXT NOT NULL,
+            body       TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_us INTEGER NOT NULL
+        );
+    ",
+        postgres: "
+        CREATE TABLE webhook_outbox (
+            id         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+            key        TEXT NOT NULL UNIQUE,
+            kind       TEXT NOT NULL,
+            body       TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            created_us BIGINT NOT NULL
+        );
+    ",
+        common: TOKENS,
+    },
     Migration {
         version: 7,
         name: "reports, cases, decisions, enforcement outbox, audit log",
@@ -259,6 +283,38 @@ macro_rules! review_tables {
 
 const REVIEW_SQLITE: &str = review_tables!("INTEGER PRIMARY KEY AUTOINCREMENT");
 const REVIEW_POSTGRES: &str = review_tables!("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY");
+
+/// Migration 6 after `webhook_outbox`, the same SQL on both backends: API
+/// tokens, stored by the SHA-256 of the secret only (the secret is shown
+/// once, when created); each endpoint's delivery state of each outbox row;
+/// every delivery attempt.
+const TOKENS: &str = "
+        CREATE TABLE api_tokens (
+            name       TEXT PRIMARY KEY,
+            role       TEXT NOT NULL,
+            hash       TEXT NOT NULL UNIQUE,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE TABLE webhook_deliveries (
+            outbox       BIGINT NOT NULL REFERENCES webhook_outbox (id) ON DELETE CASCADE,
+            endpoint     TEXT NOT NULL,
+            attempts     BIGINT NOT NULL,
+            next_us      BIGINT NOT NULL,
+            delivered_at TEXT,
+            given_up_at  TEXT,
+            last_error   TEXT,
+            PRIMARY KEY (outbox, endpoint)
+        );
+        CREATE TABLE webhook_attempts (
+            outbox   BIGINT NOT NULL REFERENCES webhook_outbox (id) ON DELETE CASCADE,
+            endpoint TEXT NOT NULL,
+            at       TEXT NOT NULL,
+            status   BIGINT,
+            error    TEXT
+        );
+        CREATE INDEX webhook_attempts_outbox ON webhook_attempts (outbox, endpoint);
+";
 
 /// Migration 3's tables other than `scan_runs`, the same SQL on both backends.
 const SCANS: &str = "

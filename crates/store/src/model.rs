@@ -435,3 +435,119 @@ pub(crate) fn check_scan(scan: &NewScan) -> Result<(), crate::StoreError> {
     }
     Ok(())
 }
+
+/// An API token as stored: its name, role and the SHA-256 of its secret
+/// (hex); the secret itself is never stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenRow {
+    /// Unique name (who or what holds it).
+    pub name: String,
+    /// Its role (the server's names: `platform`, `reviewer`, ...).
+    pub role: String,
+    /// SHA-256 of the secret, lowercase hex.
+    pub hash: String,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<String>,
+}
+
+pub(crate) fn check_token(token: &TokenRow) -> Result<(), crate::StoreError> {
+    let invalid = |field: &str, why: &str| {
+        Err(crate::StoreError::InvalidField { field: field.to_owned(), why: why.to_owned() })
+    };
+    if token.name.trim().is_empty() || token.name.len() > 200 {
+        return invalid("token name", "must be 1 to 200 characters, not blank");
+    }
+    if token.hash.len() != 64 || !token.hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return invalid("token hash", "must be 64 hex digits (SHA-256)");
+    }
+    Ok(())
+}
+
+/// An outbox row to write in the same transaction as the event that causes
+/// it: what guardrail decided the platform must carry out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewOutbox {
+    /// The position in the batch of the event that causes it: not written
+    /// when that event is a conflict (it is not stored either).
+    pub event: usize,
+    /// Idempotency key, unique: a row whose key is stored is not written again.
+    pub key: String,
+    /// What it is (`account.non_recommendable`, ...).
+    pub kind: String,
+    /// The JSON body delivered.
+    pub body: String,
+}
+
+/// A stored outbox row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutboxRow {
+    /// Its id (increasing).
+    pub id: i64,
+    /// Idempotency key.
+    pub key: String,
+    /// What it is.
+    pub kind: String,
+    /// The JSON body.
+    pub body: String,
+    /// When it was written (RFC 3339).
+    pub created_at: String,
+    /// When it was written, in microseconds since the epoch.
+    pub created_us: i64,
+}
+
+/// One endpoint's delivery state of one outbox row.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Delivery {
+    /// The outbox row.
+    pub outbox: i64,
+    /// The endpoint's name.
+    pub endpoint: String,
+    /// Attempts made.
+    pub attempts: u64,
+    /// When the next attempt is due, in microseconds since the epoch.
+    pub next_us: i64,
+    /// When it was delivered, if it was.
+    pub delivered_at: Option<String>,
+    /// When retrying stopped (the retry window passed), if it did.
+    pub given_up_at: Option<String>,
+    /// The last attempt's error.
+    pub last_error: Option<String>,
+}
+
+/// One delivery attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attempt {
+    /// The outbox row.
+    pub outbox: i64,
+    /// The endpoint's name.
+    pub endpoint: String,
+    /// When (RFC 3339).
+    pub at: String,
+    /// The HTTP status answered, if any.
+    pub status: Option<u16>,
+    /// What went wrong, if anything.
+    pub error: Option<String>,
+}
+
+/// What an attempt decided.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// The endpoint acknowledged it (2xx).
+    Delivered,
+    /// Try again at this time (microseconds since the epoch).
+    Retry(i64),
+    /// The retry window has passed: stop.
+    GiveUp,
+}
+
+/// Now as RFC 3339 and as microseconds since the epoch.
+pub(crate) fn now_pair() -> (String, i64) {
+    let us = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64);
+    let at = guardrail_core::Timestamp::from_unix_micros(us)
+        .map_or_else(|| "1970-01-01T00:00:00Z".to_owned(), |t| t.to_rfc3339());
+    (at, us)
+}

@@ -12,10 +12,11 @@ use crate::model::{
     ConflictPolicy, IngestRun, NewEvent, RunProgress, RunStatus, StoredEvent, Summary,
 };
 use crate::model::{
-    check_reason_kind, check_scan, evidence_from_json, evidence_to_json, from_json_lines,
-    reason_kinds, reasons_from_json, reasons_to_json, to_json_lines, NewScan, PersonRow, RiskRow,
-    ScanRun,
+    check_reason_kind, check_scan, check_token, evidence_from_json, evidence_to_json,
+    from_json_lines, reason_kinds, reasons_from_json, reasons_to_json, to_json_lines, NewScan,
+    PersonRow, RiskRow, ScanRun, TokenRow,
 };
+use crate::model::{now_pair, Attempt, AttemptOutcome, Delivery, NewOutbox, OutboxRow};
 use crate::sqlite_store::{run_row, stored};
 use crate::{Backend, Store, StoreError};
 
@@ -187,11 +188,12 @@ impl Store for PostgresStore {
         Ok(v.map_or(0, |v| v as u32))
     }
 
-    fn append_with(
+    fn append_with_outbox(
         &mut self,
         events: &[NewEvent],
         progress: Option<RunProgress>,
         policy: ConflictPolicy,
+        outbox: &[NewOutbox],
     ) -> Result<AppendOutcome, StoreError> {
         let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
         let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
@@ -316,6 +318,16 @@ impl Store for PostgresStore {
                     what: "ingest run with id",
                     name: p.run.to_string(),
                 });
+            }
+        }
+        if !outbox.is_empty() {
+            let (at, us) = now_pair();
+            let insert = tx.prepare(
+                "INSERT INTO webhook_outbox (key, kind, body, created_at, created_us)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING",
+            )?;
+            for row in outbox.iter().filter(|r| !outcome.conflicts.contains(&r.event)) {
+                tx.execute(&insert, &[&row.key, &row.kind, &row.body, &at, &us])?;
             }
         }
         tx.commit()?;
@@ -606,6 +618,197 @@ impl Store for PostgresStore {
             });
         }
         Ok(out)
+    }
+
+    fn scan_account(&mut self, run: i64, account: &str) -> Result<Option<RiskRow>, StoreError> {
+        let row = self.client.query_opt(
+            "SELECT account, tier, score, reasons, network, person FROM scan_accounts
+             WHERE run = $1 AND account = $2",
+            &[&run, &account],
+        )?;
+        let rows: Vec<postgres::Row> = row.into_iter().collect();
+        Ok(risk_rows(run, &rows)?.into_iter().next())
+    }
+
+    fn scan_person(&mut self, run: i64, person: i64) -> Result<Option<PersonRow>, StoreError> {
+        let row = self.client.query_opt(
+            "SELECT accounts, evidence FROM scan_persons WHERE run = $1 AND person = $2",
+            &[&run, &person],
+        )?;
+        let Some(r) = row else { return Ok(None) };
+        Ok(Some(PersonRow {
+            person,
+            accounts: from_json_lines(r.get(0), "accounts")?,
+            evidence: evidence_from_json(
+                r.get(1),
+                &format!("evidence of person {person} in scan {run}"),
+            )?,
+        }))
+    }
+
+    fn add_token(&mut self, token: &TokenRow) -> Result<(), StoreError> {
+        check_token(token)?;
+        let added = self.client.execute(
+            "INSERT INTO api_tokens (name, role, hash, created_at, revoked_at)
+             VALUES ($1, $2, $3, $4, NULL) ON CONFLICT DO NOTHING",
+            &[&token.name, &token.role, &token.hash, &token.created_at],
+        )?;
+        if added == 0 {
+            return Err(StoreError::Exists { what: "token", name: token.name.clone() });
+        }
+        Ok(())
+    }
+
+    fn tokens(&mut self) -> Result<Vec<TokenRow>, StoreError> {
+        let rows = self.client.query(
+            "SELECT name, role, hash, created_at, revoked_at FROM api_tokens ORDER BY name",
+            &[],
+        )?;
+        Ok(rows.iter().map(pg_token_row).collect())
+    }
+
+    fn active_token(&mut self, hash: &str) -> Result<Option<TokenRow>, StoreError> {
+        let row = self.client.query_opt(
+            "SELECT name, role, hash, created_at, revoked_at FROM api_tokens
+             WHERE hash = $1 AND revoked_at IS NULL",
+            &[&hash],
+        )?;
+        Ok(row.as_ref().map(pg_token_row))
+    }
+
+    fn revoke_token(&mut self, name: &str) -> Result<bool, StoreError> {
+        let changed = self.client.execute(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE name = $1 AND revoked_at IS NULL",
+            &[&name, &crate::now_rfc3339()],
+        )?;
+        Ok(changed > 0)
+    }
+    fn due_outbox(
+        &mut self,
+        endpoint: &str,
+        now_us: i64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRow>, StoreError> {
+        let rows = self.client.query(
+            "SELECT o.id, o.key, o.kind, o.body, o.created_at, o.created_us FROM webhook_outbox o
+             LEFT JOIN webhook_deliveries d ON d.outbox = o.id AND d.endpoint = $1
+             WHERE d.outbox IS NULL
+                OR (d.delivered_at IS NULL AND d.given_up_at IS NULL AND d.next_us <= $2)
+             ORDER BY o.id LIMIT $3",
+            &[&endpoint, &now_us, &(limit as i64)],
+        )?;
+        Ok(rows.iter().map(pg_outbox_row).collect())
+    }
+
+    fn record_attempt(
+        &mut self,
+        attempt: &Attempt,
+        outcome: AttemptOutcome,
+    ) -> Result<(), StoreError> {
+        let mut tx = self.client.transaction()?;
+        let status = attempt.status.map(i64::from);
+        tx.execute(
+            "INSERT INTO webhook_attempts (outbox, endpoint, at, status, error) VALUES ($1, $2, $3, $4, $5)",
+            &[&attempt.outbox, &attempt.endpoint, &attempt.at, &status, &attempt.error],
+        )?;
+        let (delivered, given_up, next) = match outcome {
+            AttemptOutcome::Delivered => (Some(attempt.at.as_str()), None, 0i64),
+            AttemptOutcome::GiveUp => (None, Some(attempt.at.as_str()), 0),
+            AttemptOutcome::Retry(next) => (None, None, next),
+        };
+        tx.execute(
+            "INSERT INTO webhook_deliveries (outbox, endpoint, attempts, next_us, delivered_at, given_up_at, last_error)
+             VALUES ($1, $2, 1, $3, $4, $5, $6)
+             ON CONFLICT (outbox, endpoint) DO UPDATE SET
+                 attempts = webhook_deliveries.attempts + 1, next_us = excluded.next_us,
+                 delivered_at = excluded.delivered_at, given_up_at = excluded.given_up_at,
+                 last_error = excluded.last_error",
+            &[&attempt.outbox, &attempt.endpoint, &next, &delivered, &given_up, &attempt.error],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn outbox_rows(&mut self, after: i64, limit: usize) -> Result<Vec<OutboxRow>, StoreError> {
+        let rows = self.client.query(
+            "SELECT id, key, kind, body, created_at, created_us FROM webhook_outbox
+             WHERE id > $1 ORDER BY id LIMIT $2",
+            &[&after, &(limit as i64)],
+        )?;
+        Ok(rows.iter().map(pg_outbox_row).collect())
+    }
+
+    fn deliveries(&mut self, outbox: i64) -> Result<Vec<Delivery>, StoreError> {
+        let rows = self.client.query(
+            "SELECT outbox, endpoint, attempts, next_us, delivered_at, given_up_at, last_error
+             FROM webhook_deliveries WHERE outbox = $1 ORDER BY endpoint",
+            &[&outbox],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Delivery {
+                outbox: r.get(0),
+                endpoint: r.get(1),
+                attempts: r.get::<_, i64>(2) as u64,
+                next_us: r.get(3),
+                delivered_at: r.get(4),
+                given_up_at: r.get(5),
+                last_error: r.get(6),
+            })
+            .collect())
+    }
+
+    fn attempts(&mut self, outbox: i64) -> Result<Vec<Attempt>, StoreError> {
+        let rows = self.client.query(
+            "SELECT outbox, endpoint, at, status, error FROM webhook_attempts
+             WHERE outbox = $1 ORDER BY ctid",
+            &[&outbox],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| Attempt {
+                outbox: r.get(0),
+                endpoint: r.get(1),
+                at: r.get(2),
+                status: r.get::<_, Option<i64>>(3).and_then(|s| u16::try_from(s).ok()),
+                error: r.get(4),
+            })
+            .collect())
+    }
+
+    fn outbox_pending(&mut self, endpoints: &[String]) -> Result<u64, StoreError> {
+        let mut total = 0u64;
+        for endpoint in endpoints {
+            let row = self.client.query_one(
+                "SELECT COUNT(*) FROM webhook_outbox o WHERE NOT EXISTS (
+                     SELECT 1 FROM webhook_deliveries d WHERE d.outbox = o.id AND d.endpoint = $1
+                     AND (d.delivered_at IS NOT NULL OR d.given_up_at IS NOT NULL))",
+                &[endpoint],
+            )?;
+            total += row.get::<_, i64>(0) as u64;
+        }
+        Ok(total)
+    }
+}
+
+fn pg_outbox_row(r: &postgres::Row) -> OutboxRow {
+    OutboxRow {
+        id: r.get(0),
+        key: r.get(1),
+        kind: r.get(2),
+        body: r.get(3),
+        created_at: r.get(4),
+        created_us: r.get(5),
+    }
+}
+
+fn pg_token_row(r: &postgres::Row) -> TokenRow {
+    TokenRow {
+        name: r.get(0),
+        role: r.get(1),
+        hash: r.get(2),
+        created_at: r.get(3),
+        revoked_at: r.get(4),
     }
 }
 

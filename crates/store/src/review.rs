@@ -227,7 +227,7 @@ pub struct DecisionRow {
 
 /// An enforcement action waiting for (or given to) the platform.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OutboxRow {
+pub struct EnforcementRow {
     /// Its number.
     pub id: u64,
     /// The decision.
@@ -964,7 +964,10 @@ pub(crate) fn decisions(tx: &mut dyn Sql, case: u64) -> Result<Vec<DecisionRow>,
 }
 
 /// The outbox, or only its undelivered actions, in order.
-pub(crate) fn outbox(tx: &mut dyn Sql, pending_only: bool) -> Result<Vec<OutboxRow>, StoreError> {
+pub(crate) fn outbox(
+    tx: &mut dyn Sql,
+    pending_only: bool,
+) -> Result<Vec<EnforcementRow>, StoreError> {
     let filter = if pending_only { "WHERE delivered_at IS NULL" } else { "" };
     let rows = tx.query(
         &format!(
@@ -976,7 +979,7 @@ pub(crate) fn outbox(tx: &mut dyn Sql, pending_only: bool) -> Result<Vec<OutboxR
     rows.iter()
         .map(|cells| {
             let r = Row { cells, what: "outbox entry" };
-            Ok(OutboxRow {
+            Ok(EnforcementRow {
                 id: r.u(0)?,
                 decision_id: r.u(1)?,
                 case_id: r.u(2)?,

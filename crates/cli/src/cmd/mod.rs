@@ -9,6 +9,7 @@ pub(crate) mod media;
 pub(crate) mod plant;
 pub(crate) mod review;
 pub(crate) mod scan;
+pub(crate) mod serve;
 pub(crate) mod synth;
 pub(crate) mod text;
 

@@ -8,6 +8,7 @@ mod media;
 mod real_graphs;
 mod review;
 mod scan;
+mod serve;
 mod synth;
 mod text;
 

@@ -1017,3 +1017,136 @@ fn errors_callers_branch_on_are_typed() {
         }
     }
 }
+
+fn token(name: &str, role: &str, fill: char) -> guardrail_store::TokenRow {
+    guardrail_store::TokenRow {
+        name: name.into(),
+        role: role.into(),
+        hash: std::iter::repeat_n(fill, 64).collect(),
+        created_at: "2026-12-04T00:00:00Z".into(),
+        revoked_at: None,
+    }
+}
+
+#[test]
+fn tokens_are_found_by_hash_until_revoked_and_names_are_unique() {
+    for t in targets() {
+        let mut s = t.open();
+        s.add_token(&token("acme", "platform", 'a')).unwrap();
+        s.add_token(&token("root", "admin", 'b')).unwrap();
+        let err = s.add_token(&token("acme", "admin", 'c')).unwrap_err();
+        assert!(matches!(err, StoreError::Exists { what: "token", .. }), "{err}");
+        let bad = s.add_token(&token("short", "admin", 'z')).unwrap_err();
+        assert!(matches!(bad, StoreError::InvalidField { .. }), "{bad}");
+        let found = s.active_token(&"a".repeat(64)).unwrap().unwrap();
+        assert_eq!((found.name.as_str(), found.role.as_str()), ("acme", "platform"));
+        assert!(s.active_token(&"d".repeat(64)).unwrap().is_none());
+        assert!(s.revoke_token("acme").unwrap());
+        assert!(!s.revoke_token("acme").unwrap(), "already revoked");
+        assert!(!s.revoke_token("nobody").unwrap());
+        assert!(s.active_token(&"a".repeat(64)).unwrap().is_none(), "{}", t.url);
+        let all = s.tokens().unwrap();
+        let names: Vec<_> = all.iter().map(|t| (t.name.as_str(), t.revoked_at.is_some())).collect();
+        assert_eq!(names, [("acme", true), ("root", false)]);
+    }
+}
+
+#[test]
+fn one_account_and_one_person_of_a_scan_are_looked_up() {
+    for t in targets() {
+        let mut s = t.open();
+        let scan = guardrail_store::NewScan {
+            source: "store".into(),
+            summary: "{}".into(),
+            accounts: vec![risk("u1", "confirmed", 40.0), risk("u2", "suspected", 9.0)],
+            persons: vec![guardrail_store::PersonRow {
+                person: 1,
+                accounts: vec!["u1".into(), "u9".into()],
+                evidence: vec![PersonEvidence::Text {
+                    text: "shared device d-1 (2 accounts)".into(),
+                }],
+            }],
+        };
+        let run = s.save_scan(&scan).unwrap();
+        assert_eq!(s.scan_account(run, "u1").unwrap(), Some(risk("u1", "confirmed", 40.0)));
+        assert_eq!(s.scan_account(run, "u7").unwrap(), None);
+        assert_eq!(s.scan_account(run + 1, "u1").unwrap(), None);
+        assert_eq!(s.scan_person(run, 1).unwrap().as_ref(), scan.persons.first());
+        assert_eq!(s.scan_person(run, 2).unwrap(), None);
+    }
+}
+
+fn outbox_row(event: usize, key: &str) -> guardrail_store::NewOutbox {
+    guardrail_store::NewOutbox {
+        event,
+        key: key.into(),
+        kind: "account.non_recommendable".into(),
+        body: format!("{{\"id\":\"{key}\"}}"),
+    }
+}
+
+/// Outbox rows are written with their events, in one transaction: never
+/// for a conflicting event, never twice for one key; deliveries and
+/// attempts are recorded per endpoint.
+#[test]
+fn the_outbox_is_written_with_its_events_and_delivered_per_endpoint() {
+    use guardrail_store::{Attempt, AttemptOutcome};
+    for t in targets() {
+        let mut s = t.open();
+        s.append(&[new_event(&follow("f1", 1))], None).unwrap();
+        let changed = follow("f1", 2); // same id, other content: a conflict
+        let batch = [new_event(&changed), new_event(&follow("f2", 3))];
+        let out = s
+            .append_with_outbox(
+                &batch,
+                None,
+                ConflictPolicy::Skip,
+                &[outbox_row(0, "k-conflict"), outbox_row(1, "k-1"), outbox_row(1, "k-2")],
+            )
+            .unwrap();
+        assert_eq!(out.conflicts, [0]);
+        // The same event again (a retry): its rows are not written twice.
+        s.append_with_outbox(&batch[1..], None, ConflictPolicy::Skip, &[outbox_row(0, "k-1")])
+            .unwrap();
+        // Strict append with a conflict stores nothing, outbox included.
+        let strict = s
+            .append_with_outbox(&batch, None, ConflictPolicy::Reject, &[outbox_row(1, "k-strict")])
+            .unwrap();
+        assert_eq!(strict.conflicts, [0]);
+        let rows = s.outbox_rows(0, 10).unwrap();
+        let keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+        assert_eq!(keys, ["k-1", "k-2"], "{}", t.url);
+        let now = rows[0].created_us + 1;
+        let endpoints = ["a".to_owned(), "b".to_owned()];
+        assert_eq!(s.outbox_pending(&endpoints).unwrap(), 4);
+        assert_eq!(s.due_outbox("a", now, 10).unwrap().len(), 2);
+        let attempt = |outbox, status: Option<u16>| Attempt {
+            outbox,
+            endpoint: "a".into(),
+            at: "2026-12-04T00:00:00Z".into(),
+            status,
+            error: status.is_none().then(|| "connection refused".to_owned()),
+        };
+        s.record_attempt(&attempt(rows[0].id, None), AttemptOutcome::Retry(now + 1_000_000))
+            .unwrap();
+        s.record_attempt(&attempt(rows[1].id, Some(200)), AttemptOutcome::Delivered).unwrap();
+        assert!(s.due_outbox("a", now, 10).unwrap().is_empty(), "the retry is not due yet");
+        assert_eq!(s.due_outbox("a", now + 1_000_000, 10).unwrap()[0].key, "k-1");
+        assert_eq!(s.due_outbox("b", now, 10).unwrap().len(), 2, "each endpoint on its own");
+        s.record_attempt(&attempt(rows[0].id, Some(503)), AttemptOutcome::Retry(now)).unwrap();
+        s.record_attempt(&attempt(rows[0].id, Some(200)), AttemptOutcome::Delivered).unwrap();
+        let d = s.deliveries(rows[0].id).unwrap();
+        assert_eq!((d.len(), d[0].attempts, d[0].delivered_at.is_some()), (1, 3, true));
+        let statuses: Vec<Option<u16>> =
+            s.attempts(rows[0].id).unwrap().iter().map(|a| a.status).collect();
+        assert_eq!(statuses, [None, Some(503), Some(200)]);
+        assert_eq!(s.outbox_pending(&endpoints).unwrap(), 2, "b has everything still to receive");
+        s.record_attempt(
+            &Attempt { endpoint: "b".into(), ..attempt(rows[0].id, None) },
+            AttemptOutcome::GiveUp,
+        )
+        .unwrap();
+        assert_eq!(s.outbox_pending(&endpoints).unwrap(), 1);
+        assert_eq!(s.due_outbox("b", i64::MAX, 10).unwrap().len(), 1, "a row given up is not due");
+    }
+}
