@@ -214,9 +214,9 @@ pub struct Linkage {
 
 impl Linkage {
     /// The linkage of the latest stored scan (empty when there is none).
-    /// Networks and persons are named by their smallest account id
-    /// (`network:u1`, `person:u1`), so the name survives a rescan that
-    /// numbers them differently.
+    /// Networks and persons are named by their smallest account id (the
+    /// subjects `network:u1`, `person:u1`), so the name survives a rescan
+    /// that numbers them differently.
     pub fn latest(store: &mut dyn Store) -> Result<Linkage> {
         let Some(run) = store.scans()?.last().map(|s| s.id) else { return Ok(Linkage::default()) };
         let mut linkage = Linkage::default();
@@ -232,7 +232,7 @@ impl Linkage {
         }
         for (_, mut members) in networks {
             members.sort();
-            let key = format!("network:{}", members[0]);
+            let key = members[0].clone();
             for m in &members {
                 linkage.links.entry(m.clone()).or_default().network = Some(key.clone());
             }
@@ -242,7 +242,7 @@ impl Linkage {
             let mut members = person.accounts.clone();
             members.sort();
             let Some(first) = members.first() else { continue };
-            let key = format!("person:{first}");
+            let key = first.clone();
             for m in &members {
                 linkage.links.entry(m.clone()).or_default().person = Some(key.as_str().into());
             }
@@ -349,6 +349,75 @@ pub fn add_report(store: &mut dyn Store, report: NewReport, actor: &str) -> Resu
     let linkage = Linkage::latest(store)?;
     let outcome = store.review_intake(&report_intake(&valid, &linkage, actor), &seal_row)?;
     Ok(ack(outcome, valid.key().as_str()))
+}
+
+/// What happened to one report of a batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filed {
+    /// Stored (or stored before under its key) and committed.
+    Acknowledged(Acknowledged),
+    /// Refused, nothing stored: its key (when it had one) and why.
+    Refused {
+        /// The key, when it got that far.
+        key: Option<String>,
+        /// Why (the field, or the key conflict).
+        why: String,
+    },
+}
+
+/// Files reports in batches of `batch`, each batch one transaction (group
+/// commit: one sync for the batch). `on_commit` sees each batch's outcomes
+/// after it committed: acknowledge them then, not before.
+pub fn add_reports(
+    store: &mut dyn Store,
+    reports: &mut dyn Iterator<Item = NewReport>,
+    batch: usize,
+    actor: &str,
+    on_commit: &mut dyn FnMut(&[Filed]),
+) -> Result<(u64, u64)> {
+    let linkage = Linkage::latest(store)?;
+    let batch = batch.max(1);
+    let (mut stored, mut refused) = (0u64, 0u64);
+    loop {
+        // Validation refusals keep their place among the batch's outcomes.
+        let mut slots: Vec<std::result::Result<(String, Intake), Filed>> =
+            Vec::with_capacity(batch);
+        for report in (&mut *reports).take(batch) {
+            slots.push(match report.validate() {
+                Ok(valid) => {
+                    Ok((valid.key().as_str().to_owned(), report_intake(&valid, &linkage, actor)))
+                }
+                Err(e) => Err(Filed::Refused { key: None, why: e.to_string() }),
+            });
+        }
+        if slots.is_empty() {
+            return Ok((stored, refused));
+        }
+        let intakes: Vec<Intake> =
+            slots.iter().filter_map(|s| s.as_ref().ok().map(|(_, i)| i.clone())).collect();
+        let mut outcomes = store.review_intake_batch(&intakes, &seal_row)?.into_iter();
+        let mut filed = Vec::with_capacity(slots.len());
+        for slot in slots {
+            filed.push(match slot {
+                Err(refusal) => refusal,
+                Ok((key, _)) => match outcomes.next() {
+                    Some(Ok(o)) => Filed::Acknowledged(ack(o, &key)),
+                    Some(Err(e)) => Filed::Refused { key: Some(key), why: e.to_string() },
+                    None => Filed::Refused {
+                        key: Some(key),
+                        why: "the store returned no outcome".into(),
+                    },
+                },
+            });
+        }
+        for f in &filed {
+            match f {
+                Filed::Acknowledged(_) => stored += 1,
+                Filed::Refused { .. } => refused += 1,
+            }
+        }
+        on_commit(&filed);
+    }
 }
 
 fn ack(o: IntakeOutcome, key: &str) -> Acknowledged {
@@ -1267,6 +1336,102 @@ pub fn cybertip_export(
         &seal_row,
     )?;
     Ok(Exported { report: report_path, files: files_path, n_files: report.files.len(), n_viewed })
+}
+
+/// What [`check_review`] read and found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReviewCheck {
+    /// Cases read.
+    pub cases: u64,
+    /// Reports read (each in exactly one case).
+    pub reports: u64,
+    /// Decisions read.
+    pub decisions: u64,
+    /// Outbox entries read.
+    pub outbox: u64,
+    /// What is inconsistent, one line each (empty when all is well).
+    pub problems: Vec<String>,
+}
+
+/// Checks the stored review data against the rules: each report is in one
+/// case and no key twice; a decided case's reports are all resolved and its
+/// verdict is its last decision; a claimed case has a holder and an end; every
+/// outbox entry belongs to a decision of its case.
+pub fn check_review(store: &mut dyn Store) -> Result<ReviewCheck> {
+    let mut check = ReviewCheck::default();
+    let mut keys = BTreeSet::new();
+    let mut outbox_by_case: HashMap<u64, Vec<OutboxRow>> = HashMap::new();
+    let outbox = store.review_outbox(false)?;
+    check.outbox = outbox.len() as u64;
+    for o in outbox {
+        outbox_by_case.entry(o.case_id).or_default().push(o);
+    }
+    for row in store.review_cases(false)? {
+        check.cases += 1;
+        let reports = store.review_reports(row.id)?;
+        let decisions = store.review_decisions(row.id)?;
+        check.reports += reports.len() as u64;
+        check.decisions += decisions.len() as u64;
+        if reports.len() as u64 != row.reports {
+            check.problems.push(format!(
+                "case {} counts {} reports but lists {}",
+                row.id,
+                row.reports,
+                reports.len()
+            ));
+        }
+        for r in &reports {
+            if !keys.insert(r.key.clone()) {
+                check.problems.push(format!("report key {} is stored twice", r.key));
+            }
+        }
+        match row.state.as_str() {
+            "decided" => {
+                if let Some(r) = reports.iter().find(|r| r.resolution.is_none()) {
+                    check.problems.push(format!(
+                        "report {} of decided case {} has no resolution",
+                        r.id, row.id
+                    ));
+                }
+                let last = decisions
+                    .iter()
+                    .rev()
+                    .find(|d| d.verdict != "escalated")
+                    .map(|d| d.verdict.clone());
+                if last != row.verdict {
+                    check.problems.push(format!(
+                        "case {}'s verdict {:?} is not its last decision {last:?}",
+                        row.id, row.verdict
+                    ));
+                }
+            }
+            "claimed" if row.lease_holder.is_none() || row.lease_until.is_none() => {
+                check
+                    .problems
+                    .push(format!("case {} is claimed without a holder and an end", row.id));
+            }
+            "open" | "claimed" => {}
+            other => {
+                check.problems.push(format!("case {} is in no known state ({other:?})", row.id))
+            }
+        }
+        let ids: BTreeSet<u64> = decisions.iter().map(|d| d.id).collect();
+        for o in outbox_by_case.remove(&row.id).unwrap_or_default() {
+            if !ids.contains(&o.decision_id) {
+                check.problems.push(format!(
+                    "outbox entry {} names decision {}, not one of case {}",
+                    o.id, o.decision_id, row.id
+                ));
+            }
+        }
+    }
+    for (case, entries) in outbox_by_case {
+        check.problems.push(format!(
+            "{} outbox entries name case {case}, which does not exist",
+            entries.len()
+        ));
+    }
+    Ok(check)
 }
 
 /// The audit log's check: how many entries were read, and the first bad one.

@@ -164,6 +164,15 @@ pub trait Store: Send {
         seal: Sealer<'_>,
     ) -> Result<IntakeOutcome, StoreError>;
 
+    /// Files several reports or signals in one transaction (group commit),
+    /// as [`Store::review_intake`] each: when this returns `Ok`, every `Ok`
+    /// item is durable; an `Err` item (a key conflict, an empty field) wrote nothing.
+    fn review_intake_batch(
+        &mut self,
+        intakes: &[Intake],
+        seal: Sealer<'_>,
+    ) -> Result<Vec<Result<IntakeOutcome, StoreError>>, StoreError>;
+
     /// Writes a case's new state (claim, release, appeal) if its version is
     /// still the one read ([`StoreError::Stale`] otherwise), with audit entries.
     fn review_update_case(
@@ -243,6 +252,14 @@ macro_rules! review_methods {
             seal: crate::Sealer<'_>,
         ) -> Result<crate::IntakeOutcome, StoreError> {
             self.review_tx(true, |tx| crate::review::intake(tx, intake, seal))
+        }
+
+        fn review_intake_batch(
+            &mut self,
+            intakes: &[crate::Intake],
+            seal: crate::Sealer<'_>,
+        ) -> Result<Vec<Result<crate::IntakeOutcome, StoreError>>, StoreError> {
+            self.review_tx(true, |tx| crate::review::intake_batch(tx, intakes, seal))
         }
 
         fn review_update_case(
