@@ -300,6 +300,30 @@ pub struct Acknowledged {
     pub key: String,
 }
 
+/// Strong or blocking lexicon hits in a report's own words (its text, and
+/// the hashtag it reports); both are bounded by the report's validation.
+fn strong_terms(report: &ValidReport, matcher: Option<&guardrail_text::Matcher>) -> Result<u64> {
+    let Some(matcher) = matcher else { return Ok(0) };
+    let r = report.report();
+    let mut n = 0;
+    let mut count = |text: &str, surface| -> Result<()> {
+        let verdict = matcher.check(text, surface)?;
+        n += verdict
+            .matches
+            .iter()
+            .filter(|m| m.severity >= guardrail_core::Severity::Strong)
+            .count() as u64;
+        Ok(())
+    };
+    if let Some(text) = &r.text {
+        count(text, guardrail_core::Surface::Comment)?;
+    }
+    if let Target::Hashtag(tag) = &r.target {
+        count(tag, guardrail_core::Surface::Hashtag)?;
+    }
+    Ok(n)
+}
+
 fn report_intake(report: &ValidReport, linkage: &Linkage, actor: &str) -> Intake {
     let r = report.report();
     let subject = case::route(&r.target, r.target.account().and_then(|a| linkage.link(a.as_str())));
@@ -448,7 +472,13 @@ pub struct LogIntake {
 /// Files every `report` event of the stored log, every ban or suspension
 /// the platform recorded, and every post whose media matches a stored hash
 /// bank, as reports and signals (keyed by event, so a re-run adds nothing).
-pub fn intake_log(store: &mut dyn Store) -> Result<LogIntake> {
+///
+/// With a `matcher`, each report's strong lexicon terms (in its text and the
+/// hashtag it reports) count towards its case's priority.
+pub fn intake_log(
+    store: &mut dyn Store,
+    matcher: Option<&guardrail_text::Matcher>,
+) -> Result<LogIntake> {
     let linkage = Linkage::latest(store)?;
     let check = if store.banks()?.iter().any(|b| b.hashes > 0) {
         Some(crate::banks::BankCheck::new(
@@ -555,7 +585,11 @@ pub fn intake_log(store: &mut dyn Store) -> Result<LogIntake> {
                         *author = authors.get(post.as_str()).map(|a| AccountId::new(a.clone()));
                     }
                     match report.validate() {
-                        Ok(valid) => Some(report_intake(&valid, &linkage, "system")),
+                        Ok(valid) => {
+                            let mut intake = report_intake(&valid, &linkage, "system");
+                            intake.evidence.strong_terms = strong_terms(&valid, matcher)?;
+                            Some(intake)
+                        }
                         Err(e) => {
                             out.invalid.push((event.id.as_str().to_owned(), e.to_string()));
                             continue;

@@ -108,6 +108,10 @@ struct AddArgs {
 struct IntakeArgs {
     #[command(flatten)]
     common: Common,
+    /// Count the strong terms of reports (their text, the hashtag reported)
+    /// with this lexicon, towards their cases' priority.
+    #[command(flatten)]
+    lexicon: super::text::LexiconOptions,
 }
 
 pub(crate) fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
@@ -239,8 +243,9 @@ fn add_events(args: &AddArgs, path: &std::path::Path) -> anyhow::Result<ExitCode
 }
 
 fn intake(args: IntakeArgs) -> anyhow::Result<ExitCode> {
+    let matcher = args.lexicon.source().matcher()?;
     let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
-    let out = review::intake_log(store.as_mut())?;
+    let out = review::intake_log(store.as_mut(), matcher.as_deref())?;
     println!(
         "filed {} report(s) and {} signal(s) from the event log, {} already filed; {} case(s) opened",
         out.reports, out.signals, out.duplicates, out.cases_opened
@@ -704,8 +709,9 @@ pub(crate) fn audit_log(args: AuditLogArgs) -> anyhow::Result<ExitCode> {
 /// intake into cases, and the queue a reviewer would open.
 pub(crate) fn demo_pass(url: &str, now: Timestamp) -> anyhow::Result<()> {
     println!("\n7. reports and review: the stored reports and bans filed into cases");
+    let matcher = guardrail_engine::lexicon::TEST_LEXICON.matcher()?;
     let mut store = guardrail_engine::store::open_reader(url)?;
-    let out = review::intake_log(store.as_mut())?;
+    let out = review::intake_log(store.as_mut(), Some(&matcher))?;
     println!(
         "  {} report(s) and {} signal(s) filed into {} case(s) (one per network, person or account)",
         out.reports, out.signals, out.cases_opened

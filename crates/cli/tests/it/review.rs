@@ -526,3 +526,35 @@ fn sigkill_during_intake_loses_no_acknowledged_report() {
         assert!(world.ok(db, 5, &["audit-log", "verify"]).starts_with("audit log intact"), "{db}");
     }
 }
+
+#[test]
+fn strong_terms_in_a_report_raise_its_case() {
+    let world = World::new(0);
+    std::fs::write(
+        world.path("events.jsonl"),
+        concat!(
+            r#"{"type":"report","id":"t1","at":"2026-03-01T10:00:00Z","reporter":"u2","target":{"account":"u8"},"category":"other","text":"selling flenwick here"}"#,
+            "\n",
+            r#"{"type":"report","id":"t2","at":"2026-03-01T10:00:00Z","reporter":"u2","target":{"account":"u9"},"category":"other","text":"selling knitwear here"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let lexicon = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../lexicons/test.toml");
+    for db in databases(world.dir.path(), "terms") {
+        let db = db.as_str();
+        world.ingest(db);
+        world.ok(db, 0, &["report", "intake", "--lexicon", lexicon.to_str().unwrap()]);
+        let queue = world.ok(db, 1, &["queue"]);
+        let level = |subject: &str| {
+            let line = queue.lines().find(|l| l.ends_with(subject)).unwrap_or_default().to_owned();
+            line.split_whitespace().nth(1).unwrap_or_default().to_owned()
+        };
+        // The invented code word is a strong term: P1; the other report stays P3.
+        assert_eq!(
+            (level("account:u8"), level("account:u9")),
+            ("p1".into(), "p3".into()),
+            "{queue}"
+        );
+    }
+}
