@@ -67,6 +67,8 @@ enum Command {
     Cybertip(cmd::review::CyberTipArgs),
     /// The tamper-evident audit log of review.
     AuditLog(cmd::review::AuditLogArgs),
+    /// Transparency report: reports, detections, decisions, actions, appeals, time to action.
+    Transparency(cmd::review::TransparencyArgs),
 }
 
 fn main() -> ExitCode {
@@ -91,6 +93,7 @@ fn main() -> ExitCode {
         Command::Case(args) => cmd::review::case(args),
         Command::Cybertip(args) => cmd::review::cybertip(args),
         Command::AuditLog(args) => cmd::review::audit_log(args),
+        Command::Transparency(args) => cmd::review::transparency(args),
     };
     match result {
         Ok(code) => code,

@@ -1468,6 +1468,122 @@ pub fn check_review(store: &mut dyn Store) -> Result<ReviewCheck> {
     Ok(check)
 }
 
+/// Durations in seconds: how many, the median and the 90th percentile.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Durations {
+    /// How many.
+    pub n: u64,
+    /// The median, in seconds.
+    pub median: f64,
+    /// The 90th percentile, in seconds.
+    pub p90: f64,
+}
+
+impl Durations {
+    fn of(mut seconds: Vec<f64>) -> Durations {
+        if seconds.is_empty() {
+            return Durations::default();
+        }
+        seconds.sort_by(f64::total_cmp);
+        let at = |q: f64| seconds[((seconds.len() - 1) as f64 * q).round() as usize];
+        Durations { n: seconds.len() as u64, median: at(0.5), p90: at(0.9) }
+    }
+}
+
+/// The transparency report's counts over a period.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Transparency {
+    /// Reports received, by category.
+    pub reports_by_category: BTreeMap<String, u64>,
+    /// Reports received, by source (`event`, `cli`, `api`).
+    pub reports_by_source: BTreeMap<String, u64>,
+    /// Detection signals, by kind (`hash_match`, `enforcement`).
+    pub signals_by_kind: BTreeMap<String, u64>,
+    /// Cases with a decision in the period, by what opened them: `reports`
+    /// only, `detection` only, or `both`.
+    pub cases_by_origin: BTreeMap<String, u64>,
+    /// Decisions, by verdict (with `escalated`).
+    pub decisions_by_verdict: BTreeMap<String, u64>,
+    /// Enforcement actions, by kind.
+    pub actions_by_kind: BTreeMap<String, u64>,
+    /// Appeals decided again, and of them how many were overturned.
+    pub appeals: (u64, u64),
+    /// Decisions sampled for a second review.
+    pub sampled: u64,
+    /// From a case's opening to its first verdict.
+    pub time_to_decision: Durations,
+    /// From a case's opening to its first violating verdict (time to action).
+    pub time_to_action: Durations,
+}
+
+/// Counts for a transparency report: reports received and decisions taken
+/// in `[from, to)` (either end open when `None`).
+pub fn transparency(
+    store: &mut dyn Store,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> Result<Transparency> {
+    let within = |micros: i64| {
+        from.is_none_or(|f| micros >= f.unix_micros())
+            && to.is_none_or(|t| micros < t.unix_micros())
+    };
+    let mut t = Transparency::default();
+    let (mut to_decision, mut to_action) = (Vec::new(), Vec::new());
+    let mut decision_ids = BTreeSet::new();
+    for row in store.review_cases(false)? {
+        let reports = store.review_reports(row.id)?;
+        let signals = store.review_signals(row.id)?;
+        for r in reports.iter().filter(|r| within(r.received_at)) {
+            *t.reports_by_category.entry(r.category.clone()).or_default() += 1;
+            *t.reports_by_source.entry(r.source.clone()).or_default() += 1;
+        }
+        for s in signals.iter().filter(|s| within(s.at)) {
+            *t.signals_by_kind.entry(s.kind.clone()).or_default() += 1;
+        }
+        let decisions = store.review_decisions(row.id)?;
+        let verdicts: Vec<&DecisionRow> =
+            decisions.iter().filter(|d| d.verdict != "escalated").collect();
+        for (i, d) in verdicts.iter().enumerate().skip(1) {
+            if within(d.decided_at) {
+                t.appeals.0 += 1;
+                t.appeals.1 += u64::from(d.verdict != verdicts[i - 1].verdict);
+            }
+        }
+        let mut any = false;
+        for d in decisions.iter().filter(|d| within(d.decided_at)) {
+            any = true;
+            decision_ids.insert(d.id);
+            *t.decisions_by_verdict.entry(d.verdict.clone()).or_default() += 1;
+            t.sampled += u64::from(d.sampled);
+        }
+        let age = |d: &DecisionRow| (d.decided_at - row.opened_at).max(0) as f64 / 1e6;
+        if let Some(first) = verdicts.first().filter(|d| within(d.decided_at)) {
+            to_decision.push(age(first));
+        }
+        if let Some(first) =
+            verdicts.iter().find(|d| d.verdict == "violating").filter(|d| within(d.decided_at))
+        {
+            to_action.push(age(first));
+        }
+        if any {
+            let origin = match (reports.is_empty(), signals.is_empty()) {
+                (false, true) => "reports",
+                (true, false) => "detection",
+                _ => "both",
+            };
+            *t.cases_by_origin.entry(origin.to_owned()).or_default() += 1;
+        }
+    }
+    for o in store.review_outbox(false)? {
+        if decision_ids.contains(&o.decision_id) {
+            *t.actions_by_kind.entry(o.action).or_default() += 1;
+        }
+    }
+    t.time_to_decision = Durations::of(to_decision);
+    t.time_to_action = Durations::of(to_action);
+    Ok(t)
+}
+
 /// The audit log's check: how many entries were read, and the first bad one.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AuditCheck {

@@ -742,3 +742,59 @@ pub(crate) fn demo_pass(url: &str, now: Timestamp) -> anyhow::Result<()> {
     println!("  review them with `guardrail case show|claim|decide CASE --database {url}`");
     Ok(())
 }
+
+/// Arguments of `guardrail transparency`.
+#[derive(clap::Args)]
+pub(crate) struct TransparencyArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The period's start (RFC 3339; default: the beginning).
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// The period's end, excluded (RFC 3339; default: no end).
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
+}
+
+pub(crate) fn transparency(args: TransparencyArgs) -> anyhow::Result<ExitCode> {
+    let time = |flag: &str, text: &Option<String>| -> anyhow::Result<Option<Timestamp>> {
+        text.as_deref()
+            .map(|t| Timestamp::parse(t).map_err(|why| anyhow::anyhow!("--{flag} {t:?}: {why}")))
+            .transpose()
+    };
+    let (from, to) = (time("from", &args.from)?, time("to", &args.to)?);
+    let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+    let t = review::transparency(store.as_mut(), from, to)?;
+    let show = |t: Option<Timestamp>| t.map_or("-".to_owned(), Timestamp::to_rfc3339);
+    println!("transparency report, {} to {}", show(from), show(to));
+    let table = |title: &str, counts: &std::collections::BTreeMap<String, u64>| {
+        let total: u64 = counts.values().sum();
+        println!("{title} ({total}):");
+        for (k, n) in counts {
+            println!("  {k:<22} {n:>8}");
+        }
+    };
+    table("reports by category", &t.reports_by_category);
+    table("reports by source", &t.reports_by_source);
+    table("detection signals by kind", &t.signals_by_kind);
+    table("decided cases by what opened them", &t.cases_by_origin);
+    table("decisions by verdict", &t.decisions_by_verdict);
+    table("enforcement actions by kind", &t.actions_by_kind);
+    println!("appeals decided again: {}, overturned: {}", t.appeals.0, t.appeals.1);
+    println!("decisions sampled for a second review: {}", t.sampled);
+    let hours = |d: &review::Durations| {
+        if d.n == 0 {
+            "-".to_owned()
+        } else {
+            format!(
+                "median {:.1} h, p90 {:.1} h over {} case(s)",
+                d.median / 3600.0,
+                d.p90 / 3600.0,
+                d.n
+            )
+        }
+    };
+    println!("time to decision: {}", hours(&t.time_to_decision));
+    println!("time to action: {}", hours(&t.time_to_action));
+    Ok(ExitCode::SUCCESS)
+}

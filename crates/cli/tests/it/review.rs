@@ -240,6 +240,27 @@ fn reports_flow_from_intake_to_decision_outbox_and_cybertip() {
         assert!(empty.starts_with("0 undecided case(s)"), "{empty}");
         let verify = world.ok(db, 33, &["audit-log", "verify"]);
         assert!(verify.starts_with("audit log intact: "), "{verify}");
+
+        let report = world.ok(db, 34, &["transparency"]);
+        for line in [
+            "reports by category (106):",
+            "reports by source (106):",
+            "decided cases by what opened them (5):",
+            "decisions by verdict (5):",
+            "  violating                     1",
+            "  not_violating                 4",
+            "enforcement actions by kind (2):",
+            "  ban                           1",
+            // Case 1 opened at 10:00 (the first report), decided at 12:22.
+            "time to action: median 2.4 h, p90 2.4 h over 1 case(s)",
+        ] {
+            assert!(report.contains(line), "{line:?} not in:\n{report}");
+        }
+        let later = world.ok(db, 35, &["transparency", "--from", "2026-03-02T00:00:00Z"]);
+        assert!(
+            later.contains("decisions by verdict (0):") && later.contains("time to action: -"),
+            "{later}"
+        );
     }
 }
 
