@@ -903,6 +903,64 @@ pub fn appeal(
     Ok(())
 }
 
+/// Records a second review of the case's latest verdict, if it was sampled:
+/// by another reviewer than the one who decided, with the roles the case
+/// needs; `verdict` is a verdict name (`violating`, `not_violating`,
+/// `duplicate`, `merged`). Returns whether the two agree.
+pub fn second_review(
+    store: &mut dyn Store,
+    config: &ReviewConfig,
+    case: u64,
+    reviewer: &str,
+    verdict: &str,
+    reason: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let reviewer = config.reviewer(reviewer)?;
+    let (_, c) = load_case(store, case)?;
+    if !["violating", "not_violating", "duplicate", "merged"].contains(&verdict) {
+        return Err(ReviewError::Field {
+            field: "second_review.verdict".into(),
+            why: format!("{verdict:?} is not violating, not_violating, duplicate or merged"),
+        }
+        .into());
+    }
+    if c.child_safety && !reviewer.has(Role::ChildSafety) {
+        return Err(ReviewError::Role {
+            case: c.id,
+            reviewer: reviewer.id,
+            needed: Role::ChildSafety,
+        }
+        .into());
+    }
+    let decisions = store.review_decisions(case)?;
+    let last = decisions.iter().rev().find(|d| d.verdict != "escalated").ok_or_else(|| {
+        EngineError::NotReportable { case, why: "no decision to review again".into() }
+    })?;
+    if last.reviewer == reviewer.id {
+        return Err(ReviewError::SameReviewer { case: c.id, reviewer: reviewer.id }.into());
+    }
+    let agreed = last.verdict == verdict;
+    let row = guardrail_store::SecondReviewRow {
+        decision_id: last.id,
+        reviewer: reviewer.id.clone(),
+        verdict: verdict.to_owned(),
+        agreed,
+        detail: reason.to_owned(),
+        reviewed_at: now.unix_micros(),
+    };
+    let what = if agreed { "agrees" } else { "disagrees" };
+    let audit = draft(
+        now,
+        &reviewer.id,
+        "second_review",
+        format!("case {case}"),
+        format!("decision {}: {verdict}, {what}", last.id),
+    );
+    store.review_second_review(&row, &audit, &seal_row)?;
+    Ok(agreed)
+}
+
 fn facts_of(reports: &[ReportRow], signals: &[SignalRow]) -> String {
     let mut by_category: BTreeMap<&str, usize> = BTreeMap::new();
     for r in reports {
@@ -1510,6 +1568,8 @@ pub struct Transparency {
     pub appeals: (u64, u64),
     /// Decisions sampled for a second review.
     pub sampled: u64,
+    /// Second reviews done on those decisions, and of them how many agreed.
+    pub second_reviews: (u64, u64),
     /// From a case's opening to its first verdict.
     pub time_to_decision: Durations,
     /// From a case's opening to its first violating verdict (time to action).
@@ -1572,6 +1632,12 @@ pub fn transparency(
                 _ => "both",
             };
             *t.cases_by_origin.entry(origin.to_owned()).or_default() += 1;
+        }
+    }
+    for r in store.review_second_reviews()? {
+        if decision_ids.contains(&r.decision_id) {
+            t.second_reviews.0 += 1;
+            t.second_reviews.1 += u64::from(r.agreed);
         }
     }
     for o in store.review_outbox(false)? {

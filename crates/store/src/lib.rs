@@ -45,7 +45,7 @@ pub use crate::postgres_store::PostgresStore;
 pub use crate::review::{
     AuditDraft, AuditRow, CaseRow, CaseWrite, DecisionRow, DecisionWrite, Evidence, FileView,
     Intake, IntakeItem, IntakeOutcome, NewReportRow, NewSignalRow, OutboxRow, ReportRow,
-    ReporterRecord, Sealer, SignalRow,
+    ReporterRecord, Sealer, SecondReviewRow, SignalRow,
 };
 pub use crate::sqlite_store::SqliteStore;
 
@@ -200,6 +200,17 @@ pub trait Store: Send {
         seal: Sealer<'_>,
     ) -> Result<(), StoreError>;
 
+    /// Records a second review of a sampled decision, once per decision.
+    fn review_second_review(
+        &mut self,
+        review: &SecondReviewRow,
+        audit: &AuditDraft,
+        seal: Sealer<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Every second review, by decision.
+    fn review_second_reviews(&mut self) -> Result<Vec<SecondReviewRow>, StoreError>;
+
     /// Appends audit entries on their own.
     fn review_audit_append(
         &mut self,
@@ -286,6 +297,19 @@ macro_rules! review_methods {
             seal: crate::Sealer<'_>,
         ) -> Result<(), StoreError> {
             self.review_tx(true, |tx| crate::review::record_view(tx, view, audit, seal))
+        }
+
+        fn review_second_review(
+            &mut self,
+            review: &crate::SecondReviewRow,
+            audit: &crate::AuditDraft,
+            seal: crate::Sealer<'_>,
+        ) -> Result<(), StoreError> {
+            self.review_tx(true, |tx| crate::review::second_review(tx, review, audit, seal))
+        }
+
+        fn review_second_reviews(&mut self) -> Result<Vec<crate::SecondReviewRow>, StoreError> {
+            self.review_tx(false, |tx| crate::review::second_reviews(tx))
         }
 
         fn review_audit_append(

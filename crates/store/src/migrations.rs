@@ -122,7 +122,7 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     // work on other branches.
     Migration {
         version: 7,
-        name: "reports, cases, decisions, enforcement outbox, audit log",
+        name: "reports, cases, decisions, enforcement outbox, second reviews, audit log",
         sqlite: REVIEW_SQLITE,
         postgres: REVIEW_POSTGRES,
         common: "",
@@ -235,6 +235,14 @@ macro_rules! review_tables {
             reviewer  TEXT NOT NULL,
             viewed_at BIGINT NOT NULL,
             PRIMARY KEY (case_id, file, reviewer)
+        );
+        CREATE TABLE review_second_reviews (
+            decision_id BIGINT PRIMARY KEY REFERENCES review_decisions (id),
+            reviewer    TEXT NOT NULL,
+            verdict     TEXT NOT NULL,
+            agreed      BIGINT NOT NULL,
+            detail      TEXT NOT NULL,
+            reviewed_at BIGINT NOT NULL
         );
         CREATE TABLE review_audit (
             seq       BIGINT PRIMARY KEY,

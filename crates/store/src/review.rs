@@ -332,6 +332,23 @@ pub struct AuditRow {
 /// `hash` empty). The review engine's chain rule.
 pub type Sealer<'a> = &'a dyn Fn(&AuditRow) -> String;
 
+/// A second reviewer's verdict on a sampled decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecondReviewRow {
+    /// The decision reviewed again.
+    pub decision_id: u64,
+    /// The second reviewer.
+    pub reviewer: String,
+    /// Their verdict.
+    pub verdict: String,
+    /// Whether it is the first decision's verdict.
+    pub agreed: bool,
+    /// Their reason.
+    pub detail: String,
+    /// When (microseconds).
+    pub reviewed_at: i64,
+}
+
 /// A recorded view of a file by a person.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileView {
@@ -836,6 +853,78 @@ pub(crate) fn record_view(
     )?;
     append_audit(tx, std::slice::from_ref(audit), seal)?;
     Ok(())
+}
+
+/// Records a second review of a sampled decision (once per decision).
+pub(crate) fn second_review(
+    tx: &mut dyn Sql,
+    review: &SecondReviewRow,
+    audit: &AuditDraft,
+    seal: Sealer<'_>,
+) -> Result<(), StoreError> {
+    check_text("second_review.reviewer", &review.reviewer)?;
+    tx.lock_review()?;
+    let decision =
+        tx.query("SELECT sampled FROM review_decisions WHERE id = $1", &[id(review.decision_id)])?;
+    let Some(cells) = decision.first() else {
+        return Err(StoreError::Missing { what: "decision", name: review.decision_id.to_string() });
+    };
+    if (Row { cells, what: "decision" }).i(0)? == 0 {
+        return Err(StoreError::InvalidField {
+            field: "second_review.decision".into(),
+            why: format!("decision {} was not sampled for a second review", review.decision_id),
+        });
+    }
+    let done = tx.query(
+        "SELECT reviewer FROM review_second_reviews WHERE decision_id = $1",
+        &[id(review.decision_id)],
+    )?;
+    if let Some(cells) = done.first() {
+        return Err(StoreError::InvalidField {
+            field: "second_review.decision".into(),
+            why: format!(
+                "decision {} was reviewed again already by {}",
+                review.decision_id,
+                Row { cells, what: "second review" }.t(0)?
+            ),
+        });
+    }
+    tx.exec(
+        "INSERT INTO review_second_reviews (decision_id, reviewer, verdict, agreed, detail, reviewed_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            id(review.decision_id),
+            Val::T(review.reviewer.clone()),
+            Val::T(review.verdict.clone()),
+            flag(review.agreed),
+            Val::T(review.detail.clone()),
+            Val::I(review.reviewed_at),
+        ],
+    )?;
+    append_audit(tx, std::slice::from_ref(audit), seal)?;
+    Ok(())
+}
+
+/// Every second review, by decision.
+pub(crate) fn second_reviews(tx: &mut dyn Sql) -> Result<Vec<SecondReviewRow>, StoreError> {
+    let rows = tx.query(
+        "SELECT decision_id, reviewer, verdict, agreed, detail, reviewed_at FROM review_second_reviews
+         ORDER BY decision_id",
+        &[],
+    )?;
+    rows.iter()
+        .map(|cells| {
+            let r = Row { cells, what: "second review" };
+            Ok(SecondReviewRow {
+                decision_id: r.u(0)?,
+                reviewer: r.t(1)?,
+                verdict: r.t(2)?,
+                agreed: r.i(3)? != 0,
+                detail: r.t(4)?,
+                reviewed_at: r.i(5)?,
+            })
+        })
+        .collect()
 }
 
 /// Appends audit entries on their own (exports, submissions).

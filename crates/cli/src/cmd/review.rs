@@ -335,6 +335,25 @@ enum CaseCommand {
     /// Check the stored cases, reports, decisions and outbox against the
     /// rules (exit 0 consistent, 1 not, 2 error).
     Check(CheckArgs),
+    /// Review a sampled decision again (another reviewer): agreement is counted.
+    SecondReview(SecondReviewArgs),
+}
+
+#[derive(clap::Args)]
+struct SecondReviewArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The case.
+    case: u64,
+    /// The second reviewer.
+    #[arg(long)]
+    reviewer: String,
+    /// Their verdict: violating, not-violating, duplicate or merged.
+    #[arg(long)]
+    verdict: String,
+    /// Why.
+    #[arg(long, default_value = "")]
+    reason: String,
 }
 
 #[derive(clap::Args)]
@@ -464,6 +483,23 @@ pub(crate) fn case(args: CaseArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CaseCommand::Decide(args) => decide(args),
+        CaseCommand::SecondReview(args) => {
+            let (config, now) = (args.common.config()?, args.common.now()?);
+            let verdict = args.verdict.replace('-', "_");
+            let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+            let agreed = review::second_review(
+                store.as_mut(),
+                &config,
+                args.case,
+                &args.reviewer,
+                &verdict,
+                &args.reason,
+                now,
+            )?;
+            let how = if agreed { "agrees with" } else { "disagrees with" };
+            println!("second review of case {}: {} {how} the decision", args.case, args.reviewer);
+            Ok(ExitCode::SUCCESS)
+        }
         CaseCommand::Check(args) => {
             let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
             let c = review::check_review(store.as_mut())?;
@@ -781,7 +817,15 @@ pub(crate) fn transparency(args: TransparencyArgs) -> anyhow::Result<ExitCode> {
     table("decisions by verdict", &t.decisions_by_verdict);
     table("enforcement actions by kind", &t.actions_by_kind);
     println!("appeals decided again: {}, overturned: {}", t.appeals.0, t.appeals.1);
-    println!("decisions sampled for a second review: {}", t.sampled);
+    let rate = if t.second_reviews.0 == 0 {
+        "-".to_owned()
+    } else {
+        format!("{:.0}%", 100.0 * t.second_reviews.1 as f64 / t.second_reviews.0 as f64)
+    };
+    println!(
+        "decisions sampled for a second review: {}; reviewed again: {}, agreed: {} (agreement {rate})",
+        t.sampled, t.second_reviews.0, t.second_reviews.1
+    );
     let hours = |d: &review::Durations| {
         if d.n == 0 {
             "-".to_owned()

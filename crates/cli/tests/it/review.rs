@@ -579,3 +579,80 @@ fn strong_terms_in_a_report_raise_its_case() {
         );
     }
 }
+
+#[test]
+fn sampled_decisions_get_a_second_review_and_agreement_is_reported() {
+    let world = World::new(0);
+    // Every decision sampled.
+    std::fs::write(
+        &world.config,
+        CONFIG.replace("second_review_rate = 0.0", "second_review_rate = 1.0"),
+    )
+    .unwrap();
+    for db in databases(world.dir.path(), "second") {
+        let db = db.as_str();
+        world.ingest(db);
+        world.ok(db, 0, &["report", "intake"]);
+        for case in ["2", "3"] {
+            world.ok(db, 1, &["case", "claim", case, "--reviewer", "r2"]);
+            let out = world.ok(
+                db,
+                2,
+                &[
+                    "case",
+                    "decide",
+                    case,
+                    "--reviewer",
+                    "r2",
+                    "--verdict",
+                    "not-violating",
+                    "--reason",
+                    "fine",
+                ],
+            );
+            assert!(out.contains("sampled for a second review"), "{out}");
+        }
+        let same = world.fails(
+            db,
+            3,
+            &["case", "second-review", "2", "--reviewer", "r2", "--verdict", "not-violating"],
+        );
+        assert!(same.contains("r2 decided it before"), "{same}");
+        let agree = world.ok(
+            db,
+            3,
+            &["case", "second-review", "2", "--reviewer", "r1", "--verdict", "not-violating"],
+        );
+        assert!(agree.contains("r1 agrees"), "{agree}");
+        let twice = world.fails(
+            db,
+            3,
+            &["case", "second-review", "2", "--reviewer", "r3", "--verdict", "violating"],
+        );
+        assert!(twice.contains("reviewed again already by r1"), "{twice}");
+        let disagree = world.ok(
+            db,
+            4,
+            &[
+                "case",
+                "second-review",
+                "3",
+                "--reviewer",
+                "r1",
+                "--verdict",
+                "violating",
+                "--reason",
+                "an explicit sale",
+            ],
+        );
+        assert!(disagree.contains("r1 disagrees"), "{disagree}");
+        let report = world.ok(db, 5, &["transparency"]);
+        assert!(
+            report.contains(
+                "sampled for a second review: 2; reviewed again: 2, agreed: 1 (agreement 50%)"
+            ),
+            "{report}"
+        );
+        assert!(world.ok(db, 6, &["audit-log", "verify"]).starts_with("audit log intact"));
+    }
+}
