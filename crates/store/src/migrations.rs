@@ -23,7 +23,7 @@ pub(crate) struct Migration {
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -122,10 +122,28 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
     // work on other branches.
     Migration {
         version: 7,
-        name: "reports, cases, decisions, enforcement outbox, second reviews, audit log",
+        name: "reports, cases, decisions, enforcement outbox, audit log",
         sqlite: REVIEW_SQLITE,
         postgres: REVIEW_POSTGRES,
         common: "",
+    },
+    // Migration 7 was merged into main before second reviews existed, so they
+    // are a migration of their own rather than an edit of an applied one.
+    Migration {
+        version: 8,
+        name: "second reviews of sampled decisions",
+        sqlite: "",
+        postgres: "",
+        common: "
+        CREATE TABLE review_second_reviews (
+            decision_id BIGINT PRIMARY KEY REFERENCES review_decisions (id),
+            reviewer    TEXT NOT NULL,
+            verdict     TEXT NOT NULL,
+            agreed      BIGINT NOT NULL,
+            detail      TEXT NOT NULL,
+            reviewed_at BIGINT NOT NULL
+        );
+    ",
     },
 ];
 
@@ -235,14 +253,6 @@ macro_rules! review_tables {
             reviewer  TEXT NOT NULL,
             viewed_at BIGINT NOT NULL,
             PRIMARY KEY (case_id, file, reviewer)
-        );
-        CREATE TABLE review_second_reviews (
-            decision_id BIGINT PRIMARY KEY REFERENCES review_decisions (id),
-            reviewer    TEXT NOT NULL,
-            verdict     TEXT NOT NULL,
-            agreed      BIGINT NOT NULL,
-            detail      TEXT NOT NULL,
-            reviewed_at BIGINT NOT NULL
         );
         CREATE TABLE review_audit (
             seq       BIGINT PRIMARY KEY,
