@@ -71,6 +71,8 @@ enum Command {
     Serve(cmd::serve::Args),
     /// Manage the service's API tokens: create (printed once), list, revoke.
     Token(cmd::serve::TokenArgs),
+    /// Transparency report: reports, detections, decisions, actions, appeals, time to action.
+    Transparency(cmd::review::TransparencyArgs),
 }
 
 fn main() -> ExitCode {
@@ -97,6 +99,7 @@ fn main() -> ExitCode {
         Command::AuditLog(args) => cmd::review::audit_log(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Token(args) => cmd::serve::token(args),
+        Command::Transparency(args) => cmd::review::transparency(args),
     };
     match result {
         Ok(code) => code,

@@ -214,9 +214,9 @@ pub struct Linkage {
 
 impl Linkage {
     /// The linkage of the latest stored scan (empty when there is none).
-    /// Networks and persons are named by their smallest account id
-    /// (`network:u1`, `person:u1`), so the name survives a rescan that
-    /// numbers them differently.
+    /// Networks and persons are named by their smallest account id (the
+    /// subjects `network:u1`, `person:u1`), so the name survives a rescan
+    /// that numbers them differently.
     pub fn latest(store: &mut dyn Store) -> Result<Linkage> {
         let Some(run) = store.scans()?.last().map(|s| s.id) else { return Ok(Linkage::default()) };
         let mut linkage = Linkage::default();
@@ -230,7 +230,7 @@ impl Linkage {
         }
         for (_, mut members) in networks {
             members.sort();
-            let key = format!("network:{}", members[0]);
+            let key = members[0].clone();
             for m in &members {
                 linkage.links.entry(m.clone()).or_default().network = Some(key.clone());
             }
@@ -240,7 +240,7 @@ impl Linkage {
             let mut members = person.accounts.clone();
             members.sort();
             let Some(first) = members.first() else { continue };
-            let key = format!("person:{first}");
+            let key = first.clone();
             for m in &members {
                 linkage.links.entry(m.clone()).or_default().person = Some(key.as_str().into());
             }
@@ -300,6 +300,30 @@ pub struct Acknowledged {
     pub key: String,
 }
 
+/// Strong or blocking lexicon hits in a report's own words (its text, and
+/// the hashtag it reports); both are bounded by the report's validation.
+fn strong_terms(report: &ValidReport, matcher: Option<&guardrail_text::Matcher>) -> Result<u64> {
+    let Some(matcher) = matcher else { return Ok(0) };
+    let r = report.report();
+    let mut n = 0;
+    let mut count = |text: &str, surface| -> Result<()> {
+        let verdict = matcher.check(text, surface)?;
+        n += verdict
+            .matches
+            .iter()
+            .filter(|m| m.severity >= guardrail_core::Severity::Strong)
+            .count() as u64;
+        Ok(())
+    };
+    if let Some(text) = &r.text {
+        count(text, guardrail_core::Surface::Comment)?;
+    }
+    if let Target::Hashtag(tag) = &r.target {
+        count(tag, guardrail_core::Surface::Hashtag)?;
+    }
+    Ok(n)
+}
+
 fn report_intake(report: &ValidReport, linkage: &Linkage, actor: &str) -> Intake {
     let r = report.report();
     let subject = case::route(&r.target, r.target.account().and_then(|a| linkage.link(a.as_str())));
@@ -351,6 +375,75 @@ pub fn add_report(store: &mut dyn Store, report: NewReport, actor: &str) -> Resu
     Ok(ack(outcome, valid.key().as_str()))
 }
 
+/// What happened to one report of a batch.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Filed {
+    /// Stored (or stored before under its key) and committed.
+    Acknowledged(Acknowledged),
+    /// Refused, nothing stored: its key (when it had one) and why.
+    Refused {
+        /// The key, when it got that far.
+        key: Option<String>,
+        /// Why (the field, or the key conflict).
+        why: String,
+    },
+}
+
+/// Files reports in batches of `batch`, each batch one transaction (group
+/// commit: one sync for the batch). `on_commit` sees each batch's outcomes
+/// after it committed: acknowledge them then, not before.
+pub fn add_reports(
+    store: &mut dyn Store,
+    reports: &mut dyn Iterator<Item = NewReport>,
+    batch: usize,
+    actor: &str,
+    on_commit: &mut dyn FnMut(&[Filed]),
+) -> Result<(u64, u64)> {
+    let linkage = Linkage::latest(store)?;
+    let batch = batch.max(1);
+    let (mut stored, mut refused) = (0u64, 0u64);
+    loop {
+        // Validation refusals keep their place among the batch's outcomes.
+        let mut slots: Vec<std::result::Result<(String, Intake), Filed>> =
+            Vec::with_capacity(batch);
+        for report in (&mut *reports).take(batch) {
+            slots.push(match report.validate() {
+                Ok(valid) => {
+                    Ok((valid.key().as_str().to_owned(), report_intake(&valid, &linkage, actor)))
+                }
+                Err(e) => Err(Filed::Refused { key: None, why: e.to_string() }),
+            });
+        }
+        if slots.is_empty() {
+            return Ok((stored, refused));
+        }
+        let intakes: Vec<Intake> =
+            slots.iter().filter_map(|s| s.as_ref().ok().map(|(_, i)| i.clone())).collect();
+        let mut outcomes = store.review_intake_batch(&intakes, &seal_row)?.into_iter();
+        let mut filed = Vec::with_capacity(slots.len());
+        for slot in slots {
+            filed.push(match slot {
+                Err(refusal) => refusal,
+                Ok((key, _)) => match outcomes.next() {
+                    Some(Ok(o)) => Filed::Acknowledged(ack(o, &key)),
+                    Some(Err(e)) => Filed::Refused { key: Some(key), why: e.to_string() },
+                    None => Filed::Refused {
+                        key: Some(key),
+                        why: "the store returned no outcome".into(),
+                    },
+                },
+            });
+        }
+        for f in &filed {
+            match f {
+                Filed::Acknowledged(_) => stored += 1,
+                Filed::Refused { .. } => refused += 1,
+            }
+        }
+        on_commit(&filed);
+    }
+}
+
 fn ack(o: IntakeOutcome, key: &str) -> Acknowledged {
     Acknowledged {
         report: o.id,
@@ -379,7 +472,13 @@ pub struct LogIntake {
 /// Files every `report` event of the stored log, every ban or suspension
 /// the platform recorded, and every post whose media matches a stored hash
 /// bank, as reports and signals (keyed by event, so a re-run adds nothing).
-pub fn intake_log(store: &mut dyn Store) -> Result<LogIntake> {
+///
+/// With a `matcher`, each report's strong lexicon terms (in its text and the
+/// hashtag it reports) count towards its case's priority.
+pub fn intake_log(
+    store: &mut dyn Store,
+    matcher: Option<&guardrail_text::Matcher>,
+) -> Result<LogIntake> {
     let linkage = Linkage::latest(store)?;
     let check = if store.banks()?.iter().any(|b| b.hashes > 0) {
         Some(crate::banks::BankCheck::new(
@@ -486,7 +585,11 @@ pub fn intake_log(store: &mut dyn Store) -> Result<LogIntake> {
                         *author = authors.get(post.as_str()).map(|a| AccountId::new(a.clone()));
                     }
                     match report.validate() {
-                        Ok(valid) => Some(report_intake(&valid, &linkage, "system")),
+                        Ok(valid) => {
+                            let mut intake = report_intake(&valid, &linkage, "system");
+                            intake.evidence.strong_terms = strong_terms(&valid, matcher)?;
+                            Some(intake)
+                        }
                         Err(e) => {
                             out.invalid.push((event.id.as_str().to_owned(), e.to_string()));
                             continue;
@@ -798,6 +901,64 @@ pub fn appeal(
     let audit = draft(now, appellant, "appeal", format!("case {case}"), reason.to_owned());
     store.review_update_case(&write_of(&row, &c, now, true), &[audit], &seal_row)?;
     Ok(())
+}
+
+/// Records a second review of the case's latest verdict, if it was sampled:
+/// by another reviewer than the one who decided, with the roles the case
+/// needs; `verdict` is a verdict name (`violating`, `not_violating`,
+/// `duplicate`, `merged`). Returns whether the two agree.
+pub fn second_review(
+    store: &mut dyn Store,
+    config: &ReviewConfig,
+    case: u64,
+    reviewer: &str,
+    verdict: &str,
+    reason: &str,
+    now: Timestamp,
+) -> Result<bool> {
+    let reviewer = config.reviewer(reviewer)?;
+    let (_, c) = load_case(store, case)?;
+    if !["violating", "not_violating", "duplicate", "merged"].contains(&verdict) {
+        return Err(ReviewError::Field {
+            field: "second_review.verdict".into(),
+            why: format!("{verdict:?} is not violating, not_violating, duplicate or merged"),
+        }
+        .into());
+    }
+    if c.child_safety && !reviewer.has(Role::ChildSafety) {
+        return Err(ReviewError::Role {
+            case: c.id,
+            reviewer: reviewer.id,
+            needed: Role::ChildSafety,
+        }
+        .into());
+    }
+    let decisions = store.review_decisions(case)?;
+    let last = decisions.iter().rev().find(|d| d.verdict != "escalated").ok_or_else(|| {
+        EngineError::NotReportable { case, why: "no decision to review again".into() }
+    })?;
+    if last.reviewer == reviewer.id {
+        return Err(ReviewError::SameReviewer { case: c.id, reviewer: reviewer.id }.into());
+    }
+    let agreed = last.verdict == verdict;
+    let row = guardrail_store::SecondReviewRow {
+        decision_id: last.id,
+        reviewer: reviewer.id.clone(),
+        verdict: verdict.to_owned(),
+        agreed,
+        detail: reason.to_owned(),
+        reviewed_at: now.unix_micros(),
+    };
+    let what = if agreed { "agrees" } else { "disagrees" };
+    let audit = draft(
+        now,
+        &reviewer.id,
+        "second_review",
+        format!("case {case}"),
+        format!("decision {}: {verdict}, {what}", last.id),
+    );
+    store.review_second_review(&row, &audit, &seal_row)?;
+    Ok(agreed)
 }
 
 fn facts_of(reports: &[ReportRow], signals: &[SignalRow]) -> String {
@@ -1267,6 +1428,226 @@ pub fn cybertip_export(
         &seal_row,
     )?;
     Ok(Exported { report: report_path, files: files_path, n_files: report.files.len(), n_viewed })
+}
+
+/// What [`check_review`] read and found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReviewCheck {
+    /// Cases read.
+    pub cases: u64,
+    /// Reports read (each in exactly one case).
+    pub reports: u64,
+    /// Decisions read.
+    pub decisions: u64,
+    /// Outbox entries read.
+    pub outbox: u64,
+    /// What is inconsistent, one line each (empty when all is well).
+    pub problems: Vec<String>,
+}
+
+/// Checks the stored review data against the rules: each report is in one
+/// case and no key twice; a decided case's reports are all resolved and its
+/// verdict is its last decision; a claimed case has a holder and an end; every
+/// outbox entry belongs to a decision of its case.
+pub fn check_review(store: &mut dyn Store) -> Result<ReviewCheck> {
+    let mut check = ReviewCheck::default();
+    let mut keys = BTreeSet::new();
+    let mut outbox_by_case: HashMap<u64, Vec<EnforcementRow>> = HashMap::new();
+    let outbox = store.review_outbox(false)?;
+    check.outbox = outbox.len() as u64;
+    for o in outbox {
+        outbox_by_case.entry(o.case_id).or_default().push(o);
+    }
+    for row in store.review_cases(false)? {
+        check.cases += 1;
+        let reports = store.review_reports(row.id)?;
+        let decisions = store.review_decisions(row.id)?;
+        check.reports += reports.len() as u64;
+        check.decisions += decisions.len() as u64;
+        if reports.len() as u64 != row.reports {
+            check.problems.push(format!(
+                "case {} counts {} reports but lists {}",
+                row.id,
+                row.reports,
+                reports.len()
+            ));
+        }
+        for r in &reports {
+            if !keys.insert(r.key.clone()) {
+                check.problems.push(format!("report key {} is stored twice", r.key));
+            }
+        }
+        match row.state.as_str() {
+            "decided" => {
+                if let Some(r) = reports.iter().find(|r| r.resolution.is_none()) {
+                    check.problems.push(format!(
+                        "report {} of decided case {} has no resolution",
+                        r.id, row.id
+                    ));
+                }
+                let last = decisions
+                    .iter()
+                    .rev()
+                    .find(|d| d.verdict != "escalated")
+                    .map(|d| d.verdict.clone());
+                if last != row.verdict {
+                    check.problems.push(format!(
+                        "case {}'s verdict {:?} is not its last decision {last:?}",
+                        row.id, row.verdict
+                    ));
+                }
+            }
+            "claimed" if row.lease_holder.is_none() || row.lease_until.is_none() => {
+                check
+                    .problems
+                    .push(format!("case {} is claimed without a holder and an end", row.id));
+            }
+            "open" | "claimed" => {}
+            other => {
+                check.problems.push(format!("case {} is in no known state ({other:?})", row.id))
+            }
+        }
+        let ids: BTreeSet<u64> = decisions.iter().map(|d| d.id).collect();
+        for o in outbox_by_case.remove(&row.id).unwrap_or_default() {
+            if !ids.contains(&o.decision_id) {
+                check.problems.push(format!(
+                    "outbox entry {} names decision {}, not one of case {}",
+                    o.id, o.decision_id, row.id
+                ));
+            }
+        }
+    }
+    for (case, entries) in outbox_by_case {
+        check.problems.push(format!(
+            "{} outbox entries name case {case}, which does not exist",
+            entries.len()
+        ));
+    }
+    Ok(check)
+}
+
+/// Durations in seconds: how many, the median and the 90th percentile.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Durations {
+    /// How many.
+    pub n: u64,
+    /// The median, in seconds.
+    pub median: f64,
+    /// The 90th percentile, in seconds.
+    pub p90: f64,
+}
+
+impl Durations {
+    fn of(mut seconds: Vec<f64>) -> Durations {
+        if seconds.is_empty() {
+            return Durations::default();
+        }
+        seconds.sort_by(f64::total_cmp);
+        let at = |q: f64| seconds[((seconds.len() - 1) as f64 * q).round() as usize];
+        Durations { n: seconds.len() as u64, median: at(0.5), p90: at(0.9) }
+    }
+}
+
+/// The transparency report's counts over a period.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Transparency {
+    /// Reports received, by category.
+    pub reports_by_category: BTreeMap<String, u64>,
+    /// Reports received, by source (`event`, `cli`, `api`).
+    pub reports_by_source: BTreeMap<String, u64>,
+    /// Detection signals, by kind (`hash_match`, `enforcement`).
+    pub signals_by_kind: BTreeMap<String, u64>,
+    /// Cases with a decision in the period, by what opened them: `reports`
+    /// only, `detection` only, or `both`.
+    pub cases_by_origin: BTreeMap<String, u64>,
+    /// Decisions, by verdict (with `escalated`).
+    pub decisions_by_verdict: BTreeMap<String, u64>,
+    /// Enforcement actions, by kind.
+    pub actions_by_kind: BTreeMap<String, u64>,
+    /// Appeals decided again, and of them how many were overturned.
+    pub appeals: (u64, u64),
+    /// Decisions sampled for a second review.
+    pub sampled: u64,
+    /// Second reviews done on those decisions, and of them how many agreed.
+    pub second_reviews: (u64, u64),
+    /// From a case's opening to its first verdict.
+    pub time_to_decision: Durations,
+    /// From a case's opening to its first violating verdict (time to action).
+    pub time_to_action: Durations,
+}
+
+/// Counts for a transparency report: reports received and decisions taken
+/// in `[from, to)` (either end open when `None`).
+pub fn transparency(
+    store: &mut dyn Store,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> Result<Transparency> {
+    let within = |micros: i64| {
+        from.is_none_or(|f| micros >= f.unix_micros())
+            && to.is_none_or(|t| micros < t.unix_micros())
+    };
+    let mut t = Transparency::default();
+    let (mut to_decision, mut to_action) = (Vec::new(), Vec::new());
+    let mut decision_ids = BTreeSet::new();
+    for row in store.review_cases(false)? {
+        let reports = store.review_reports(row.id)?;
+        let signals = store.review_signals(row.id)?;
+        for r in reports.iter().filter(|r| within(r.received_at)) {
+            *t.reports_by_category.entry(r.category.clone()).or_default() += 1;
+            *t.reports_by_source.entry(r.source.clone()).or_default() += 1;
+        }
+        for s in signals.iter().filter(|s| within(s.at)) {
+            *t.signals_by_kind.entry(s.kind.clone()).or_default() += 1;
+        }
+        let decisions = store.review_decisions(row.id)?;
+        let verdicts: Vec<&DecisionRow> =
+            decisions.iter().filter(|d| d.verdict != "escalated").collect();
+        for (i, d) in verdicts.iter().enumerate().skip(1) {
+            if within(d.decided_at) {
+                t.appeals.0 += 1;
+                t.appeals.1 += u64::from(d.verdict != verdicts[i - 1].verdict);
+            }
+        }
+        let mut any = false;
+        for d in decisions.iter().filter(|d| within(d.decided_at)) {
+            any = true;
+            decision_ids.insert(d.id);
+            *t.decisions_by_verdict.entry(d.verdict.clone()).or_default() += 1;
+            t.sampled += u64::from(d.sampled);
+        }
+        let age = |d: &DecisionRow| (d.decided_at - row.opened_at).max(0) as f64 / 1e6;
+        if let Some(first) = verdicts.first().filter(|d| within(d.decided_at)) {
+            to_decision.push(age(first));
+        }
+        if let Some(first) =
+            verdicts.iter().find(|d| d.verdict == "violating").filter(|d| within(d.decided_at))
+        {
+            to_action.push(age(first));
+        }
+        if any {
+            let origin = match (reports.is_empty(), signals.is_empty()) {
+                (false, true) => "reports",
+                (true, false) => "detection",
+                _ => "both",
+            };
+            *t.cases_by_origin.entry(origin.to_owned()).or_default() += 1;
+        }
+    }
+    for r in store.review_second_reviews()? {
+        if decision_ids.contains(&r.decision_id) {
+            t.second_reviews.0 += 1;
+            t.second_reviews.1 += u64::from(r.agreed);
+        }
+    }
+    for o in store.review_outbox(false)? {
+        if decision_ids.contains(&o.decision_id) {
+            *t.actions_by_kind.entry(o.action).or_default() += 1;
+        }
+    }
+    t.time_to_decision = Durations::of(to_decision);
+    t.time_to_action = Durations::of(to_action);
+    Ok(t)
 }
 
 /// The audit log's check: how many entries were read, and the first bad one.

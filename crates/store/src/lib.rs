@@ -48,7 +48,7 @@ pub use crate::postgres_store::PostgresStore;
 pub use crate::review::{
     AuditDraft, AuditRow, CaseRow, CaseWrite, DecisionRow, DecisionWrite, EnforcementRow, Evidence,
     FileView, Intake, IntakeItem, IntakeOutcome, NewReportRow, NewSignalRow, ReportRow,
-    ReporterRecord, Sealer, SignalRow,
+    ReporterRecord, Sealer, SecondReviewRow, SignalRow,
 };
 pub use crate::sqlite_store::SqliteStore;
 
@@ -195,6 +195,15 @@ pub trait Store: Send {
         seal: Sealer<'_>,
     ) -> Result<IntakeOutcome, StoreError>;
 
+    /// Files several reports or signals in one transaction (group commit),
+    /// as [`Store::review_intake`] each: when this returns `Ok`, every `Ok`
+    /// item is durable; an `Err` item (a key conflict, an empty field) wrote nothing.
+    fn review_intake_batch(
+        &mut self,
+        intakes: &[Intake],
+        seal: Sealer<'_>,
+    ) -> Result<Vec<Result<IntakeOutcome, StoreError>>, StoreError>;
+
     /// Writes a case's new state (claim, release, appeal) if its version is
     /// still the one read ([`StoreError::Stale`] otherwise), with audit entries.
     fn review_update_case(
@@ -221,6 +230,17 @@ pub trait Store: Send {
         audit: &AuditDraft,
         seal: Sealer<'_>,
     ) -> Result<(), StoreError>;
+
+    /// Records a second review of a sampled decision, once per decision.
+    fn review_second_review(
+        &mut self,
+        review: &SecondReviewRow,
+        audit: &AuditDraft,
+        seal: Sealer<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Every second review, by decision.
+    fn review_second_reviews(&mut self) -> Result<Vec<SecondReviewRow>, StoreError>;
 
     /// Appends audit entries on their own.
     fn review_audit_append(
@@ -323,6 +343,14 @@ macro_rules! review_methods {
             self.review_tx(true, |tx| crate::review::intake(tx, intake, seal))
         }
 
+        fn review_intake_batch(
+            &mut self,
+            intakes: &[crate::Intake],
+            seal: crate::Sealer<'_>,
+        ) -> Result<Vec<Result<crate::IntakeOutcome, StoreError>>, StoreError> {
+            self.review_tx(true, |tx| crate::review::intake_batch(tx, intakes, seal))
+        }
+
         fn review_update_case(
             &mut self,
             write: &crate::CaseWrite,
@@ -347,6 +375,19 @@ macro_rules! review_methods {
             seal: crate::Sealer<'_>,
         ) -> Result<(), StoreError> {
             self.review_tx(true, |tx| crate::review::record_view(tx, view, audit, seal))
+        }
+
+        fn review_second_review(
+            &mut self,
+            review: &crate::SecondReviewRow,
+            audit: &crate::AuditDraft,
+            seal: crate::Sealer<'_>,
+        ) -> Result<(), StoreError> {
+            self.review_tx(true, |tx| crate::review::second_review(tx, review, audit, seal))
+        }
+
+        fn review_second_reviews(&mut self) -> Result<Vec<crate::SecondReviewRow>, StoreError> {
+            self.review_tx(false, |tx| crate::review::second_reviews(tx))
         }
 
         fn review_audit_append(

@@ -23,7 +23,7 @@ pub(crate) struct Migration {
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 7;
+pub const SCHEMA_VERSION: u32 = 8;
 
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -156,6 +156,24 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: REVIEW_SQLITE,
         postgres: REVIEW_POSTGRES,
         common: "",
+    },
+    // Migration 7 was merged into main before second reviews existed, so they
+    // are a migration of their own rather than an edit of an applied one.
+    Migration {
+        version: 8,
+        name: "second reviews of sampled decisions",
+        sqlite: "",
+        postgres: "",
+        common: "
+        CREATE TABLE review_second_reviews (
+            decision_id BIGINT PRIMARY KEY REFERENCES review_decisions (id),
+            reviewer    TEXT NOT NULL,
+            verdict     TEXT NOT NULL,
+            agreed      BIGINT NOT NULL,
+            detail      TEXT NOT NULL,
+            reviewed_at BIGINT NOT NULL
+        );
+    ",
     },
 ];
 

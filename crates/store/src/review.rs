@@ -332,6 +332,23 @@ pub struct AuditRow {
 /// `hash` empty). The review engine's chain rule.
 pub type Sealer<'a> = &'a dyn Fn(&AuditRow) -> String;
 
+/// A second reviewer's verdict on a sampled decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SecondReviewRow {
+    /// The decision reviewed again.
+    pub decision_id: u64,
+    /// The second reviewer.
+    pub reviewer: String,
+    /// Their verdict.
+    pub verdict: String,
+    /// Whether it is the first decision's verdict.
+    pub agreed: bool,
+    /// Their reason.
+    pub detail: String,
+    /// When (microseconds).
+    pub reviewed_at: i64,
+}
+
 /// A recorded view of a file by a person.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileView {
@@ -508,6 +525,18 @@ pub(crate) fn intake(
         IntakeItem::Signal(s) => ("review_signals", &s.key, None),
     };
     check_text("intake.key", key)?;
+    // Every check that can refuse the intake comes before its first write,
+    // so a refused item in a batch leaves nothing behind.
+    match &intake.item {
+        IntakeItem::Report(r) => {
+            for (field, value) in [("report.target", &r.target), ("report.category", &r.category)] {
+                check_text(field, value)?;
+            }
+        }
+        IntakeItem::Signal(s) => check_text("signal.account", &s.account)?,
+    }
+    check_text("audit.actor", &intake.audit.actor)?;
+    check_text("audit.action", &intake.audit.action)?;
     let column = if canonical.is_some() { "canonical" } else { "detail" };
     let existing = tx.query(
         &format!("SELECT id, case_id, {column} FROM {table} WHERE key = $1"),
@@ -593,9 +622,6 @@ pub(crate) fn intake(
     }
     let (item_id, what) = match &intake.item {
         IntakeItem::Report(r) => {
-            for (field, value) in [("report.target", &r.target), ("report.category", &r.category)] {
-                check_text(field, value)?;
-            }
             let rows = tx.query(
                 "INSERT INTO review_reports (key, canonical, source, reporter, target_kind, target,
                  category, text, received_at, case_id)
@@ -616,7 +642,6 @@ pub(crate) fn intake(
             (returned_id(&rows, "report")?, "report")
         }
         IntakeItem::Signal(s) => {
-            check_text("signal.account", &s.account)?;
             let rows = tx.query(
                 "INSERT INTO review_signals (key, case_id, kind, account, detail, at)
                  VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
@@ -641,6 +666,28 @@ pub(crate) fn intake(
     };
     append_audit(tx, &[audit], seal)?;
     Ok(IntakeOutcome { id: item_id, case, new_case, duplicate: false })
+}
+
+/// Files several reports or signals in the caller's one transaction (group
+/// commit): each item's outcome, or the refusal of that item alone (a key
+/// conflict, an empty field), which wrote nothing. A database error aborts
+/// the whole batch.
+pub(crate) fn intake_batch(
+    tx: &mut dyn Sql,
+    intakes: &[Intake],
+    seal: Sealer<'_>,
+) -> Result<Vec<Result<IntakeOutcome, StoreError>>, StoreError> {
+    let mut out = Vec::with_capacity(intakes.len());
+    for item in intakes {
+        match intake(tx, item, seal) {
+            Ok(o) => out.push(Ok(o)),
+            Err(e @ (StoreError::KeyConflict { .. } | StoreError::InvalidField { .. })) => {
+                out.push(Err(e))
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 fn returned_id(rows: &[Vec<Cell>], what: &'static str) -> Result<u64, StoreError> {
@@ -806,6 +853,78 @@ pub(crate) fn record_view(
     )?;
     append_audit(tx, std::slice::from_ref(audit), seal)?;
     Ok(())
+}
+
+/// Records a second review of a sampled decision (once per decision).
+pub(crate) fn second_review(
+    tx: &mut dyn Sql,
+    review: &SecondReviewRow,
+    audit: &AuditDraft,
+    seal: Sealer<'_>,
+) -> Result<(), StoreError> {
+    check_text("second_review.reviewer", &review.reviewer)?;
+    tx.lock_review()?;
+    let decision =
+        tx.query("SELECT sampled FROM review_decisions WHERE id = $1", &[id(review.decision_id)])?;
+    let Some(cells) = decision.first() else {
+        return Err(StoreError::Missing { what: "decision", name: review.decision_id.to_string() });
+    };
+    if (Row { cells, what: "decision" }).i(0)? == 0 {
+        return Err(StoreError::InvalidField {
+            field: "second_review.decision".into(),
+            why: format!("decision {} was not sampled for a second review", review.decision_id),
+        });
+    }
+    let done = tx.query(
+        "SELECT reviewer FROM review_second_reviews WHERE decision_id = $1",
+        &[id(review.decision_id)],
+    )?;
+    if let Some(cells) = done.first() {
+        return Err(StoreError::InvalidField {
+            field: "second_review.decision".into(),
+            why: format!(
+                "decision {} was reviewed again already by {}",
+                review.decision_id,
+                Row { cells, what: "second review" }.t(0)?
+            ),
+        });
+    }
+    tx.exec(
+        "INSERT INTO review_second_reviews (decision_id, reviewer, verdict, agreed, detail, reviewed_at)
+         VALUES ($1, $2, $3, $4, $5, $6)",
+        &[
+            id(review.decision_id),
+            Val::T(review.reviewer.clone()),
+            Val::T(review.verdict.clone()),
+            flag(review.agreed),
+            Val::T(review.detail.clone()),
+            Val::I(review.reviewed_at),
+        ],
+    )?;
+    append_audit(tx, std::slice::from_ref(audit), seal)?;
+    Ok(())
+}
+
+/// Every second review, by decision.
+pub(crate) fn second_reviews(tx: &mut dyn Sql) -> Result<Vec<SecondReviewRow>, StoreError> {
+    let rows = tx.query(
+        "SELECT decision_id, reviewer, verdict, agreed, detail, reviewed_at FROM review_second_reviews
+         ORDER BY decision_id",
+        &[],
+    )?;
+    rows.iter()
+        .map(|cells| {
+            let r = Row { cells, what: "second review" };
+            Ok(SecondReviewRow {
+                decision_id: r.u(0)?,
+                reviewer: r.t(1)?,
+                verdict: r.t(2)?,
+                agreed: r.i(3)? != 0,
+                detail: r.t(4)?,
+                reviewed_at: r.i(5)?,
+            })
+        })
+        .collect()
 }
 
 /// Appends audit entries on their own (exports, submissions).
@@ -1111,19 +1230,21 @@ fn lite(v: &Val) -> rusqlite::types::Value {
 const REVIEW_LOCK: i64 = 0x7265_7669_6577_0007; // "review", migration 7
 
 impl Sql for postgres::Transaction<'_> {
+    // The typed calls send the parameter types with the statement, so each
+    // statement is one round trip instead of a prepare and an execute.
     fn exec(&mut self, sql: &str, params: &[Val]) -> Result<u64, StoreError> {
         let boxed = pg_params(params);
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-            boxed.iter().map(|b| b.as_ref()).collect();
-        Ok(self.execute(sql, &refs)?)
+        let typed: Vec<(&(dyn postgres::types::ToSql + Sync), postgres::types::Type)> =
+            boxed.iter().map(|(b, t)| (b.as_ref(), t.clone())).collect();
+        Ok(self.execute_typed(sql, &typed)?)
     }
 
     fn query(&mut self, sql: &str, params: &[Val]) -> Result<Vec<Vec<Cell>>, StoreError> {
         use postgres::types::Type;
         let boxed = pg_params(params);
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> =
-            boxed.iter().map(|b| b.as_ref()).collect();
-        let rows = postgres::Transaction::query(self, sql, &refs)?;
+        let typed: Vec<(&(dyn postgres::types::ToSql + Sync), Type)> =
+            boxed.iter().map(|(b, t)| (b.as_ref(), t.clone())).collect();
+        let rows = self.query_typed(sql, &typed)?;
         let mut out = Vec::with_capacity(rows.len());
         for row in rows {
             let mut cells = Vec::with_capacity(row.len());
@@ -1148,20 +1269,26 @@ impl Sql for postgres::Transaction<'_> {
     }
 
     fn lock_review(&mut self) -> Result<(), StoreError> {
-        self.execute("SELECT pg_advisory_xact_lock($1)", &[&REVIEW_LOCK])?;
+        self.execute_typed(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[(&REVIEW_LOCK, postgres::types::Type::INT8)],
+        )?;
         Ok(())
     }
 }
 
-fn pg_params(params: &[Val]) -> Vec<Box<dyn postgres::types::ToSql + Sync>> {
+fn pg_params(
+    params: &[Val],
+) -> Vec<(Box<dyn postgres::types::ToSql + Sync>, postgres::types::Type)> {
+    use postgres::types::Type;
     params
         .iter()
-        .map(|v| -> Box<dyn postgres::types::ToSql + Sync> {
+        .map(|v| -> (Box<dyn postgres::types::ToSql + Sync>, Type) {
             match v {
-                Val::I(i) => Box::new(*i),
-                Val::T(t) => Box::new(t.clone()),
-                Val::OI(o) => Box::new(*o),
-                Val::OT(o) => Box::new(o.clone()),
+                Val::I(i) => (Box::new(*i), Type::INT8),
+                Val::T(t) => (Box::new(t.clone()), Type::TEXT),
+                Val::OI(o) => (Box::new(*o), Type::INT8),
+                Val::OT(o) => (Box::new(o.clone()), Type::TEXT),
             }
         })
         .collect()

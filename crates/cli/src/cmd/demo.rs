@@ -1,5 +1,6 @@
 //! `guardrail demo`: the main job for now. Synthesises a small world, ingests
-//! it into an embedded SQLite file and prints what is in it.
+//! it into an embedded SQLite file, prints what is in it, runs the engines
+//! over it and ends with the review queue of its reports.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,7 +72,14 @@ pub(crate) fn run(args: Args) -> anyhow::Result<ExitCode> {
     text_pass(&world)?;
     super::scan::demo_pass(&world, &url)?;
     super::audit::demo_pass(&world, &args.dir)?;
-    println!("\nNext steps (later issues): the server, reports and review.");
+    // The queue as of the world's last event: its reports are as old as the world says.
+    let last = summary
+        .time_span
+        .and_then(|(_, last)| guardrail_engine::core::Timestamp::from_unix_micros(last));
+    match last {
+        Some(now) => super::review::demo_pass(&url, now)?,
+        None => println!("\n7. reports and review: the world holds no events"),
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -75,14 +75,14 @@ struct AddArgs {
     #[command(flatten)]
     common: Common,
     /// What is reported: account:ID, post:ID or hashtag:TAG.
-    #[arg(long, value_name = "KIND:ID")]
-    target: String,
+    #[arg(long, value_name = "KIND:ID", required_unless_present = "events")]
+    target: Option<String>,
     /// The author of a reported post, when known.
     #[arg(long, value_name = "ACCOUNT")]
     author: Option<String>,
     /// The category: child_safety, sexual_content, harassment, spam, other.
-    #[arg(long)]
-    category: String,
+    #[arg(long, required_unless_present = "events")]
+    category: Option<String>,
     /// The reporting account (none for an outside reporter).
     #[arg(long, value_name = "ACCOUNT")]
     reporter: Option<String>,
@@ -92,12 +92,26 @@ struct AddArgs {
     /// The idempotency key (default: derived from the report's content).
     #[arg(long)]
     key: Option<String>,
+    /// File every `report` event of this JSON Lines file instead (keyed by
+    /// event id; other event types are skipped), in group-committed batches.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["target", "category", "reporter", "text", "key", "author"])]
+    events: Option<PathBuf>,
+    /// Reports per transaction with --events.
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    batch: u32,
+    /// With --events, print `ack KEY report N case M` for each report once its batch is committed.
+    #[arg(long)]
+    acks: bool,
 }
 
 #[derive(clap::Args)]
 struct IntakeArgs {
     #[command(flatten)]
     common: Common,
+    /// Count the strong terms of reports (their text, the hashtag reported)
+    /// with this lexicon, towards their cases' priority.
+    #[command(flatten)]
+    lexicon: super::text::LexiconOptions,
 }
 
 pub(crate) fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
@@ -108,20 +122,24 @@ pub(crate) fn report(args: ReportArgs) -> anyhow::Result<ExitCode> {
 }
 
 fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
+    if let Some(events) = &args.events {
+        return add_events(&args, events);
+    }
     let now = args.common.now()?;
-    let (kind, id) = args.target.split_once(':').with_context(|| {
-        format!("--target {:?}: write account:ID, post:ID or hashtag:TAG", args.target)
+    let target_text = args.target.clone().unwrap_or_default();
+    let category_text = args.category.clone().unwrap_or_default();
+    let (kind, id) = target_text.split_once(':').with_context(|| {
+        format!("--target {target_text:?}: write account:ID, post:ID or hashtag:TAG")
     })?;
     let target = match kind {
         "account" => Target::Account(id.into()),
         "post" => Target::Post { post: id.into(), author: args.author.as_deref().map(Into::into) },
         "hashtag" => Target::Hashtag(id.to_owned()),
-        _ => anyhow::bail!("--target {:?}: the kind is account, post or hashtag", args.target),
+        _ => anyhow::bail!("--target {target_text:?}: the kind is account, post or hashtag"),
     };
-    let category = ReportCategory::parse(&args.category).with_context(|| {
+    let category = ReportCategory::parse(&category_text).with_context(|| {
         format!(
-            "--category {:?}: one of {}",
-            args.category,
+            "--category {category_text:?}: one of {}",
             ReportCategory::ALL.map(ReportCategory::as_str).join(", ")
         )
     })?;
@@ -145,9 +163,89 @@ fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `report add --events FILE`: report events straight into review, group-committed.
+fn add_events(args: &AddArgs, path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    use std::io::{BufRead, Write};
+    let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut lines = std::io::BufReader::new(file).lines().enumerate();
+    let mut bad: Option<anyhow::Error> = None;
+    let mut skipped = 0u64;
+    let mut reports = std::iter::from_fn(|| {
+        for (i, line) in lines.by_ref() {
+            let line = match line {
+                Ok(line) => line,
+                Err(e) => {
+                    bad = Some(anyhow::anyhow!("reading {}: {e}", path.display()));
+                    return None;
+                }
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            match guardrail_engine::core::Event::from_json_line(&line) {
+                Ok(event) => match NewReport::from_event(&event) {
+                    Some(report) => return Some(report),
+                    None => skipped += 1,
+                },
+                Err(e) => {
+                    bad = Some(anyhow::anyhow!("{}: line {}, {e}", path.display(), i + 1));
+                    return None;
+                }
+            }
+        }
+        None
+    });
+    let mut store = guardrail_engine::store::open_writer(&args.common.database)?;
+    let started = std::time::Instant::now();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let mut write_error = None;
+    let (stored, refused) = review::add_reports(
+        store.as_mut(),
+        &mut reports,
+        args.batch as usize,
+        "cli",
+        &mut |filed| {
+            if !args.acks {
+                return;
+            }
+            for f in filed {
+                let line = match f {
+                    review::Filed::Acknowledged(a) => {
+                        format!("ack {} report {} case {}", a.key, a.report, a.case)
+                    }
+                    review::Filed::Refused { key, why } => {
+                        format!("refused {}: {why}", key.as_deref().unwrap_or("-"))
+                    }
+                };
+                if let Err(e) = writeln!(out, "{line}") {
+                    write_error.get_or_insert(e);
+                }
+            }
+            if let Err(e) = out.flush() {
+                write_error.get_or_insert(e);
+            }
+        },
+    )?;
+    if let Some(e) = write_error {
+        return Err(e.into());
+    }
+    if let Some(e) = bad {
+        return Err(e.context(format!("{stored} report(s) before it are stored")));
+    }
+    let secs = started.elapsed().as_secs_f64().max(1e-9);
+    println!(
+        "filed {stored} report(s) in {secs:.2} s ({:.0}/s, batches of {}), {refused} refused, {skipped} other event(s) skipped",
+        stored as f64 / secs,
+        args.batch
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn intake(args: IntakeArgs) -> anyhow::Result<ExitCode> {
+    let matcher = args.lexicon.source().matcher()?;
     let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
-    let out = review::intake_log(store.as_mut())?;
+    let out = review::intake_log(store.as_mut(), matcher.as_deref())?;
     println!(
         "filed {} report(s) and {} signal(s) from the event log, {} already filed; {} case(s) opened",
         out.reports, out.signals, out.duplicates, out.cases_opened
@@ -234,6 +332,34 @@ enum CaseCommand {
     Decide(DecideArgs),
     /// Reopen a decided case for another reviewer.
     Appeal(AppealArgs),
+    /// Check the stored cases, reports, decisions and outbox against the
+    /// rules (exit 0 consistent, 1 not, 2 error).
+    Check(CheckArgs),
+    /// Review a sampled decision again (another reviewer): agreement is counted.
+    SecondReview(SecondReviewArgs),
+}
+
+#[derive(clap::Args)]
+struct SecondReviewArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The case.
+    case: u64,
+    /// The second reviewer.
+    #[arg(long)]
+    reviewer: String,
+    /// Their verdict: violating, not-violating, duplicate or merged.
+    #[arg(long)]
+    verdict: String,
+    /// Why.
+    #[arg(long, default_value = "")]
+    reason: String,
+}
+
+#[derive(clap::Args)]
+struct CheckArgs {
+    #[command(flatten)]
+    common: Common,
 }
 
 #[derive(clap::Args)]
@@ -357,6 +483,40 @@ pub(crate) fn case(args: CaseArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         CaseCommand::Decide(args) => decide(args),
+        CaseCommand::SecondReview(args) => {
+            let (config, now) = (args.common.config()?, args.common.now()?);
+            let verdict = args.verdict.replace('-', "_");
+            let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+            let agreed = review::second_review(
+                store.as_mut(),
+                &config,
+                args.case,
+                &args.reviewer,
+                &verdict,
+                &args.reason,
+                now,
+            )?;
+            let how = if agreed { "agrees with" } else { "disagrees with" };
+            println!("second review of case {}: {} {how} the decision", args.case, args.reviewer);
+            Ok(ExitCode::SUCCESS)
+        }
+        CaseCommand::Check(args) => {
+            let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+            let c = review::check_review(store.as_mut())?;
+            let counts = format!(
+                "{} case(s), {} report(s), {} decision(s), {} outbox entr(ies)",
+                c.cases, c.reports, c.decisions, c.outbox
+            );
+            if c.problems.is_empty() {
+                println!("consistent: {counts}");
+                return Ok(ExitCode::SUCCESS);
+            }
+            println!("inconsistent: {counts}");
+            for p in &c.problems {
+                println!("  {p}");
+            }
+            Ok(ExitCode::from(1))
+        }
         CaseCommand::Appeal(args) => {
             let now = args.common.now()?;
             let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
@@ -579,4 +739,106 @@ pub(crate) fn audit_log(args: AuditLogArgs) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// The demo's last step: the world's reports and the platform's bans through
+/// intake into cases, and the queue a reviewer would open.
+pub(crate) fn demo_pass(url: &str, now: Timestamp) -> anyhow::Result<()> {
+    println!("\n7. reports and review: the stored reports and bans filed into cases");
+    let matcher = guardrail_engine::lexicon::TEST_LEXICON.matcher()?;
+    let mut store = guardrail_engine::store::open_reader(url)?;
+    let out = review::intake_log(store.as_mut(), Some(&matcher))?;
+    println!(
+        "  {} report(s) and {} signal(s) filed into {} case(s) (one per network, person or account)",
+        out.reports, out.signals, out.cases_opened
+    );
+    let (entries, backlog) = review::queue(store.as_mut(), &ReviewConfig::default(), now)?;
+    let levels: Vec<String> = ["p0", "p1", "p2", "p3"]
+        .iter()
+        .zip(backlog.by_level)
+        .map(|(l, n)| format!("{l} {n}"))
+        .collect();
+    println!(
+        "  queue at the world's last event ({}): {} undecided case(s): {}",
+        now.to_rfc3339(),
+        entries.len(),
+        levels.join(", ")
+    );
+    for e in entries.iter().take(10) {
+        let cs = if e.child_safety { " [child safety]" } else { "" };
+        println!(
+            "    case {:>5}  {}  {:>3} report(s) {:>3} signal(s)  {}{cs}",
+            e.case,
+            e.priority.level.as_str(),
+            e.reports,
+            e.signals,
+            e.subject
+        );
+    }
+    println!("  review them with `guardrail case show|claim|decide CASE --database {url}`");
+    Ok(())
+}
+
+/// Arguments of `guardrail transparency`.
+#[derive(clap::Args)]
+pub(crate) struct TransparencyArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The period's start (RFC 3339; default: the beginning).
+    #[arg(long, value_name = "TIME")]
+    from: Option<String>,
+    /// The period's end, excluded (RFC 3339; default: no end).
+    #[arg(long, value_name = "TIME")]
+    to: Option<String>,
+}
+
+pub(crate) fn transparency(args: TransparencyArgs) -> anyhow::Result<ExitCode> {
+    let time = |flag: &str, text: &Option<String>| -> anyhow::Result<Option<Timestamp>> {
+        text.as_deref()
+            .map(|t| Timestamp::parse(t).map_err(|why| anyhow::anyhow!("--{flag} {t:?}: {why}")))
+            .transpose()
+    };
+    let (from, to) = (time("from", &args.from)?, time("to", &args.to)?);
+    let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+    let t = review::transparency(store.as_mut(), from, to)?;
+    let show = |t: Option<Timestamp>| t.map_or("-".to_owned(), Timestamp::to_rfc3339);
+    println!("transparency report, {} to {}", show(from), show(to));
+    let table = |title: &str, counts: &std::collections::BTreeMap<String, u64>| {
+        let total: u64 = counts.values().sum();
+        println!("{title} ({total}):");
+        for (k, n) in counts {
+            println!("  {k:<22} {n:>8}");
+        }
+    };
+    table("reports by category", &t.reports_by_category);
+    table("reports by source", &t.reports_by_source);
+    table("detection signals by kind", &t.signals_by_kind);
+    table("decided cases by what opened them", &t.cases_by_origin);
+    table("decisions by verdict", &t.decisions_by_verdict);
+    table("enforcement actions by kind", &t.actions_by_kind);
+    println!("appeals decided again: {}, overturned: {}", t.appeals.0, t.appeals.1);
+    let rate = if t.second_reviews.0 == 0 {
+        "-".to_owned()
+    } else {
+        format!("{:.0}%", 100.0 * t.second_reviews.1 as f64 / t.second_reviews.0 as f64)
+    };
+    println!(
+        "decisions sampled for a second review: {}; reviewed again: {}, agreed: {} (agreement {rate})",
+        t.sampled, t.second_reviews.0, t.second_reviews.1
+    );
+    let hours = |d: &review::Durations| {
+        if d.n == 0 {
+            "-".to_owned()
+        } else {
+            format!(
+                "median {:.1} h, p90 {:.1} h over {} case(s)",
+                d.median / 3600.0,
+                d.p90 / 3600.0,
+                d.n
+            )
+        }
+    };
+    println!("time to decision: {}", hours(&t.time_to_decision));
+    println!("time to action: {}", hours(&t.time_to_action));
+    Ok(ExitCode::SUCCESS)
 }

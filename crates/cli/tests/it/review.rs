@@ -99,14 +99,21 @@ fn queue_order(queue: &str) -> Vec<u64> {
 }
 
 /// Validates with xmllint against NCMEC's schema beside the workspace;
-/// with `GUARDRAIL_REQUIRE_XMLLINT=1` a missing xmllint or schema fails.
+/// with `GUARDRAIL_REQUIRE_XMLLINT=1` a missing xmllint fails, with
+/// `GUARDRAIL_REQUIRE_NCMEC_SCHEMA=1` a missing schema does.
 fn assert_valid_cybertip(file: &Path) {
     let schema = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/vectors/ncmec/cybertipline.xsd");
     let schema = std::env::var_os("GUARDRAIL_NCMEC_XSD").map(PathBuf::from).unwrap_or(schema);
     let required = std::env::var("GUARDRAIL_REQUIRE_XMLLINT").as_deref() == Ok("1");
     if !schema.is_file() {
-        assert!(!required, "GUARDRAIL_REQUIRE_XMLLINT=1 but no schema at {}", schema.display());
+        let schema_required = std::env::var("GUARDRAIL_REQUIRE_NCMEC_SCHEMA").as_deref() == Ok("1");
+        assert!(
+            !schema_required,
+            "GUARDRAIL_REQUIRE_NCMEC_SCHEMA=1 but no schema at {}",
+            schema.display()
+        );
+        eprintln!("skipping schema validation: no schema at {}", schema.display());
         return;
     }
     match Command::new("xmllint").arg("--noout").arg("--schema").arg(&schema).arg(file).output() {
@@ -240,6 +247,27 @@ fn reports_flow_from_intake_to_decision_outbox_and_cybertip() {
         assert!(empty.starts_with("0 undecided case(s)"), "{empty}");
         let verify = world.ok(db, 33, &["audit-log", "verify"]);
         assert!(verify.starts_with("audit log intact: "), "{verify}");
+
+        let report = world.ok(db, 34, &["transparency"]);
+        for line in [
+            "reports by category (106):",
+            "reports by source (106):",
+            "decided cases by what opened them (5):",
+            "decisions by verdict (5):",
+            "  violating                     1",
+            "  not_violating                 4",
+            "enforcement actions by kind (2):",
+            "  ban                           1",
+            // Case 1 opened at 10:00 (the first report), decided at 12:22.
+            "time to action: median 2.4 h, p90 2.4 h over 1 case(s)",
+        ] {
+            assert!(report.contains(line), "{line:?} not in:\n{report}");
+        }
+        let later = world.ok(db, 35, &["transparency", "--from", "2026-03-02T00:00:00Z"]);
+        assert!(
+            later.contains("decisions by verdict (0):") && later.contains("time to action: -"),
+            "{later}"
+        );
     }
 }
 
@@ -335,4 +363,303 @@ fn a_tampered_audit_log_names_the_first_bad_entry() {
     assert!(Command::new("python3").args(["-c", &remove]).status().unwrap().success());
     let text = stdout(&run_code(&mut world.cmd(db, 4, &["audit-log", "verify"]), 1));
     assert!(text.starts_with("audit log broken: audit entry 2 was removed"), "{text}");
+}
+
+/// A small xorshift generator: the harness's kill times and batch sizes,
+/// reproducible from the seed it prints.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0 % n
+    }
+}
+
+/// Parses `ack KEY report N case M`.
+fn parse_ack(line: &str) -> Option<(String, u64, u64)> {
+    let mut w = line.split_whitespace();
+    if w.next()? != "ack" {
+        return None;
+    }
+    let key = w.next()?.to_owned();
+    let (_, report, _, case) =
+        (w.next()?, w.next()?.parse().ok()?, w.next()?, w.next()?.parse().ok()?);
+    Some((key, report, case))
+}
+
+/// Runs `report add --events` and kills it with SIGKILL after `after_ms`
+/// (unless it ended first); returns its acknowledgements and whether it was killed.
+fn run_and_kill(
+    world: &World,
+    db: &str,
+    batch: u64,
+    after_ms: u64,
+) -> (Vec<(String, u64, u64)>, bool) {
+    use std::io::BufRead;
+    let events = format!("--events={}", world.path("reports.jsonl").display());
+    let mut child = world
+        .cmd(db, 0, &["report", "add", "--acks", "--batch", &batch.to_string(), &events])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .filter_map(|l| parse_ack(&l))
+            .collect::<Vec<_>>()
+    });
+    let deadline = std::time::Instant::now() + std::time::Duration::from_millis(after_ms);
+    while std::time::Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    let killed = child.try_wait().unwrap().is_none();
+    if killed {
+        child.kill().unwrap(); // SIGKILL on Unix
+    }
+    child.wait().unwrap();
+    (reader.join().unwrap(), killed)
+}
+
+/// The crash harness of issue 19: report intake at full speed, killed with
+/// SIGKILL at random moments 50 times per backend (`GUARDRAIL_REVIEW_KILLS`
+/// changes the count), with decisions between kills; after each kill every
+/// acknowledged report is stored exactly once (the same number every time
+/// it is acknowledged again) and the cases, decisions and outbox are consistent.
+#[test]
+fn sigkill_during_intake_loses_no_acknowledged_report() {
+    let kills: u64 =
+        std::env::var("GUARDRAIL_REVIEW_KILLS").ok().and_then(|v| v.parse().ok()).unwrap_or(50);
+    let n_reports = 10_000;
+    let world = World::new(0);
+    let mut lines = String::new();
+    for i in 0..n_reports {
+        let category = ["spam", "harassment", "child_safety", "other"][i % 4];
+        lines.push_str(&format!(
+            r#"{{"type":"report","id":"m{i}","at":"2026-03-01T10:00:00Z","reporter":"r{}","target":{{"account":"a{}"}},"category":"{category}"}}"#,
+            (i * 7) % 900,
+            (i * 13) % 400
+        ));
+        lines.push('\n');
+    }
+    std::fs::write(world.path("reports.jsonl"), lines).unwrap();
+    let seed =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos()
+            as u64
+            | 1;
+    eprintln!("crash harness seed {seed}");
+    for db in databases(world.dir.path(), "crash") {
+        let db = db.as_str();
+        let mut rng = Rng(seed);
+        let mut acked: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+        let (mut killed_mid_run, mut decided, mut attempts) = (0, 0, 0);
+        // Kill times are drawn below a bound that shrinks whenever a run
+        // ends before its kill (re-runs acknowledge stored reports quickly),
+        // and only runs killed before they ended count.
+        let mut bound_ms = 200;
+        while killed_mid_run < kills {
+            attempts += 1;
+            assert!(
+                attempts <= kills * 5,
+                "only {killed_mid_run} of {attempts} runs were killed mid-run"
+            );
+            let after_ms = 2 + rng.below(bound_ms);
+            let (acks, killed) = run_and_kill(&world, db, 1 + rng.below(256), after_ms);
+            if killed {
+                killed_mid_run += 1;
+                // A kill before anything new was acknowledged (a slow start)
+                // tests little: give the next run longer.
+                if !acks.iter().any(|(key, _, _)| !acked.contains_key(key)) {
+                    bound_ms = (bound_ms * 3 / 2).min(5_000);
+                }
+            } else {
+                bound_ms = (after_ms * 2 / 3).max(2);
+            }
+            let kill = killed_mid_run;
+            for (key, report, case) in acks {
+                if let Some(&(r, c)) = acked.get(&key) {
+                    assert_eq!(
+                        (r, c),
+                        (report, case),
+                        "{key} was acknowledged as two reports ({db}, seed {seed})"
+                    );
+                }
+                acked.insert(key, (report, case));
+            }
+            if killed && kill % 10 == 9 {
+                // Decide the oldest acknowledged report's case, if it is still undecided.
+                let case = acked.values().map(|(_, c)| *c).min().unwrap_or(1) + decided;
+                let case = case.to_string();
+                if world
+                    .cmd(db, 1, &["case", "claim", &case, "--reviewer", "r3"])
+                    .output()
+                    .unwrap()
+                    .status
+                    .success()
+                {
+                    world.ok(
+                        db,
+                        2,
+                        &[
+                            "case",
+                            "decide",
+                            &case,
+                            "--reviewer",
+                            "r3",
+                            "--verdict",
+                            "violating",
+                            "--policy",
+                            "spam",
+                            "--category",
+                            "spam",
+                        ],
+                    );
+                    decided += 1;
+                }
+                let check = world.ok(db, 3, &["case", "check"]);
+                assert!(check.starts_with("consistent: "), "{check} ({db}, seed {seed})");
+            }
+        }
+        assert!(
+            killed_mid_run >= kills * 9 / 10,
+            "only {killed_mid_run} of {kills} runs were killed mid-run"
+        );
+        assert!(decided > 0 || kills < 10, "no decision between kills");
+        // Run to the end: every report is acknowledged, those acknowledged before with the same number.
+        let (acks, killed) = run_and_kill(&world, db, 256, 120_000);
+        assert!(!killed, "the final run did not finish");
+        assert_eq!(acks.len(), n_reports, "{db}");
+        let mut numbers = std::collections::BTreeSet::new();
+        for (key, report, case) in acks {
+            if let Some(&(r, c)) = acked.get(&key) {
+                assert_eq!(
+                    (r, c),
+                    (report, case),
+                    "{key} changed after a crash ({db}, seed {seed})"
+                );
+            }
+            assert!(numbers.insert(report), "report number {report} acknowledged for two keys");
+        }
+        eprintln!("{db}: {killed_mid_run} kills in {attempts} runs, {} reports acknowledged before the last run, {decided} decisions", acked.len());
+        let check = world.ok(db, 4, &["case", "check"]);
+        assert!(
+            check.starts_with("consistent: ") && check.contains(&format!("{n_reports} report(s)")),
+            "{check}"
+        );
+        assert!(world.ok(db, 5, &["audit-log", "verify"]).starts_with("audit log intact"), "{db}");
+    }
+}
+
+#[test]
+fn strong_terms_in_a_report_raise_its_case() {
+    let world = World::new(0);
+    std::fs::write(
+        world.path("events.jsonl"),
+        concat!(
+            r#"{"type":"report","id":"t1","at":"2026-03-01T10:00:00Z","reporter":"u2","target":{"account":"u8"},"category":"other","text":"selling flenwick here"}"#,
+            "\n",
+            r#"{"type":"report","id":"t2","at":"2026-03-01T10:00:00Z","reporter":"u2","target":{"account":"u9"},"category":"other","text":"selling knitwear here"}"#,
+            "\n",
+        ),
+    )
+    .unwrap();
+    let lexicon = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../lexicons/test.toml");
+    for db in databases(world.dir.path(), "terms") {
+        let db = db.as_str();
+        world.ingest(db);
+        world.ok(db, 0, &["report", "intake", "--lexicon", lexicon.to_str().unwrap()]);
+        let queue = world.ok(db, 1, &["queue"]);
+        let level = |subject: &str| {
+            let line = queue.lines().find(|l| l.ends_with(subject)).unwrap_or_default().to_owned();
+            line.split_whitespace().nth(1).unwrap_or_default().to_owned()
+        };
+        // The invented code word is a strong term: P1; the other report stays P3.
+        assert_eq!(
+            (level("account:u8"), level("account:u9")),
+            ("p1".into(), "p3".into()),
+            "{queue}"
+        );
+    }
+}
+
+#[test]
+fn sampled_decisions_get_a_second_review_and_agreement_is_reported() {
+    let world = World::new(0);
+    // Every decision sampled.
+    std::fs::write(
+        &world.config,
+        CONFIG.replace("second_review_rate = 0.0", "second_review_rate = 1.0"),
+    )
+    .unwrap();
+    for db in databases(world.dir.path(), "second") {
+        let db = db.as_str();
+        world.ingest(db);
+        world.ok(db, 0, &["report", "intake"]);
+        for case in ["2", "3"] {
+            world.ok(db, 1, &["case", "claim", case, "--reviewer", "r2"]);
+            let out = world.ok(
+                db,
+                2,
+                &[
+                    "case",
+                    "decide",
+                    case,
+                    "--reviewer",
+                    "r2",
+                    "--verdict",
+                    "not-violating",
+                    "--reason",
+                    "fine",
+                ],
+            );
+            assert!(out.contains("sampled for a second review"), "{out}");
+        }
+        let same = world.fails(
+            db,
+            3,
+            &["case", "second-review", "2", "--reviewer", "r2", "--verdict", "not-violating"],
+        );
+        assert!(same.contains("r2 decided it before"), "{same}");
+        let agree = world.ok(
+            db,
+            3,
+            &["case", "second-review", "2", "--reviewer", "r1", "--verdict", "not-violating"],
+        );
+        assert!(agree.contains("r1 agrees"), "{agree}");
+        let twice = world.fails(
+            db,
+            3,
+            &["case", "second-review", "2", "--reviewer", "r3", "--verdict", "violating"],
+        );
+        assert!(twice.contains("reviewed again already by r1"), "{twice}");
+        let disagree = world.ok(
+            db,
+            4,
+            &[
+                "case",
+                "second-review",
+                "3",
+                "--reviewer",
+                "r1",
+                "--verdict",
+                "violating",
+                "--reason",
+                "an explicit sale",
+            ],
+        );
+        assert!(disagree.contains("r1 disagrees"), "{disagree}");
+        let report = world.ok(db, 5, &["transparency"]);
+        assert!(
+            report.contains(
+                "sampled for a second review: 2; reviewed again: 2, agreed: 1 (agreement 50%)"
+            ),
+            "{report}"
+        );
+        assert!(world.ok(db, 6, &["audit-log", "verify"]).starts_with("audit log intact"));
+    }
 }

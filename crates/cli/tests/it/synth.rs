@@ -17,6 +17,8 @@ fn synth_writes_the_three_files_and_demo_runs() {
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("0 new,") && text.contains("(idempotent)"), "{text}");
     assert!(text.contains("2000 accounts"), "{text}");
+    // See: #19 (the demo ends with a queue).
+    assert!(text.contains("7. reports and review") && text.contains("undecided case(s)"), "{text}");
 }
 
 #[test]

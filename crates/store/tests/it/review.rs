@@ -331,3 +331,36 @@ fn file_views_are_recorded_once_per_reviewer() {
         assert_eq!(audit_chain(store.as_mut()).len(), 3);
     }
 }
+
+#[test]
+fn a_batch_commits_together_and_refuses_only_its_bad_items() {
+    for t in targets() {
+        let mut store = t.open();
+        store.review_intake(&report("k1", "u1", "a1", "spam"), &seal).unwrap();
+        let mut empty = report("k4", "u4", "a4", "spam");
+        if let IntakeItem::Report(r) = &mut empty.item {
+            r.target.clear();
+        }
+        let batch = [
+            report("k2", "u2", "a1", "spam"),
+            report("k1", "u1", "a9", "spam"), // k1 with other content: a conflict
+            report("k3", "u3", "a2", "spam"),
+            report("k3", "u3", "a2", "spam"), // the same again inside the batch: a duplicate
+            empty,
+        ];
+        let out = store.review_intake_batch(&batch, &seal).unwrap();
+        assert_eq!(out.len(), 5);
+        let ok: Vec<_> =
+            out.iter().map(|o| o.as_ref().map(|o| (o.id, o.case, o.duplicate))).collect();
+        assert_eq!(ok[0].as_ref().unwrap(), &(2, 1, false), "{}", t.url);
+        assert!(matches!(ok[1], Err(StoreError::KeyConflict { .. })));
+        assert_eq!(ok[2].as_ref().unwrap(), &(3, 2, false));
+        assert_eq!(ok[3].as_ref().unwrap(), &(3, 2, true));
+        assert!(matches!(ok[4], Err(StoreError::InvalidField { .. })), "{:?}", ok[4]);
+        // The refused items wrote nothing: no case for a9 or a4, one audit entry per stored report.
+        assert_eq!(store.review_cases(false).unwrap().len(), 2);
+        let chain = audit_chain(store.as_mut());
+        assert_eq!(chain.len(), 3);
+        check_chain(&chain);
+    }
+}
