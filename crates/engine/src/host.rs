@@ -80,6 +80,9 @@ pub enum LiveReason {
     /// A new account's identifiers, handle or bio link it to an account of a
     /// person banned for child safety (as of the last scan).
     BanEvasion,
+    /// A reviewer's decision acted on the account (ban, suspend, not
+    /// recommendable); kept across rescans until a restore.
+    ReviewDecision,
 }
 
 impl LiveReason {
@@ -92,6 +95,7 @@ impl LiveReason {
             LiveReason::BankMatch => "bank_match",
             LiveReason::StrongLexicon => "strong_lexicon",
             LiveReason::BanEvasion => "ban_evasion",
+            LiveReason::ReviewDecision => "review_decision",
         }
     }
 }
@@ -225,7 +229,14 @@ impl Snapshot {
             let account = match c {
                 Candidate::Account(a) => a.as_str(),
                 Candidate::Post { author, .. } => author.as_str(),
-                Candidate::Hashtag(_) | Candidate::Text(_) => continue,
+                Candidate::Hashtag(tag) => {
+                    if self.live.contains_key(&hashtag_key(tag)) {
+                        d.reasons |= Reasons::BLOCKED_TERM;
+                        d.allow = false;
+                    }
+                    continue;
+                }
+                Candidate::Text(_) => continue,
             };
             if self.live_drops(account) {
                 d.reasons |= Reasons::FLAGGED_ACCOUNT;
@@ -424,11 +435,9 @@ impl Host {
         let mut store = crate::store::open_writer(&config.database)?;
         let signals = config.signals.load(Some(store.as_mut()))?;
         let inner = Inner { store, signals, last: None, policy: None };
-        let live = Live {
-            store: crate::store::open_writer(&config.database)?,
-            marks: Arc::default(),
-            epoch: 0,
-        };
+        let mut live_store = crate::store::open_writer(&config.database)?;
+        let marks = Arc::new(review_marks(live_store.as_mut())?);
+        let live = Live { store: live_store, marks, epoch: 0 };
         let first = build(&config, &inner, 0, live.marks.clone())?;
         Ok(Host {
             config,
@@ -522,6 +531,26 @@ impl Host {
         Ok(outcome)
     }
 
+    /// Makes the guard act at once on a review decision's actions (already
+    /// committed with the decision): a banned, suspended or
+    /// not-recommendable account leaves every discovery surface, a blocked
+    /// hashtag stops being a candidate, and a restore lifts the case's
+    /// earlier marks. The marks outlive rescans (a scan reads the platform's
+    /// events, not decisions) and are read again from the store's
+    /// enforcement outbox when the host opens.
+    pub fn apply_review(&self, case: u64, actions: &[(String, String)]) -> Arc<Snapshot> {
+        let mut live = self.live_lock();
+        let mut marks = (*live.marks).clone();
+        live.epoch += 1;
+        for (kind, target) in actions {
+            apply_review_action(&mut marks, case, kind, target);
+        }
+        live.marks = Arc::new(marks);
+        let marks = live.marks.clone();
+        self.current.rcu(|current| Arc::new(current.with_live(marks.clone())));
+        self.snapshot()
+    }
+
     /// Replaces the guard's policy (checked); the current snapshot stays on error.
     pub fn replace_policy(&self, policy: Policy) -> Result<Arc<Snapshot>> {
         policy.validate()?;
@@ -595,7 +624,7 @@ impl Host {
             Some(seen) => Arc::new(
                 live.marks
                     .iter()
-                    .filter(|(_, m)| m.epoch > seen)
+                    .filter(|(_, m)| m.epoch > seen || m.reason == LiveReason::ReviewDecision)
                     .map(|(k, m)| (k.clone(), m.clone()))
                     .collect(),
             ),
@@ -617,6 +646,53 @@ impl Host {
         // A change that panicked left `Inner` as it was before its swap.
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// The key of a blocked hashtag among the live marks (accounts are keyed by id).
+fn hashtag_key(tag: &str) -> String {
+    format!("#{}", tag.trim_start_matches('#').to_lowercase())
+}
+
+/// One action of a review decision on the live marks.
+fn apply_review_action(marks: &mut LiveMarks, case: u64, kind: &str, target: &str) {
+    let mark = |evidence: String| LiveMark {
+        tier: None,
+        reason: LiveReason::ReviewDecision,
+        event: format!("case:{case}"),
+        source: target.to_owned(),
+        evidence: vec![evidence],
+        epoch: u64::MAX,
+    };
+    match kind {
+        "ban" | "suspend" | "not_recommendable" => {
+            let evidence = format!("case {case}: {kind}");
+            match marks.get_mut(target) {
+                Some(m) if m.reason == LiveReason::ReviewDecision => m.evidence.push(evidence),
+                _ => {
+                    marks.insert(target.to_owned(), mark(evidence));
+                }
+            }
+        }
+        "block_hashtag" => {
+            marks.insert(hashtag_key(target), mark(format!("case {case}: block_hashtag")));
+        }
+        "restore" => {
+            if marks.get(target).is_some_and(|m| m.reason == LiveReason::ReviewDecision) {
+                marks.remove(target);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The marks of every review decision in the store's enforcement outbox, in
+/// the order they were decided (a restore lifts what came before it).
+fn review_marks(store: &mut dyn Store) -> Result<LiveMarks> {
+    let mut marks = LiveMarks::new();
+    for row in store.review_outbox(false)? {
+        apply_review_action(&mut marks, row.case_id, &row.action, &row.target);
+    }
+    Ok(marks)
 }
 
 /// Whether a restore of `account` lifts a mark (an enforcement's, or ban evasion's of it).

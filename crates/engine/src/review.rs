@@ -32,8 +32,8 @@ use guardrail_review::statement::{StatementInput, StatementOfReasons};
 use guardrail_review::{NewReport, ReviewError, Target, ValidReport};
 use guardrail_store::{
     AuditDraft, AuditRow, CaseRow, CaseWrite, DecisionRow, DecisionWrite, EnforcementRow, Evidence,
-    FileView, Intake, IntakeItem, IntakeOutcome, NewReportRow, NewSignalRow, ReportRow, SignalRow,
-    Store,
+    FileView, Intake, IntakeItem, IntakeOutcome, NewReportRow, ReportRow, SignalRow, Store,
+    WebhookRow,
 };
 
 use crate::{EngineError, Result};
@@ -369,9 +369,20 @@ fn report_intake(report: &ValidReport, linkage: &Linkage, actor: &str) -> Intake
 /// Files one report (validated here; the error names the field) and
 /// returns its acknowledgement once it is committed.
 pub fn add_report(store: &mut dyn Store, report: NewReport, actor: &str) -> Result<Acknowledged> {
-    let valid = report.validate()?;
     let linkage = Linkage::latest(store)?;
-    let outcome = store.review_intake(&report_intake(&valid, &linkage, actor), &seal_row)?;
+    add_report_linked(store, &linkage, report, actor)
+}
+
+/// [`add_report`] with a linkage the caller keeps (a service reads it once
+/// per scan, not once per report).
+pub fn add_report_linked(
+    store: &mut dyn Store,
+    linkage: &Linkage,
+    report: NewReport,
+    actor: &str,
+) -> Result<Acknowledged> {
+    let valid = report.validate()?;
+    let outcome = store.review_intake(&report_intake(&valid, linkage, actor), &seal_row)?;
     Ok(ack(outcome, valid.key().as_str()))
 }
 
@@ -400,6 +411,18 @@ pub fn add_reports(
     on_commit: &mut dyn FnMut(&[Filed]),
 ) -> Result<(u64, u64)> {
     let linkage = Linkage::latest(store)?;
+    add_reports_linked(store, &linkage, reports, batch, actor, on_commit)
+}
+
+/// [`add_reports`] with a linkage the caller keeps.
+pub fn add_reports_linked(
+    store: &mut dyn Store,
+    linkage: &Linkage,
+    reports: &mut dyn Iterator<Item = NewReport>,
+    batch: usize,
+    actor: &str,
+    on_commit: &mut dyn FnMut(&[Filed]),
+) -> Result<(u64, u64)> {
     let batch = batch.max(1);
     let (mut stored, mut refused) = (0u64, 0u64);
     loop {
@@ -409,7 +432,7 @@ pub fn add_reports(
         for report in (&mut *reports).take(batch) {
             slots.push(match report.validate() {
                 Ok(valid) => {
-                    Ok((valid.key().as_str().to_owned(), report_intake(&valid, &linkage, actor)))
+                    Ok((valid.key().as_str().to_owned(), report_intake(&valid, linkage, actor)))
                 }
                 Err(e) => Err(Filed::Refused { key: None, why: e.to_string() }),
             });
@@ -479,139 +502,8 @@ pub fn intake_log(
     store: &mut dyn Store,
     matcher: Option<&guardrail_text::Matcher>,
 ) -> Result<LogIntake> {
-    let linkage = Linkage::latest(store)?;
-    let check = if store.banks()?.iter().any(|b| b.hashes > 0) {
-        Some(crate::banks::BankCheck::new(
-            crate::banks::from_store(store)?,
-            crate::banks::DEFAULT_RADIUS,
-        )?)
-    } else {
-        None
-    };
-    let mut authors: HashMap<String, String> = HashMap::new();
-    let mut out = LogIntake::default();
-    let mut after = 0;
-    loop {
-        let page = store.events_after(after, 10_000)?;
-        let Some(last) = page.last() else { break };
-        after = last.seq;
-        for stored in page {
-            let event = stored.event()?;
-            let intake = match &event.kind {
-                EventKind::Post(post) => {
-                    authors.insert(post.post.as_str().to_owned(), post.author.as_str().to_owned());
-                    let Some(check) = &check else { continue };
-                    let hits = guardrail_graph::MediaCheck::check(check, post);
-                    check.finish()?;
-                    let Some(hit) = hits.first() else { continue };
-                    let account = post.author.as_str().to_owned();
-                    let subject = case::route_account(&post.author, linkage.link(&account));
-                    let mut accounts = linkage.accounts_of(&subject);
-                    if !accounts.contains(&account) {
-                        accounts.push(account.clone());
-                    }
-                    Some(Intake {
-                        subject_kind: subject.kind().into(),
-                        subject: subject.key().into(),
-                        item: IntakeItem::Signal(NewSignalRow {
-                            key: format!("hash:{}", post.post),
-                            kind: "hash_match".into(),
-                            account: account.clone(),
-                            detail: format!(
-                                "post {} bank {} {} distance {}",
-                                post.post, hit.bank, hit.kind, hit.distance
-                            ),
-                            at: event.at.unix_micros(),
-                        }),
-                        evidence: Evidence {
-                            child_safety: true,
-                            hash_match: true,
-                            tier: linkage.tier_of(&accounts).code(),
-                            accounts,
-                            ..Evidence::default()
-                        },
-                        audit: draft(
-                            event.at,
-                            "system",
-                            "signal",
-                            String::new(),
-                            "hash_match".into(),
-                        ),
-                    })
-                }
-                EventKind::Enforcement(e) if e.action != EnforcementAction::Restore => {
-                    let account = e.account.as_str().to_owned();
-                    let subject = case::route_account(&e.account, linkage.link(&account));
-                    let mut accounts = linkage.accounts_of(&subject);
-                    if !accounts.contains(&account) {
-                        accounts.push(account.clone());
-                    }
-                    let category = e.confirmed_category.clone().unwrap_or_default();
-                    Some(Intake {
-                        subject_kind: subject.kind().into(),
-                        subject: subject.key().into(),
-                        item: IntakeItem::Signal(NewSignalRow {
-                            key: format!("event:{}", event.id),
-                            kind: "enforcement".into(),
-                            account: account.clone(),
-                            detail: format!(
-                                "{} {category} {}",
-                                e.action.as_str(),
-                                e.reason.clone().unwrap_or_default()
-                            )
-                            .trim()
-                            .to_owned(),
-                            at: event.at.unix_micros(),
-                        }),
-                        evidence: Evidence {
-                            child_safety: category == ReportCategory::ChildSafety.as_str(),
-                            tier: linkage.tier_of(&accounts).code(),
-                            category_rank: ReportCategory::parse(&category).map(category_rank),
-                            accounts,
-                            ..Evidence::default()
-                        },
-                        audit: draft(
-                            event.at,
-                            "system",
-                            "signal",
-                            String::new(),
-                            format!("enforcement {}", e.action.as_str()),
-                        ),
-                    })
-                }
-                EventKind::Report(_) => {
-                    let Some(mut report) = NewReport::from_event(&event) else { continue };
-                    if let Target::Post { post, author } = &mut report.target {
-                        *author = authors.get(post.as_str()).map(|a| AccountId::new(a.clone()));
-                    }
-                    match report.validate() {
-                        Ok(valid) => {
-                            let mut intake = report_intake(&valid, &linkage, "system");
-                            intake.evidence.strong_terms = strong_terms(&valid, matcher)?;
-                            Some(intake)
-                        }
-                        Err(e) => {
-                            out.invalid.push((event.id.as_str().to_owned(), e.to_string()));
-                            continue;
-                        }
-                    }
-                }
-                _ => None,
-            };
-            let Some(intake) = intake else { continue };
-            let is_report = matches!(intake.item, IntakeItem::Report(_));
-            let outcome = store.review_intake(&intake, &seal_row)?;
-            if outcome.duplicate {
-                out.duplicates += 1;
-            } else if is_report {
-                out.reports += 1;
-            } else {
-                out.signals += 1;
-            }
-            out.cases_opened += u64::from(outcome.new_case);
-        }
-    }
-    Ok(out)
+    let mut intake = EventIntake::new(store)?;
+    intake.catch_up(store, matcher)
 }
 
 /// The review engine's case for a stored row (the last verdict for a decided case).
@@ -746,6 +638,118 @@ pub fn record_view(
     Ok(())
 }
 
+/// A decision as its fields arrive from a command line, a form or a JSON
+/// body, before it is checked: [`DecisionInput::decision`] names the field
+/// that is missing or bad (`decision.category`), so the CLI and the service
+/// refuse the same mistakes with the same words.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    /// `violating`, `not_violating`, `duplicate`, `merged` or `escalate`
+    /// (`not-violating` is read as `not_violating`).
+    pub verdict: String,
+    /// For violating: the policy broken.
+    #[serde(default)]
+    pub policy: Option<String>,
+    /// For violating: the confirmed category.
+    #[serde(default)]
+    pub category: Option<String>,
+    /// For violating: `ban`, `suspend` or `none`; `ban` when not given.
+    #[serde(default)]
+    pub action: Option<String>,
+    /// For violating: keep the accounts out of discovery surfaces.
+    #[serde(default)]
+    pub not_recommendable: bool,
+    /// For violating: block the person's identifiers for new accounts.
+    #[serde(default)]
+    pub block_identifiers: bool,
+    /// For violating: hashtags to block.
+    #[serde(default)]
+    pub block_hashtags: Vec<String>,
+    /// For a child-safety violation: the CyberTipline incident type.
+    #[serde(default)]
+    pub incident_type: Option<String>,
+    /// For a child-safety violation: why NCMEC should treat it as urgent.
+    #[serde(default)]
+    pub escalate_reason: Option<String>,
+    /// For not violating and escalate: why.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// For duplicate and merged: the other case.
+    #[serde(default)]
+    pub other_case: Option<u64>,
+}
+
+impl DecisionInput {
+    /// The decision, checked; the error names the field.
+    pub fn decision(&self) -> std::result::Result<Decision, ReviewError> {
+        let field =
+            |name: &str, why: String| ReviewError::Field { field: format!("decision.{name}"), why };
+        let needed = |name: &str, value: &Option<String>, what: &str| match value
+            .as_deref()
+            .map(str::trim)
+        {
+            Some(v) if !v.is_empty() => Ok(v.to_owned()),
+            _ => Err(field(name, format!("needed for {what}"))),
+        };
+        let other = || {
+            self.other_case
+                .map(CaseId::new)
+                .ok_or_else(|| field("other_case", "needed for this verdict".into()))
+        };
+        Ok(match self.verdict.replace('-', "_").as_str() {
+            "violating" => {
+                let category = needed("category", &self.category, "violating")?;
+                let category = ReportCategory::parse(&category).ok_or_else(|| {
+                    let all: Vec<&str> = ReportCategory::ALL.iter().map(|c| c.as_str()).collect();
+                    field("category", format!("{category:?} is not one of {}", all.join(", ")))
+                })?;
+                let action = self.action.as_deref().unwrap_or("ban");
+                let account_action = AccountAction::parse(action).ok_or_else(|| {
+                    field("action", format!("{action:?} is not ban, suspend or none"))
+                })?;
+                let cybertip = match self.incident_type.as_deref() {
+                    Some(t) => Some(CyberTipFields {
+                        incident_type: IncidentType::parse(t).ok_or_else(|| {
+                            field(
+                                "incident_type",
+                                format!("{t:?} is not one of {}", IncidentType::codes().join(", ")),
+                            )
+                        })?,
+                        escalate_reason: self.escalate_reason.clone(),
+                    }),
+                    None => None,
+                };
+                Decision::Verdict(Verdict::Violating {
+                    policy: needed("policy", &self.policy, "violating")?,
+                    category,
+                    enforcement: Enforcement {
+                        account_action,
+                        not_recommendable: self.not_recommendable,
+                        block_identifiers: self.block_identifiers,
+                        block_hashtags: self.block_hashtags.clone(),
+                    },
+                    cybertip,
+                })
+            }
+            "not_violating" => Decision::Verdict(Verdict::NotViolating {
+                reason: needed("reason", &self.reason, "not_violating")?,
+            }),
+            "duplicate" => Decision::Verdict(Verdict::Duplicate { of: other()? }),
+            "merged" => Decision::Verdict(Verdict::Merged { into: other()? }),
+            "escalate" => {
+                Decision::Escalate { reason: needed("reason", &self.reason, "escalate")? }
+            }
+            v => {
+                return Err(field(
+                    "verdict",
+                    format!("{v:?} is not violating, not_violating, duplicate, merged or escalate"),
+                ))
+            }
+        })
+    }
+}
+
 /// What a decision did.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decided {
@@ -869,6 +873,7 @@ pub fn decide(
         resolution,
         merged_into,
         outbox: actions.iter().map(|a| (a.kind.to_owned(), a.target.clone())).collect(),
+        webhooks: actions.iter().map(|a| webhook_of(&row, a, &reviewer.id, now)).collect(),
         audit,
     };
     let id = store.review_decide(&write, &seal_row)?;
@@ -881,6 +886,25 @@ pub fn decide(
         statement,
         reports: resolved,
     })
+}
+
+/// The webhook the platform receives for one action of a decision. The key
+/// names the case and the version the decision was written over, so it is
+/// the same for a retried commit and different for a later decision.
+fn webhook_of(row: &CaseRow, action: &Action, reviewer: &str, now: Timestamp) -> WebhookRow {
+    let key = format!("case:{}/v{}/{}/{}", row.id, row.version, action.kind, action.target);
+    let kind = format!("enforcement.{}", action.kind);
+    let body = serde_json::json!({
+        "id": key,
+        "type": kind,
+        "case": row.id,
+        "action": action.kind,
+        "target": action.target,
+        "reviewer": reviewer,
+        "child_safety": row.child_safety,
+        "at": now.to_string(),
+    });
+    WebhookRow { key, kind, body: body.to_string() }
 }
 
 /// Reopens a decided case on appeal, for a reviewer who did not decide it.
@@ -1677,6 +1701,9 @@ pub fn verify_audit(store: &mut dyn Store) -> Result<AuditCheck> {
     let entries = sealed.len() as u64;
     Ok(AuditCheck { entries, broken: audit::verify(&sealed).err() })
 }
+
+mod intake;
+pub use intake::EventIntake;
 
 #[cfg(test)]
 mod tests;

@@ -319,3 +319,107 @@ fn a_banned_persons_return_is_flagged_on_its_first_event() {
     );
     assert_eq!((d[0].allow, d[1].allow), (false, true));
 }
+
+/// A reviewer's decision acts on the guard at once, outlives a rescan and a
+/// restart (it is read again from the store), and a restore after an appeal
+/// lifts it.
+#[test]
+fn review_decisions_act_on_the_guard_and_survive_rescans_and_restarts() {
+    use guardrail_engine::core::{ReportCategory, Timestamp};
+    use guardrail_engine::review::{self, DecisionInput, ReviewConfig};
+    use guardrail_engine::review_engine::case::Role;
+    use guardrail_engine::review_engine::{NewReport, ReportSource, Target};
+
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world");
+    guardrail_engine::world::synthesise(Config::new(600, 7), &LexiconSource::default(), &world)
+        .unwrap();
+    let config = HostConfig {
+        database: dir.path().join("g.db").display().to_string(),
+        signals: SignalSources::default(),
+        policy: Policy::default(),
+        scan: Default::default(),
+    };
+    let host = Host::open(config.clone()).unwrap();
+    let lines = std::fs::read_to_string(world.join("events.jsonl")).unwrap();
+    let events: Vec<_> = lines.lines().map(event).collect();
+    host.append(&events).unwrap();
+    let scanned = host.rescan().unwrap();
+    let target = events
+        .iter()
+        .filter_map(|e| match &e.kind {
+            guardrail_engine::core::EventKind::Account(a) => Some(a.account.as_str().to_owned()),
+            _ => None,
+        })
+        .find(|a| scanned.guard().state().account(a).is_none_or(|s| s.tier == RiskTier::Clear))
+        .unwrap();
+    let allowed = |host: &Host, account: &str, tag: &str| {
+        let d = host.snapshot().decide(
+            "viewer".into(),
+            DiscoverySurface::AccountSuggestions,
+            &[Candidate::Account(account.into()), Candidate::Hashtag(tag)],
+        );
+        (d[0].allow, d[1].allow)
+    };
+    assert_eq!(allowed(&host, &target, "quietcorner"), (true, true));
+
+    let mut review_config = ReviewConfig::default();
+    review_config.reviewers.insert("r1".into(), vec![Role::Reviewer]);
+    review_config.reviewers.insert("r2".into(), vec![Role::Reviewer]);
+    let now = Timestamp::parse("2031-01-01T00:00:00Z").unwrap();
+    let report = NewReport {
+        key: None,
+        source: ReportSource::Api,
+        reporter: None,
+        target: Target::Account(target.as_str().into()),
+        category: ReportCategory::Spam,
+        text: Some("sells followers".into()),
+        received_at: now,
+    };
+    let case = host.with_store(|s| review::add_report(s, report, "test")).unwrap().case;
+    host.with_store(|s| review::claim(s, &review_config, case, "r1", now)).unwrap();
+    let input = DecisionInput {
+        verdict: "violating".into(),
+        policy: Some("spam".into()),
+        category: Some("spam".into()),
+        action: Some("none".into()),
+        not_recommendable: true,
+        block_hashtags: vec!["QuietCorner".into()],
+        ..Default::default()
+    };
+    let decided = host
+        .with_store(|s| review::decide(s, &review_config, case, "r1", input.decision()?, now))
+        .unwrap();
+    let actions: Vec<(String, String)> =
+        decided.actions.iter().map(|a| (a.kind.to_owned(), a.target.clone())).collect();
+    assert!(actions.contains(&("not_recommendable".into(), target.clone())), "{actions:?}");
+    host.apply_review(case, &actions);
+    assert_eq!(allowed(&host, &target, "quietcorner"), (false, false));
+    let mark = host.snapshot().live_mark(&target).cloned().unwrap();
+    assert_eq!(mark.reason.code(), "review_decision");
+    // A rescan reads the platform's events, not decisions: the mark stays.
+    host.rescan().unwrap();
+    assert_eq!(allowed(&host, &target, "#QuietCorner"), (false, false));
+    // A restart reads it again from the store.
+    drop(host);
+    let host = Host::open(config.clone()).unwrap();
+    assert_eq!(allowed(&host, &target, "quietcorner"), (false, false), "before any scan");
+    // An appeal, decided not violating by another reviewer, restores the account.
+    host.with_store(|s| review::appeal(s, case, &target, "I only knit", now)).unwrap();
+    host.with_store(|s| review::claim(s, &review_config, case, "r2", now)).unwrap();
+    let restore = DecisionInput {
+        verdict: "not_violating".into(),
+        reason: Some("knitting".into()),
+        ..Default::default()
+    };
+    let decided = host
+        .with_store(|s| review::decide(s, &review_config, case, "r2", restore.decision()?, now))
+        .unwrap();
+    let actions: Vec<(String, String)> =
+        decided.actions.iter().map(|a| (a.kind.to_owned(), a.target.clone())).collect();
+    host.apply_review(case, &actions);
+    assert!(allowed(&host, &target, "quietcorner").0, "restored: {actions:?}");
+    drop(host);
+    let host = Host::open(config).unwrap();
+    assert!(allowed(&host, &target, "quietcorner").0, "restored after a restart too");
+}

@@ -48,7 +48,7 @@ pub use crate::postgres_store::PostgresStore;
 pub use crate::review::{
     AuditDraft, AuditRow, CaseRow, CaseWrite, DecisionRow, DecisionWrite, EnforcementRow, Evidence,
     FileView, Intake, IntakeItem, IntakeOutcome, NewReportRow, NewSignalRow, ReportRow,
-    ReporterRecord, Sealer, SecondReviewRow, SignalRow,
+    ReporterRecord, Sealer, SecondReviewRow, SignalRow, WebhookRow,
 };
 pub use crate::sqlite_store::SqliteStore;
 

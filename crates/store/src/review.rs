@@ -200,8 +200,22 @@ pub struct DecisionWrite {
     pub merged_into: Option<u64>,
     /// Enforcement actions (action, target) for the outbox.
     pub outbox: Vec<(String, String)>,
+    /// The same actions as webhook deliveries (written to the webhook outbox
+    /// in the decision's transaction; a key already stored is not written again).
+    pub webhooks: Vec<WebhookRow>,
     /// Audit entries.
     pub audit: Vec<AuditDraft>,
+}
+
+/// A row for the webhook outbox written with a review decision.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WebhookRow {
+    /// Idempotency key, unique.
+    pub key: String,
+    /// What it is (`enforcement.ban`, ...).
+    pub kind: String,
+    /// The JSON body delivered.
+    pub body: String,
 }
 
 /// A recorded decision.
@@ -822,6 +836,23 @@ pub(crate) fn decide(
                 Val::I(at),
             ],
         )?;
+    }
+    if !d.webhooks.is_empty() {
+        let (created_at, created_us) = crate::model::now_pair();
+        for w in &d.webhooks {
+            check_text("webhook.kind", &w.kind)?;
+            tx.exec(
+                "INSERT INTO webhook_outbox (key, kind, body, created_at, created_us)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (key) DO NOTHING",
+                &[
+                    Val::T(w.key.clone()),
+                    Val::T(w.kind.clone()),
+                    Val::T(w.body.clone()),
+                    Val::T(created_at.clone()),
+                    Val::I(created_us),
+                ],
+            )?;
+        }
     }
     append_audit(tx, &d.audit, seal)?;
     Ok(decision)

@@ -5,12 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use guardrail_engine::core::{CaseId, ReportCategory, Timestamp};
+use guardrail_engine::core::{ReportCategory, Timestamp};
 use guardrail_engine::review::{self, ReviewConfig};
-use guardrail_engine::review_engine::case::{CyberTipFields, Decision, Verdict};
-use guardrail_engine::review_engine::cybertip::IncidentType;
-use guardrail_engine::review_engine::enforce::{AccountAction, Enforcement};
-use guardrail_engine::review_engine::{NewReport, ReportSource, Target};
+use guardrail_engine::review_engine::{NewReport, ReportSource, ReviewError, Target};
 use guardrail_engine::store_backend::DEFAULT_DATABASE;
 
 /// Where the review data is and how review works there.
@@ -590,52 +587,29 @@ fn show(args: ShowArgs) -> anyhow::Result<ExitCode> {
 
 fn decide(args: DecideArgs) -> anyhow::Result<ExitCode> {
     let (config, now) = (args.common.config()?, args.common.now()?);
-    let other =
-        || args.other_case.map(CaseId::new).context("--other-case CASE is needed for this verdict");
-    let decision = match args.verdict.as_str() {
-        "violating" => {
-            let category =
-                args.category.as_deref().context("--category is needed for violating")?;
-            let category = ReportCategory::parse(category)
-                .with_context(|| format!("--category {category:?}: not a category"))?;
-            let account_action = AccountAction::parse(&args.action)
-                .with_context(|| format!("--action {:?}: ban, suspend or none", args.action))?;
-            let cybertip = match &args.incident_type {
-                Some(t) => Some(CyberTipFields {
-                    incident_type: IncidentType::parse(t).with_context(|| {
-                        format!(
-                            "--incident-type {t:?}: one of {}",
-                            IncidentType::codes().join(", ")
-                        )
-                    })?,
-                    escalate_reason: args.escalate_reason.clone(),
-                }),
-                None => None,
-            };
-            Decision::Verdict(Verdict::Violating {
-                policy: args.policy.clone().context("--policy is needed for violating")?,
-                category,
-                enforcement: Enforcement {
-                    account_action,
-                    not_recommendable: args.not_recommendable,
-                    block_identifiers: args.block_identifiers,
-                    block_hashtags: args.block_hashtag.clone(),
-                },
-                cybertip,
-            })
-        }
-        "not-violating" => Decision::Verdict(Verdict::NotViolating {
-            reason: args.reason.clone().context("--reason is needed for not-violating")?,
-        }),
-        "duplicate" => Decision::Verdict(Verdict::Duplicate { of: other()? }),
-        "merged" => Decision::Verdict(Verdict::Merged { into: other()? }),
-        "escalate" => Decision::Escalate {
-            reason: args.reason.clone().context("--reason is needed for escalate")?,
-        },
-        v => anyhow::bail!(
-            "--verdict {v:?}: violating, not-violating, duplicate, merged or escalate"
-        ),
+    // The flags are the input's fields (`decision.other_case` is --other-case).
+    let input = review::DecisionInput {
+        verdict: args.verdict.clone(),
+        policy: args.policy.clone(),
+        category: args.category.clone(),
+        action: Some(args.action.clone()),
+        not_recommendable: args.not_recommendable,
+        block_identifiers: args.block_identifiers,
+        block_hashtags: args.block_hashtag.clone(),
+        incident_type: args.incident_type.clone(),
+        escalate_reason: args.escalate_reason.clone(),
+        reason: args.reason.clone(),
+        other_case: args.other_case,
     };
+    let decision = input.decision().map_err(|e| {
+        let flag = match &e {
+            ReviewError::Field { field, .. } => field.strip_prefix("decision.").map(|f| {
+                format!(" (--{})", f.replace('_', "-").replace("block-hashtags", "block-hashtag"))
+            }),
+            _ => None,
+        };
+        anyhow::anyhow!("{e}{}", flag.unwrap_or_default())
+    })?;
     let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
     let out = review::decide(store.as_mut(), &config, args.case, &args.reviewer, decision, now)?;
     println!(

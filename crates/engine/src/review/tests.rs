@@ -101,3 +101,45 @@ fn the_queue_puts_child_safety_first_and_a_decision_writes_the_outbox() {
     assert_eq!(inputs.reporters, [0.5]);
     assert_eq!(verify_audit(store.as_mut()).unwrap(), AuditCheck { entries: 9, broken: None });
 }
+
+#[test]
+fn decision_input_names_the_missing_or_bad_field() {
+    let input = |verdict: &str| DecisionInput { verdict: verdict.into(), ..Default::default() };
+    let field = |i: &DecisionInput| match i.decision() {
+        Err(ReviewError::Field { field, why }) => format!("{field}: {why}"),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(field(&input("violating")), "decision.category: needed for violating");
+    let mut v = DecisionInput { category: Some("spam".into()), ..input("violating") };
+    assert_eq!(field(&v), "decision.policy: needed for violating");
+    v.policy = Some("spam".into());
+    v.action = Some("delete".into());
+    assert_eq!(field(&v), "decision.action: \"delete\" is not ban, suspend or none");
+    v.action = None;
+    v.incident_type = Some("bad".into());
+    assert!(field(&v).starts_with("decision.incident_type: \"bad\" is not one of"));
+    v.incident_type = None;
+    match v.decision().unwrap() {
+        Decision::Verdict(Verdict::Violating { enforcement, cybertip: None, .. }) => {
+            assert_eq!(enforcement.account_action, AccountAction::Ban, "ban unless told");
+        }
+        other => panic!("{other:?}"),
+    }
+    v.category = Some("knitting".into());
+    assert!(field(&v).starts_with("decision.category: \"knitting\" is not one of"));
+    assert_eq!(field(&input("not-violating")), "decision.reason: needed for not_violating");
+    let blank = DecisionInput { reason: Some("  ".into()), ..input("escalate") };
+    assert_eq!(field(&blank), "decision.reason: needed for escalate");
+    assert_eq!(field(&input("merged")), "decision.other_case: needed for this verdict");
+    assert!(field(&input("maybe")).starts_with("decision.verdict: \"maybe\" is not"));
+    let dup = DecisionInput { other_case: Some(4), ..input("duplicate") };
+    assert_eq!(
+        dup.decision().unwrap(),
+        Decision::Verdict(Verdict::Duplicate { of: CaseId::new(4) })
+    );
+    // A JSON body with a key that is not a field is refused, naming it.
+    let err = serde_json::from_str::<DecisionInput>(r#"{"verdict":"escalate","reasn":"x"}"#)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown field `reasn`"), "{err}");
+}

@@ -5,7 +5,7 @@ use std::hash::{Hash, Hasher};
 
 use guardrail_store::{
     AuditDraft, AuditRow, CaseRow, CaseWrite, DecisionWrite, Evidence, FileView, Intake,
-    IntakeItem, NewReportRow, NewSignalRow, Store, StoreError,
+    IntakeItem, NewReportRow, NewSignalRow, Store, StoreError, WebhookRow,
 };
 
 use super::targets;
@@ -93,6 +93,14 @@ fn decision(
         resolution: Some((resolution.into(), case.id.to_string())),
         merged_into: None,
         outbox: outbox.iter().map(|(a, t)| ((*a).to_owned(), (*t).to_owned())).collect(),
+        webhooks: outbox
+            .iter()
+            .map(|(a, t)| WebhookRow {
+                key: format!("case:{}/v{}/{a}/{t}", case.id, case.version),
+                kind: format!("enforcement.{a}"),
+                body: format!(r#"{{"action":"{a}","target":"{t}"}}"#),
+            })
+            .collect(),
         audit: vec![draft("r1", "decide"), draft("r1", "enforce")],
     }
 }
@@ -227,6 +235,7 @@ fn a_decision_resolves_reports_and_writes_the_outbox_in_one_transaction() {
         let stale = decision(&read, "violating", "actioned", &[("ban", "a1")]);
         assert!(matches!(store.review_decide(&stale, &seal), Err(StoreError::Stale { .. })));
         assert!(store.review_outbox(false).unwrap().is_empty());
+        assert!(store.outbox_rows(0, 10).unwrap().is_empty(), "no webhook row of a stale decision");
         assert!(store.review_decisions(1).unwrap().is_empty());
         assert!(store.review_reports(1).unwrap().iter().all(|r| r.resolution.is_none()));
         let audit_before = audit_chain(store.as_mut()).len();
@@ -250,6 +259,10 @@ fn a_decision_resolves_reports_and_writes_the_outbox_in_one_transaction() {
         let outbox = store.review_outbox(true).unwrap();
         assert_eq!(outbox.len(), 2, "{}", t.url);
         assert!(outbox.iter().all(|o| o.decision_id == id && o.case_id == 1));
+        // The platform gets the same actions as webhooks, from the same transaction.
+        let hooks = store.outbox_rows(0, 10).unwrap();
+        let kinds: Vec<&str> = hooks.iter().map(|h| h.kind.as_str()).collect();
+        assert_eq!(kinds, ["enforcement.ban", "enforcement.not_recommendable"], "{}", t.url);
         let reports = store.review_reports(1).unwrap();
         assert!(reports.iter().all(|r| r.resolution.as_deref() == Some("actioned")), "{reports:?}");
         assert_eq!(store.review_decisions(1).unwrap().len(), 1);
