@@ -676,10 +676,8 @@ fn apply_review_action(marks: &mut LiveMarks, case: u64, kind: &str, target: &st
         "block_hashtag" => {
             marks.insert(hashtag_key(target), mark(format!("case {case}: block_hashtag")));
         }
-        "restore" => {
-            if marks.get(target).is_some_and(|m| m.reason == LiveReason::ReviewDecision) {
-                marks.remove(target);
-            }
+        "restore" if marks.get(target).is_some_and(|m| m.reason == LiveReason::ReviewDecision) => {
+            marks.remove(target);
         }
         _ => {}
     }

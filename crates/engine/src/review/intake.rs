@@ -190,7 +190,7 @@ impl EventIntake {
                 })
             }
             EventKind::Report(_) => {
-                let Some(mut report) = NewReport::from_event(&event) else { return Ok(None) };
+                let Some(mut report) = NewReport::from_event(event) else { return Ok(None) };
                 if let Target::Post { post, author } = &mut report.target {
                     *author = self.authors.get(post.as_str()).map(|a| AccountId::new(a.clone()));
                 }
