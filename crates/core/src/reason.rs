@@ -58,6 +58,16 @@ pub enum InteractionKind {
 }
 
 impl InteractionKind {
+    /// The name used in JSON (`follow`, `view`, `like`, `comment`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InteractionKind::Follow => "follow",
+            InteractionKind::View => "view",
+            InteractionKind::Like => "like",
+            InteractionKind::Comment => "comment",
+        }
+    }
+
     /// The verb a reason uses: `follows`, `viewed`, `liked`, `commented on`.
     pub fn verb(self) -> &'static str {
         match self {

@@ -164,6 +164,30 @@ impl ReviewConfig {
         Ok(config)
     }
 
+    /// This configuration with the service token `name` as a reviewer: the
+    /// review roles its token role carries (`reviewer`: reviewer;
+    /// `child_safety_reviewer`: reviewer and child safety; `admin`: those and
+    /// lead; `platform` and `metrics`: none), together with any roles the
+    /// configuration gives that name (a lead, say). A token acts in its own
+    /// name, so the audit log says which token decided.
+    pub fn with_token(&self, name: &str, role: crate::tokens::Role) -> ReviewConfig {
+        use crate::tokens::Role as TokenRole;
+        let granted: &[Role] = match role {
+            TokenRole::Reviewer => &[Role::Reviewer],
+            TokenRole::ChildSafetyReviewer => &[Role::Reviewer, Role::ChildSafety],
+            TokenRole::Admin => &[Role::Reviewer, Role::ChildSafety, Role::Lead],
+            TokenRole::Platform | TokenRole::Metrics => &[],
+        };
+        let mut config = self.clone();
+        let roles = config.reviewers.entry(name.to_owned()).or_default();
+        for r in granted {
+            if !roles.contains(r) {
+                roles.push(*r);
+            }
+        }
+        config
+    }
+
     /// The reviewer named `id`, with the roles the configuration gives them.
     pub fn reviewer(&self, id: &str) -> Result<Reviewer> {
         match self.reviewers.get(id) {
@@ -1704,6 +1728,8 @@ pub fn verify_audit(store: &mut dyn Store) -> Result<AuditCheck> {
 
 mod intake;
 pub use intake::EventIntake;
+mod map;
+pub use map::{network_map, EdgeKind, MapEdge, MapNode, NetworkMap};
 
 #[cfg(test)]
 mod tests;

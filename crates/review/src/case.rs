@@ -469,7 +469,7 @@ impl Case {
                 let child_safety = *category == ReportCategory::ChildSafety;
                 if child_safety && cybertip.is_none() {
                     return Err(ReviewError::field(
-                        "decision.cybertip.incident_type",
+                        "decision.incident_type",
                         "a child-safety violation needs the CyberTipline incident type",
                     ));
                 }
@@ -657,7 +657,7 @@ mod tests {
             cybertip: None,
         });
         let err = case.decide(&lead, no_fields, t(3)).unwrap_err();
-        assert!(err.to_string().starts_with("decision.cybertip.incident_type:"), "{err}");
+        assert!(err.to_string().starts_with("decision.incident_type:"), "{err}");
     }
 
     #[test]

@@ -73,6 +73,32 @@ impl Target {
         }
     }
 
+    /// A target written `account:ID`, `post:ID` or `hashtag:TAG` (as on the
+    /// command line and in the API's report body), with a post's author
+    /// when known; the error names `report.target` (or `report.author`).
+    pub fn parse(text: &str, author: Option<&str>) -> Result<Target, ReviewError> {
+        let (kind, id) = text.split_once(':').ok_or_else(|| {
+            ReviewError::field(
+                "report.target",
+                format!("{text:?}: write account:ID, post:ID or hashtag:TAG"),
+            )
+        })?;
+        if author.is_some() && kind != "post" {
+            return Err(ReviewError::field("report.author", "only a post has an author"));
+        }
+        Ok(match kind {
+            "account" => Target::Account(id.into()),
+            "post" => Target::Post { post: id.into(), author: author.map(Into::into) },
+            "hashtag" => Target::Hashtag(id.to_owned()),
+            _ => {
+                return Err(ReviewError::field(
+                    "report.target",
+                    format!("{kind:?} is not a kind of target (account, post or hashtag)"),
+                ))
+            }
+        })
+    }
+
     /// The account the report is about: the account itself, or a post's author.
     pub fn account(&self) -> Option<&AccountId> {
         match self {
@@ -338,6 +364,20 @@ mod tests {
         let mut r = report(Target::Post { post: "p1".into(), author: Some("".into()) });
         r.reporter = None;
         assert_eq!(bad(r), "report.target.author: empty");
+    }
+
+    #[test]
+    fn targets_parse_from_their_written_form() {
+        assert_eq!(Target::parse("account:u1", None).unwrap(), Target::Account("u1".into()));
+        assert_eq!(
+            Target::parse("post:p1", Some("u2")).unwrap(),
+            Target::Post { post: "p1".into(), author: Some("u2".into()) }
+        );
+        assert_eq!(Target::parse("hashtag:x", None).unwrap(), Target::Hashtag("x".into()));
+        let bad = |t: &str, a: Option<&str>| Target::parse(t, a).unwrap_err().to_string();
+        assert!(bad("u1", None).starts_with("report.target: "), "{}", bad("u1", None));
+        assert!(bad("user:u1", None).contains("not a kind of target"));
+        assert_eq!(bad("account:u1", Some("u2")), "report.author: only a post has an author");
     }
 
     #[test]

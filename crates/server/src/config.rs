@@ -32,6 +32,10 @@ pub struct Config {
     /// A second address serving `/metrics` without a token (for a scraper
     /// on a private network), besides `/metrics` with the `metrics` role.
     pub metrics_listen: Option<String>,
+    /// The review configuration (TOML: lease, second-review rate, SLAs,
+    /// reviewers' extra roles, the CyberTipline reporter; the same file as
+    /// the CLI's `--config` of `guardrail case`).
+    pub review: Option<PathBuf>,
     /// Endpoints that receive what guardrail decides the platform must carry out.
     #[serde(default)]
     pub webhooks: Vec<WebhookConfig>,
@@ -197,6 +201,7 @@ mod tests {
             radius = 20
             rescan_interval_seconds = 0
             log_format = "json"
+            review = "review.toml"
             [limits]
             body_bytes = 1000
             upload_bytes = 2000

@@ -6,6 +6,7 @@
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use guardrail_engine::review_engine::ReviewError;
 use guardrail_engine::store_backend::StoreError;
 use guardrail_engine::EngineError;
 use serde::Serialize;
@@ -138,8 +139,43 @@ impl From<EngineError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "already_exists", message)
             }
             EngineError::Store(StoreError::Missing { .. }) => ApiError::not_found(message),
+            EngineError::Store(StoreError::KeyConflict { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "key_conflict", message)
+            }
+            EngineError::Store(StoreError::Stale { .. }) => {
+                ApiError::new(StatusCode::CONFLICT, "stale", message)
+            }
+            EngineError::NoSuchCase { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "no_such_case", message)
+            }
+            EngineError::UnknownReviewer { .. } => {
+                ApiError::new(StatusCode::FORBIDDEN, "not_a_reviewer", message)
+            }
+            EngineError::NotReportable { .. } => {
+                ApiError::new(StatusCode::CONFLICT, "not_reportable", message)
+            }
+            EngineError::Review(review) => review_error(review, message),
             _ => ApiError::internal(&message),
         }
+    }
+}
+
+/// The review engine's refusals: a bad field is 422 with the field; a case
+/// in the wrong state, held by another or decided by the same reviewer is a
+/// 409; a missing role is a 403.
+fn review_error(err: &ReviewError, message: String) -> ApiError {
+    match err {
+        ReviewError::Field { field, why } => ApiError::field(field.clone(), why.clone()),
+        ReviewError::State { .. } => ApiError::new(StatusCode::CONFLICT, "invalid_state", message),
+        ReviewError::Leased { .. } => ApiError::new(StatusCode::CONFLICT, "claimed", message),
+        ReviewError::NotClaimed { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "not_claimed", message)
+        }
+        ReviewError::SameReviewer { .. } => {
+            ApiError::new(StatusCode::CONFLICT, "same_reviewer", message)
+        }
+        ReviewError::Role { .. } => ApiError::new(StatusCode::FORBIDDEN, "needs_role", message),
+        _ => ApiError::internal(&message),
     }
 }
 

@@ -27,4 +27,4 @@ pub use crate::config::{Config, ConfigError, Limits, LogFormat, WebhookConfig};
 pub use crate::error::ApiError;
 pub use crate::routes::app;
 pub use crate::serve::{serve, ServeOptions, DEFAULT_DATABASE, DEFAULT_LISTEN};
-pub use crate::state::AppState;
+pub use crate::state::{AppState, Review};

@@ -42,6 +42,10 @@ pub(crate) struct Metrics {
     pub(crate) webhooks_failed: AtomicU64,
     pub(crate) webhooks_given_up: AtomicU64,
     pub(crate) outbox_pending: AtomicU64,
+    pub(crate) review_reports: AtomicU64,
+    pub(crate) review_signals: AtomicU64,
+    pub(crate) review_invalid: AtomicU64,
+    pub(crate) review_failures: AtomicU64,
     pub(crate) last_scan_seconds: Mutex<Option<(f64, std::time::Instant)>>,
     drops_by_reason: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -192,6 +196,30 @@ impl Metrics {
             "guardrail_webhooks_given_up_total",
             "Outbox rows given up after their retry window.",
             load(&self.webhooks_given_up),
+        );
+        counter(
+            &mut out,
+            "guardrail_review_reports_filed_total",
+            "Report events of the log filed into cases by the service's intake.",
+            load(&self.review_reports),
+        );
+        counter(
+            &mut out,
+            "guardrail_review_signals_filed_total",
+            "Detection signals (hash matches, the platform's enforcement) filed into cases.",
+            load(&self.review_signals),
+        );
+        counter(
+            &mut out,
+            "guardrail_review_reports_refused_total",
+            "Report events of the log refused by review's validation (logged with the event id).",
+            load(&self.review_invalid),
+        );
+        counter(
+            &mut out,
+            "guardrail_review_intake_failures_total",
+            "Review intake or relink runs that failed (retried; alert on any).",
+            load(&self.review_failures),
         );
         gauge(
             &mut out,

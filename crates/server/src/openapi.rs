@@ -6,14 +6,14 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::api::{admin, checks, events, ops, reads};
+use crate::api::{admin, checks, events, ops, reads, review};
 
 /// The document's definition.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "guardrail",
-        description = "Child-safety checks for a social platform: events, text and media checks, discovery guard decisions, accounts, banks, lexicon, policy and scans. Errors are always `{\"error\": {\"code\", \"message\", \"field\"?}}`. See docs/API.md.",
+        description = "Child-safety checks for a social platform: events, text and media checks, discovery guard decisions, accounts, reports, the review queue and cases, networks, banks, lexicon, policy and scans. Errors are always `{\"error\": {\"code\", \"message\", \"field\"?}}`. See docs/API.md.",
         license(name = "Apache-2.0"),
     ),
     paths(
@@ -25,11 +25,16 @@ use crate::api::{admin, checks, events, ops, reads};
         admin::validate_lexicon, admin::upload_lexicon, admin::reload_lexicon,
         admin::get_policy, admin::put_policy,
         admin::list_tokens, admin::create_token, admin::revoke_token, admin::webhooks,
+        review::post_reports, review::queue, review::case, review::claim, review::decide,
+        review::record_view, review::second_review, review::appeal, review::network,
+        review::transparency, review::verify_audit,
     ),
     components(schemas(
         crate::error::ErrorBody,
         crate::error::ErrorDetail,
         events::EventsBody,
+        review::ReportBody,
+        review::ReportsBody,
         admin::ListKind,
         admin::LexiconFormatDto,
     )),

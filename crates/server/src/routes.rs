@@ -13,9 +13,9 @@ use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 use guardrail_engine::tokens::Role;
 
-use crate::api::{admin, checks, events, ops, reads};
+use crate::api::{admin, checks, events, ops, reads, review};
 use crate::error::ApiError;
-use crate::state::AppState;
+use crate::state::{AppState, Caller};
 
 /// Who may call a route.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -81,8 +81,17 @@ fn routes() -> Vec<Route> {
         route(Method::GET, "/v1/accounts/{id}", REVIEWER, get(reads::account)),
         route(Method::GET, "/v1/persons/{id}", REVIEWER, get(reads::person)),
         route(Method::GET, "/v1/scan", REVIEWER, get(reads::latest_scan)),
-        // Reports and cases (issue 19, the review engine) go here, with
-        // REVIEWER and Access::Role(Role::ChildSafetyReviewer) routes.
+        // Reports from the platform; cases for reviewers (a child-safety
+        // case answers only a token with the child-safety reviewer role).
+        route(Method::POST, "/v1/reports", PLATFORM, post(review::post_reports)),
+        route(Method::POST, "/v1/cases/{id}/appeal", PLATFORM, post(review::appeal)),
+        route(Method::GET, "/v1/queue", REVIEWER, get(review::queue)),
+        route(Method::GET, "/v1/cases/{id}", REVIEWER, get(review::case)),
+        route(Method::POST, "/v1/cases/{id}/claim", REVIEWER, post(review::claim)),
+        route(Method::POST, "/v1/cases/{id}/decision", REVIEWER, post(review::decide)),
+        route(Method::POST, "/v1/cases/{id}/views", REVIEWER, post(review::record_view)),
+        route(Method::POST, "/v1/cases/{id}/second-review", REVIEWER, post(review::second_review)),
+        route(Method::GET, "/v1/networks/{id}", REVIEWER, get(review::network)),
         // Operators.
         route(Method::POST, "/v1/scan", ADMIN, post(reads::start_scan)),
         route(Method::GET, "/v1/banks", ADMIN, get(admin::list_banks)),
@@ -99,6 +108,8 @@ fn routes() -> Vec<Route> {
         route(Method::POST, "/v1/tokens", ADMIN, post(admin::create_token)),
         route(Method::DELETE, "/v1/tokens/{name}", ADMIN, delete(admin::revoke_token)),
         route(Method::GET, "/v1/webhooks", ADMIN, get(admin::webhooks)),
+        route(Method::GET, "/v1/transparency", ADMIN, get(review::transparency)),
+        route(Method::GET, "/v1/audit-log/verify", ADMIN, get(review::verify_audit)),
     ]
 }
 
@@ -161,7 +172,7 @@ async fn method_not_allowed() -> ApiError {
 /// only the name of the token that passed is recorded in the request span.
 async fn authorize(
     State((state, needed)): State<(AppState, Role)>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let Some(value) = request.headers().get(header::AUTHORIZATION) else {
@@ -205,9 +216,10 @@ async fn authorize(
             ),
         )
         .into_response(),
-        Ok(Some((name, _))) => match state.take_request(&name) {
+        Ok(Some((name, role))) => match state.take_request(&name) {
             Ok(()) => {
                 tracing::debug!(token = %name, "authorized");
+                request.extensions_mut().insert(Caller { name, role });
                 next.run(request).await
             }
             Err(wait) => {

@@ -18,7 +18,7 @@ use guardrail_engine::tokens::Role;
 use guardrail_engine::EngineError;
 
 use crate::config::{Config, LogFormat};
-use crate::state::AppState;
+use crate::state::{AppState, Review};
 
 /// What `guardrail serve` was asked (the command line wins over the file).
 #[derive(Clone, Debug, Default)]
@@ -74,9 +74,15 @@ pub fn serve(options: ServeOptions) -> anyhow::Result<()> {
         None => None,
     };
     let reads = guardrail_engine::store::open_writer(&database)?;
+    let review_config = match &config.review {
+        Some(path) => guardrail_engine::review::ReviewConfig::read(path)?,
+        None => guardrail_engine::review::ReviewConfig::default(),
+    };
+    let review = Review::open(guardrail_engine::store::open_writer(&database)?, review_config)?;
     let state = AppState::new(
         host,
         reads,
+        review,
         config.limits.clone(),
         config.lexicon.clone(),
         config.policy.clone(),
@@ -130,6 +136,7 @@ async fn run(
         writeln!(out, "ready at http://{address}/readyz after the start-up scan")?;
         out.flush()?;
     }
+    start_intake(&state);
     startup_scan(&state);
     if rescan_seconds > 0 {
         let periodic = state.clone();
@@ -170,6 +177,55 @@ async fn serve_metrics(state: &AppState, address: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Files the log's reports, enforcement events and hash-matched posts into
+/// cases whenever events were appended (and once after the start-up scan),
+/// in the background: an event's acknowledgement never waits for review.
+fn start_intake(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        loop {
+            state.intake_notified().await;
+            let worker = state.clone();
+            match tokio::task::spawn_blocking(move || worker.catch_up_review()).await {
+                Ok(Ok(out)) => {
+                    let m = state.metrics();
+                    m.review_reports.fetch_add(out.reports, Ordering::Relaxed);
+                    m.review_signals.fetch_add(out.signals, Ordering::Relaxed);
+                    m.review_invalid.fetch_add(out.invalid.len() as u64, Ordering::Relaxed);
+                    if out.reports + out.signals > 0 || !out.invalid.is_empty() {
+                        tracing::info!(
+                            reports = out.reports,
+                            signals = out.signals,
+                            cases_opened = out.cases_opened,
+                            refused = out.invalid.len(),
+                            "review intake"
+                        );
+                    }
+                    for (event, why) in out.invalid.iter().take(20) {
+                        tracing::warn!(event = %event, why = %why, "report event refused by review");
+                    }
+                }
+                // The place in the log stays: the next wake-up files the rest.
+                Ok(Err(e)) => {
+                    state.metrics().review_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(error = %format!("{e:#}"), "review intake failed; retried on the next events");
+                }
+                Err(join) => tracing::error!(error = %join, "review intake panicked"),
+            }
+        }
+    });
+}
+
+/// After a scan: review routes new reports by the new linkage, then files
+/// what the log holds beyond its place.
+fn after_scan(state: &AppState) {
+    if let Err(e) = state.relink_review() {
+        state.metrics().review_failures.fetch_add(1, Ordering::Relaxed);
+        tracing::error!(error = %format!("{e:#}"), "review could not read the new scan; it keeps the last one");
+    }
+    state.notify_intake();
+}
+
 /// The start-up scan: ready once it has finished (or the log was empty).
 fn startup_scan(state: &AppState) {
     let state = state.clone();
@@ -184,10 +240,12 @@ fn startup_scan(state: &AppState) {
                     seconds = started.elapsed().as_secs_f64(),
                     "start-up scan done"
                 );
+                after_scan(&state);
                 state.set_ready();
             }
             Err(EngineError::NoEvents { .. }) => {
                 tracing::info!("the event log is empty: ready without a scan");
+                state.notify_intake();
                 state.set_ready();
             }
             Err(e) => {
@@ -223,6 +281,7 @@ pub(crate) fn spawn_scan(state: &AppState) -> bool {
                     seconds = started.elapsed().as_secs_f64(),
                     "rescan done"
                 );
+                after_scan(&state);
             }
             Err(EngineError::NoEvents { .. }) => {}
             Err(e) => {

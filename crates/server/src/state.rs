@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use guardrail_engine::host::Host;
+use guardrail_engine::review::{EventIntake, ReviewConfig};
 use guardrail_engine::store_backend::Store;
 use guardrail_engine::tokens::Role;
 
@@ -23,6 +24,7 @@ pub struct AppState {
 struct Shared {
     host: Arc<Host>,
     reads: Mutex<Box<dyn Store>>,
+    review: Review,
     ready: AtomicBool,
     scanning: AtomicBool,
     limits: Limits,
@@ -38,6 +40,44 @@ struct Shared {
     outbox: tokio::sync::Notify,
     /// Each token's rate-limit bucket, by token name: tokens left and when it was refilled.
     buckets: Mutex<HashMap<String, (f64, Instant)>>,
+    /// Wakes the review intake when events were appended (a stored permit:
+    /// a wake-up while it runs is not lost).
+    intake: tokio::sync::Notify,
+}
+
+/// Review's side of the service: its configuration, and its own writer
+/// connection with the log's intake (reports, claims and decisions never
+/// wait for a rescan, which holds the host's store).
+pub struct Review {
+    config: ReviewConfig,
+    desk: Mutex<Desk>,
+}
+
+/// The review connection and the intake that files the log into cases.
+pub(crate) struct Desk {
+    pub(crate) store: Box<dyn Store>,
+    pub(crate) intake: EventIntake,
+}
+
+impl Review {
+    /// Review over its own writer connection, with the configuration's
+    /// reviewers and SLAs; the intake starts at the beginning of the log
+    /// (it files nothing twice) with the latest stored scan's linkage.
+    pub fn open(
+        mut store: Box<dyn Store>,
+        config: ReviewConfig,
+    ) -> guardrail_engine::Result<Review> {
+        let intake = EventIntake::new(store.as_mut())?;
+        Ok(Review { config, desk: Mutex::new(Desk { store, intake }) })
+    }
+}
+
+/// Who called: the token that passed `authorize` (its name and role). The
+/// handlers act in the token's name: the audit log says which token did what.
+#[derive(Clone, Debug)]
+pub(crate) struct Caller {
+    pub(crate) name: String,
+    pub(crate) role: Role,
 }
 
 /// How long a token the store confirmed is trusted without asking it again:
@@ -52,6 +92,7 @@ impl AppState {
     pub fn new(
         host: Arc<Host>,
         reads: Box<dyn Store>,
+        review: Review,
         limits: Limits,
         lexicon_file: Option<PathBuf>,
         policy_file: Option<PathBuf>,
@@ -60,6 +101,7 @@ impl AppState {
             inner: Arc::new(Shared {
                 host,
                 reads: Mutex::new(reads),
+                review,
                 ready: AtomicBool::new(false),
                 scanning: AtomicBool::new(false),
                 limits,
@@ -70,6 +112,7 @@ impl AppState {
                 webhooks: Mutex::new(Vec::new()),
                 outbox: tokio::sync::Notify::new(),
                 buckets: Mutex::new(HashMap::new()),
+                intake: tokio::sync::Notify::new(),
             }),
         }
     }
@@ -82,6 +125,43 @@ impl AppState {
     /// The read connection.
     pub(crate) fn reads(&self) -> MutexGuard<'_, Box<dyn Store>> {
         self.inner.reads.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The review connection and intake (one at a time: SQLite has one writer anyway).
+    pub(crate) fn desk(&self) -> MutexGuard<'_, Desk> {
+        self.inner.review.desk.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The review configuration as `caller` acts under it (their token's
+    /// review roles added to the configured ones).
+    pub(crate) fn review_config(&self, caller: &Caller) -> ReviewConfig {
+        self.inner.review.config.with_token(&caller.name, caller.role)
+    }
+
+    /// Files what the log holds beyond the intake's place (reports, the
+    /// platform's enforcement, hash-matched posts) into cases.
+    pub fn catch_up_review(&self) -> guardrail_engine::Result<guardrail_engine::review::LogIntake> {
+        let matcher = self.inner.host.snapshot().matcher().cloned();
+        let mut desk = self.desk();
+        let Desk { store, intake } = &mut *desk;
+        intake.catch_up(store.as_mut(), matcher.as_deref())
+    }
+
+    /// Reads the latest scan's linkage and the banks again for review (after a rescan).
+    pub fn relink_review(&self) -> guardrail_engine::Result<()> {
+        let mut desk = self.desk();
+        let Desk { store, intake } = &mut *desk;
+        intake.relink(store.as_mut())
+    }
+
+    /// Tells the review intake that the log grew.
+    pub(crate) fn notify_intake(&self) {
+        self.inner.intake.notify_one();
+    }
+
+    /// Resolves when [`AppState::notify_intake`] was called (now or before).
+    pub(crate) async fn intake_notified(&self) {
+        self.inner.intake.notified().await;
     }
 
     /// Whether the start-up scan has finished.

@@ -125,15 +125,13 @@ fn add(args: AddArgs) -> anyhow::Result<ExitCode> {
     let now = args.common.now()?;
     let target_text = args.target.clone().unwrap_or_default();
     let category_text = args.category.clone().unwrap_or_default();
-    let (kind, id) = target_text.split_once(':').with_context(|| {
-        format!("--target {target_text:?}: write account:ID, post:ID or hashtag:TAG")
+    let target = Target::parse(&target_text, args.author.as_deref()).map_err(|e| {
+        let flag = match &e {
+            ReviewError::Field { field, .. } if field == "report.author" => "--author",
+            _ => "--target",
+        };
+        anyhow::anyhow!("{flag} {target_text:?}: {e}")
     })?;
-    let target = match kind {
-        "account" => Target::Account(id.into()),
-        "post" => Target::Post { post: id.into(), author: args.author.as_deref().map(Into::into) },
-        "hashtag" => Target::Hashtag(id.to_owned()),
-        _ => anyhow::bail!("--target {target_text:?}: the kind is account, post or hashtag"),
-    };
     let category = ReportCategory::parse(&category_text).with_context(|| {
         format!(
             "--category {category_text:?}: one of {}",

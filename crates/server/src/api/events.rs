@@ -163,6 +163,7 @@ pub(crate) async fn post_events(
         .collect();
     if outcome.inserted > 0 {
         metrics_state.notify_outbox();
+        metrics_state.notify_intake();
     }
     let m = metrics_state.metrics();
     m.events_inserted.fetch_add(outcome.inserted, Ordering::Relaxed);

@@ -6,6 +6,7 @@ pub(crate) mod checks;
 pub(crate) mod events;
 pub(crate) mod ops;
 pub(crate) mod reads;
+pub(crate) mod review;
 
 /// Runs blocking engine work (store commits, scans, reloads) off the async workers.
 pub(crate) async fn blocking<T: Send + 'static>(

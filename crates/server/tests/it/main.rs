@@ -8,6 +8,7 @@ mod admin;
 mod checks;
 mod events;
 mod openapi;
+mod review;
 mod webhooks;
 
 use std::collections::HashMap;
@@ -23,7 +24,7 @@ use guardrail_engine::host::{Host, HostConfig};
 use guardrail_engine::lexicon::{LexiconSource, TEST_LEXICON};
 use guardrail_engine::store_backend::IngestOptions;
 use guardrail_engine::tokens::Role;
-use guardrail_server::{AppState, Limits};
+use guardrail_server::{AppState, Limits, Review};
 use http_body_util::BodyExt;
 use tower::ServiceExt;
 
@@ -93,7 +94,14 @@ impl Api {
         host.reload_banks().unwrap();
         host.rescan().unwrap();
         let reads = guardrail_engine::store::open_writer(&database).unwrap();
-        let state = AppState::new(Arc::new(host), reads, limits, Some(lexicon.clone()), None);
+        let review = Review::open(
+            guardrail_engine::store::open_writer(&database).unwrap(),
+            guardrail_engine::review::ReviewConfig::default(),
+        )
+        .unwrap();
+        let state =
+            AppState::new(Arc::new(host), reads, review, limits, Some(lexicon.clone()), None);
+        state.catch_up_review().unwrap();
         state.set_ready();
         Api { state, tokens, world, lexicon, _dir: dir }
     }

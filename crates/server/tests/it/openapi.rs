@@ -58,3 +58,37 @@ async fn the_served_document_is_the_generated_one() {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(served, serde_json::to_value(guardrail_server::openapi::document()).unwrap());
 }
+
+/// utoipa keys schemas by their type's name and keeps the last one: two
+/// response types of one name would silently describe one route with the
+/// other's shape. Every schema type of the handlers has its own name.
+#[test]
+fn schema_names_are_unique() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut names = std::collections::BTreeMap::<String, Vec<String>>::new();
+    let mut files = vec![dir.join("error.rs")];
+    files.extend(std::fs::read_dir(dir.join("api")).unwrap().map(|e| e.unwrap().path()));
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut schema = false;
+        for line in text.lines() {
+            let line = line.trim();
+            if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                schema = true;
+            } else if schema && (line.contains("struct ") || line.contains("enum ")) {
+                let name = line
+                    .split_whitespace()
+                    .skip_while(|w| *w != "struct" && *w != "enum")
+                    .nth(1)
+                    .unwrap()
+                    .trim_end_matches(['{', ';', '(', '<'])
+                    .to_owned();
+                names.entry(name).or_default().push(file.display().to_string());
+                schema = false;
+            }
+        }
+    }
+    assert!(names.len() > 30, "{names:?}");
+    let twice: Vec<_> = names.iter().filter(|(_, f)| f.len() > 1).collect();
+    assert!(twice.is_empty(), "schema names used twice: {twice:?}");
+}
