@@ -43,6 +43,7 @@
 //! ```
 
 pub mod banks;
+pub mod cybertip;
 mod error;
 pub mod events;
 pub mod files;

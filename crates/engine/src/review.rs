@@ -53,8 +53,9 @@ pub struct ReviewConfig {
     pub cybertip: CyberTipConfig,
 }
 
-/// What the CyberTipline documents say about the provider.
-#[derive(Clone, Debug, PartialEq, Default)]
+/// What the CyberTipline documents say about the provider, and where and
+/// how submissions go.
+#[derive(Clone, Debug, PartialEq)]
 pub struct CyberTipConfig {
     /// The contact NCMEC reaches (required to export).
     pub email: Option<String>,
@@ -70,6 +71,42 @@ pub struct CyberTipConfig {
     pub profile_url: Option<String>,
     /// A post URL with `{post}` in it.
     pub post_url: Option<String>,
+    /// Where submissions go: NCMEC's test environment unless `production`
+    /// is set explicitly (submitting from an integration NCMEC has not
+    /// approved can cost the credentials).
+    pub environment: crate::cybertip::Environment,
+    /// Another base URL for the test environment (a local fake server in
+    /// tests); refused together with `production`.
+    pub url: Option<String>,
+    /// The username NCMEC issued (or `GUARDRAIL_CYBERTIP_USERNAME`).
+    pub username: Option<String>,
+    /// The password (or `GUARDRAIL_CYBERTIP_PASSWORD`); never printed.
+    pub password: Option<crate::cybertip::Secret>,
+    /// How long to wait for each answer (default 60 s).
+    pub timeout: Duration,
+    /// How long to keep retrying a submission that fails for a passing
+    /// reason (server errors, timeouts) before it needs a person (default 30 days).
+    pub retry_window: Duration,
+}
+
+impl Default for CyberTipConfig {
+    fn default() -> CyberTipConfig {
+        CyberTipConfig {
+            email: None,
+            first_name: None,
+            last_name: None,
+            platform: None,
+            esp_service: None,
+            profile_url: None,
+            post_url: None,
+            environment: crate::cybertip::Environment::Test,
+            url: None,
+            username: None,
+            password: None,
+            timeout: Duration::from_secs(60),
+            retry_window: Duration::from_secs(30 * 86_400),
+        }
+    }
 }
 
 impl Default for ReviewConfig {
@@ -105,6 +142,12 @@ struct CyberTipFile {
     esp_service: Option<String>,
     profile_url: Option<String>,
     post_url: Option<String>,
+    environment: Option<String>,
+    url: Option<String>,
+    username: Option<String>,
+    password: Option<String>,
+    timeout_seconds: Option<u64>,
+    retry_window_hours: Option<u64>,
 }
 
 impl ReviewConfig {
@@ -151,6 +194,27 @@ impl ReviewConfig {
             config.reviewers.insert(reviewer, roles);
         }
         if let Some(c) = file.cybertip {
+            let defaults = CyberTipConfig::default();
+            let environment = match c.environment.as_deref() {
+                None | Some("test") => crate::cybertip::Environment::Test,
+                Some("production") => crate::cybertip::Environment::Production,
+                Some(other) => {
+                    return Err(format!(
+                        "cybertip.environment: {other:?} is not test or production"
+                    ))
+                }
+            };
+            if environment == crate::cybertip::Environment::Production && c.url.is_some() {
+                return Err("cybertip.url: production submissions go to NCMEC's own URL only; remove url or use environment = \"test\"".into());
+            }
+            if let Some(url) = &c.url {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(format!("cybertip.url: {url:?} is not an http:// or https:// URL"));
+                }
+            }
+            if c.timeout_seconds == Some(0) {
+                return Err("cybertip.timeout_seconds: must be at least 1".into());
+            }
             config.cybertip = CyberTipConfig {
                 email: c.email,
                 first_name: c.first_name,
@@ -159,6 +223,14 @@ impl ReviewConfig {
                 esp_service: c.esp_service,
                 profile_url: c.profile_url,
                 post_url: c.post_url,
+                environment,
+                url: c.url,
+                username: c.username,
+                password: c.password.map(crate::cybertip::Secret::new),
+                timeout: c.timeout_seconds.map_or(defaults.timeout, Duration::from_secs),
+                retry_window: c
+                    .retry_window_hours
+                    .map_or(defaults.retry_window, |h| Duration::from_secs(h.saturating_mul(3600))),
             };
         }
         Ok(config)
@@ -198,6 +270,21 @@ impl ReviewConfig {
 }
 
 /// The audit chain's seal, as the store calls it inside its transactions.
+pub(crate) fn seal(row: &AuditRow) -> String {
+    seal_row(row)
+}
+
+/// An audit entry to append (the CyberTipline submissions' steps use it too).
+pub(crate) fn audit_draft(
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    subject: String,
+    detail: String,
+) -> AuditDraft {
+    draft(at, actor, action, subject, detail)
+}
+
 fn seal_row(row: &AuditRow) -> String {
     audit::seal(&row.prev_hash, &entry_of(row))
 }

@@ -46,6 +46,10 @@ pub(crate) struct Metrics {
     pub(crate) review_signals: AtomicU64,
     pub(crate) review_invalid: AtomicU64,
     pub(crate) review_failures: AtomicU64,
+    pub(crate) cybertip_failed: AtomicU64,
+    pub(crate) cybertip_open: AtomicU64,
+    pub(crate) cybertip_awaiting: AtomicU64,
+    pub(crate) cybertip_finished: AtomicU64,
     pub(crate) last_scan_seconds: Mutex<Option<(f64, std::time::Instant)>>,
     drops_by_reason: Mutex<BTreeMap<&'static str, u64>>,
 }
@@ -214,6 +218,30 @@ impl Metrics {
             "guardrail_review_reports_refused_total",
             "Report events of the log refused by review's validation (logged with the event id).",
             load(&self.review_invalid),
+        );
+        gauge(
+            &mut out,
+            "guardrail_cybertip_failed",
+            "CyberTipline submissions that failed and need a person (alert on any).",
+            load(&self.cybertip_failed) as f64,
+        );
+        gauge(
+            &mut out,
+            "guardrail_cybertip_open",
+            "CyberTipline submissions queued or submitted and not finished yet.",
+            load(&self.cybertip_open) as f64,
+        );
+        gauge(
+            &mut out,
+            "guardrail_cybertip_awaiting",
+            "Cases decided violating for child safety with no CyberTipline submission queued (alert on any that stays).",
+            load(&self.cybertip_awaiting) as f64,
+        );
+        gauge(
+            &mut out,
+            "guardrail_cybertip_finished",
+            "CyberTipline reports NCMEC confirmed (receipt stored).",
+            load(&self.cybertip_finished) as f64,
         );
         counter(
             &mut out,

@@ -27,7 +27,7 @@ use crate::api::{admin, checks, events, ops, reads, review};
         admin::list_tokens, admin::create_token, admin::revoke_token, admin::webhooks,
         review::post_reports, review::queue, review::case, review::claim, review::decide,
         review::record_view, review::second_review, review::appeal, review::network,
-        review::transparency, review::verify_audit,
+        review::transparency, review::verify_audit, review::submit_cybertip, review::list_cybertip,
     ),
     components(schemas(
         crate::error::ErrorBody,

@@ -61,6 +61,7 @@ fn upload(mut r: Route) -> Route {
 use Access::Public;
 const PLATFORM: Access = Access::Role(Role::Platform);
 const REVIEWER: Access = Access::Role(Role::Reviewer);
+const CHILD_SAFETY: Access = Access::Role(Role::ChildSafetyReviewer);
 const ADMIN: Access = Access::Role(Role::Admin);
 const METRICS: Access = Access::Role(Role::Metrics);
 
@@ -92,6 +93,7 @@ fn routes() -> Vec<Route> {
         route(Method::POST, "/v1/cases/{id}/views", REVIEWER, post(review::record_view)),
         route(Method::POST, "/v1/cases/{id}/second-review", REVIEWER, post(review::second_review)),
         route(Method::GET, "/v1/networks/{id}", REVIEWER, get(review::network)),
+        route(Method::POST, "/v1/cases/{id}/cybertip", CHILD_SAFETY, post(review::submit_cybertip)),
         // Operators.
         route(Method::POST, "/v1/scan", ADMIN, post(reads::start_scan)),
         route(Method::GET, "/v1/banks", ADMIN, get(admin::list_banks)),
@@ -110,6 +112,7 @@ fn routes() -> Vec<Route> {
         route(Method::GET, "/v1/webhooks", ADMIN, get(admin::webhooks)),
         route(Method::GET, "/v1/transparency", ADMIN, get(review::transparency)),
         route(Method::GET, "/v1/audit-log/verify", ADMIN, get(review::verify_audit)),
+        route(Method::GET, "/v1/cybertip", ADMIN, get(review::list_cybertip)),
     ]
 }
 

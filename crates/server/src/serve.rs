@@ -137,6 +137,7 @@ async fn run(
         out.flush()?;
     }
     start_intake(&state);
+    start_cybertip(&state);
     startup_scan(&state);
     if rescan_seconds > 0 {
         let periodic = state.clone();
@@ -211,6 +212,27 @@ fn start_intake(state: &AppState) {
                     tracing::error!(error = %format!("{e:#}"), "review intake failed; retried on the next events");
                 }
                 Err(join) => tracing::error!(error = %join, "review intake panicked"),
+            }
+        }
+    });
+}
+
+/// Every minute: runs the CyberTipline submissions that are due (when
+/// credentials are configured), logs each one that failed and needs a
+/// person, and refreshes the gauges `/metrics` alerts on.
+fn start_cybertip(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            ticks.tick().await;
+            let worker = state.clone();
+            match tokio::task::spawn_blocking(move || worker.run_cybertip()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => {
+                    tracing::error!(error = %format!("{e:#}"), "CyberTipline submissions could not run; retried in a minute")
+                }
+                Err(join) => tracing::error!(error = %join, "CyberTipline worker panicked"),
             }
         }
     });

@@ -51,6 +51,8 @@ struct Shared {
 pub struct Review {
     config: ReviewConfig,
     desk: Mutex<Desk>,
+    /// NCMEC's client, when the review configuration has credentials.
+    cybertip: Option<guardrail_engine::cybertip::Client>,
 }
 
 /// The review connection and the intake that files the log into cases.
@@ -68,7 +70,10 @@ impl Review {
         config: ReviewConfig,
     ) -> guardrail_engine::Result<Review> {
         let intake = EventIntake::new(store.as_mut())?;
-        Ok(Review { config, desk: Mutex::new(Desk { store, intake }) })
+        // Without credentials the service still queues and reports nothing:
+        // `/metrics` counts the cases awaiting a report, and the CLI submits.
+        let cybertip = guardrail_engine::cybertip::Client::new(&config).ok();
+        Ok(Review { config, desk: Mutex::new(Desk { store, intake }), cybertip })
     }
 }
 
@@ -145,6 +150,22 @@ impl AppState {
         let mut desk = self.desk();
         let Desk { store, intake } = &mut *desk;
         intake.catch_up(store.as_mut(), matcher.as_deref())
+    }
+
+    /// Runs the due CyberTipline submissions and refreshes their gauges (the
+    /// service does it every minute).
+    pub fn run_cybertip(&self) -> guardrail_engine::Result<()> {
+        crate::api::review::cybertip_tick(self)
+    }
+
+    /// The review configuration as the service itself acts under it.
+    pub(crate) fn base_review_config(&self) -> &ReviewConfig {
+        &self.inner.review.config
+    }
+
+    /// NCMEC's client, when credentials are configured.
+    pub(crate) fn cybertip_client(&self) -> Option<&guardrail_engine::cybertip::Client> {
+        self.inner.review.cybertip.as_ref()
     }
 
     /// Reads the latest scan's linkage and the banks again for review (after a rescan).

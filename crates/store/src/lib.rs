@@ -24,6 +24,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod cybertip;
 mod error;
 mod ingest;
 mod lines;
@@ -33,6 +34,7 @@ mod postgres_store;
 mod review;
 mod sqlite_store;
 
+pub use crate::cybertip::{CyberTipAttemptRow, CyberTipRow};
 pub use crate::error::StoreError;
 pub use crate::ingest::{
     ingest, IngestConflict, IngestError, IngestOptions, IngestReport, DEFAULT_BATCH_SIZE,
@@ -283,6 +285,37 @@ pub trait Store: Send {
     /// Up to `limit` audit entries after position `after`, in order.
     fn review_audit(&mut self, after: u64, limit: usize) -> Result<Vec<AuditRow>, StoreError>;
 
+    /// Queues a case's CyberTipline submission with its audit entries;
+    /// [`StoreError::Exists`] when the case has one already.
+    fn cybertip_create(
+        &mut self,
+        row: &crate::CyberTipRow,
+        audit: &[AuditDraft],
+        seal: Sealer<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Records a step of a submission: its new state, the attempt and the
+    /// audit entries, in one transaction. A finished submission is final.
+    fn cybertip_record(
+        &mut self,
+        row: &crate::CyberTipRow,
+        attempt: Option<&crate::CyberTipAttemptRow>,
+        audit: &[AuditDraft],
+        seal: Sealer<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// A case's submission.
+    fn cybertip_get(&mut self, case: u64) -> Result<Option<crate::CyberTipRow>, StoreError>;
+
+    /// Every submission, by case.
+    fn cybertip_list(&mut self) -> Result<Vec<crate::CyberTipRow>, StoreError>;
+
+    /// A submission's attempts, in order.
+    fn cybertip_attempts(
+        &mut self,
+        case: u64,
+    ) -> Result<Vec<crate::CyberTipAttemptRow>, StoreError>;
+
     /// One account of a scan (`None` when the scan found it clear).
     fn scan_account(&mut self, run: i64, account: &str) -> Result<Option<RiskRow>, StoreError>;
 
@@ -456,6 +489,40 @@ macro_rules! review_methods {
             limit: usize,
         ) -> Result<Vec<crate::AuditRow>, StoreError> {
             self.review_tx(false, |tx| crate::review::audit(tx, after, limit))
+        }
+
+        fn cybertip_create(
+            &mut self,
+            row: &crate::CyberTipRow,
+            audit: &[crate::AuditDraft],
+            seal: crate::Sealer<'_>,
+        ) -> Result<(), StoreError> {
+            self.review_tx(true, |tx| crate::cybertip::create(tx, row, audit, seal))
+        }
+
+        fn cybertip_record(
+            &mut self,
+            row: &crate::CyberTipRow,
+            attempt: Option<&crate::CyberTipAttemptRow>,
+            audit: &[crate::AuditDraft],
+            seal: crate::Sealer<'_>,
+        ) -> Result<(), StoreError> {
+            self.review_tx(true, |tx| crate::cybertip::record(tx, row, attempt, audit, seal))
+        }
+
+        fn cybertip_get(&mut self, case: u64) -> Result<Option<crate::CyberTipRow>, StoreError> {
+            self.review_tx(false, |tx| crate::cybertip::get(tx, case))
+        }
+
+        fn cybertip_list(&mut self) -> Result<Vec<crate::CyberTipRow>, StoreError> {
+            self.review_tx(false, |tx| crate::cybertip::list(tx))
+        }
+
+        fn cybertip_attempts(
+            &mut self,
+            case: u64,
+        ) -> Result<Vec<crate::CyberTipAttemptRow>, StoreError> {
+            self.review_tx(false, |tx| crate::cybertip::attempts(tx, case))
         }
     };
 }

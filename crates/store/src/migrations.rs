@@ -22,8 +22,50 @@ pub(crate) struct Migration {
     pub(crate) common: &'static str,
 }
 
+/// Migration 9: one submission per case (its state, NCMEC's report id and
+/// receipt) and every attempt of every step.
+macro_rules! cybertip_tables {
+    ($id:literal) => {
+        concat!(
+            "
+        CREATE TABLE cybertip_submissions (
+            case_id     BIGINT PRIMARY KEY REFERENCES review_cases (id),
+            environment TEXT NOT NULL,
+            state       TEXT NOT NULL,
+            report_xml  TEXT NOT NULL,
+            files       TEXT NOT NULL,
+            report_id   BIGINT,
+            attempts    BIGINT NOT NULL DEFAULT 0,
+            next_at     BIGINT NOT NULL,
+            last_code   BIGINT,
+            last_error  TEXT,
+            request_id  TEXT,
+            receipt     TEXT,
+            created_at  BIGINT NOT NULL,
+            updated_at  BIGINT NOT NULL,
+            finished_at BIGINT
+        );
+        CREATE INDEX cybertip_submissions_due ON cybertip_submissions (state, next_at);
+        CREATE TABLE cybertip_attempts (
+            id          ",
+            $id,
+            ",
+            case_id     BIGINT NOT NULL REFERENCES cybertip_submissions (case_id),
+            at          BIGINT NOT NULL,
+            step        TEXT NOT NULL,
+            http_status BIGINT,
+            code        BIGINT,
+            outcome     TEXT NOT NULL,
+            request_id  TEXT
+        );
+        CREATE INDEX cybertip_attempts_case ON cybertip_attempts (case_id, id);
+"
+        )
+    };
+}
+
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 8;
+pub const SCHEMA_VERSION: u32 = 9;
 
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -174,6 +216,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             reviewed_at BIGINT NOT NULL
         );
     ",
+    },
+    Migration {
+        version: 9,
+        name: "CyberTipline submissions",
+        sqlite: cybertip_tables!("INTEGER PRIMARY KEY AUTOINCREMENT"),
+        postgres: cybertip_tables!("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
+        common: "",
     },
 ];
 

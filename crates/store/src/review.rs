@@ -414,9 +414,9 @@ pub(crate) trait Sql {
 }
 
 /// Reads the cells of one row by position.
-struct Row<'a> {
-    cells: &'a [Cell],
-    what: &'static str,
+pub(crate) struct Row<'a> {
+    pub(crate) cells: &'a [Cell],
+    pub(crate) what: &'static str,
 }
 
 impl Row<'_> {
@@ -424,7 +424,7 @@ impl Row<'_> {
         StoreError::CorruptRow { what: format!("{} column {i}", self.what), why: why.to_owned() }
     }
 
-    fn oi(&self, i: usize) -> Result<Option<i64>, StoreError> {
+    pub(crate) fn oi(&self, i: usize) -> Result<Option<i64>, StoreError> {
         match self.cells.get(i) {
             Some(Cell::I(v)) => Ok(Some(*v)),
             Some(Cell::Null) => Ok(None),
@@ -432,15 +432,15 @@ impl Row<'_> {
         }
     }
 
-    fn i(&self, i: usize) -> Result<i64, StoreError> {
+    pub(crate) fn i(&self, i: usize) -> Result<i64, StoreError> {
         self.oi(i)?.ok_or_else(|| self.corrupt(i, "unexpected NULL"))
     }
 
-    fn u(&self, i: usize) -> Result<u64, StoreError> {
+    pub(crate) fn u(&self, i: usize) -> Result<u64, StoreError> {
         u64::try_from(self.i(i)?).map_err(|_| self.corrupt(i, "negative"))
     }
 
-    fn ot(&self, i: usize) -> Result<Option<String>, StoreError> {
+    pub(crate) fn ot(&self, i: usize) -> Result<Option<String>, StoreError> {
         match self.cells.get(i) {
             Some(Cell::T(v)) => Ok(Some(v.clone())),
             Some(Cell::Null) => Ok(None),
@@ -448,16 +448,16 @@ impl Row<'_> {
         }
     }
 
-    fn t(&self, i: usize) -> Result<String, StoreError> {
+    pub(crate) fn t(&self, i: usize) -> Result<String, StoreError> {
         self.ot(i)?.ok_or_else(|| self.corrupt(i, "unexpected NULL"))
     }
 }
 
-fn flag(b: bool) -> Val {
+pub(crate) fn flag(b: bool) -> Val {
     Val::I(i64::from(b))
 }
 
-fn id(v: u64) -> Val {
+pub(crate) fn id(v: u64) -> Val {
     Val::I(v as i64)
 }
 

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use guardrail_engine::core::{ReportCategory, Timestamp};
+use guardrail_engine::cybertip;
 use guardrail_engine::review::{self, ReviewConfig};
 use guardrail_engine::review_engine::{NewReport, ReportSource, ReviewError, Target};
 use guardrail_engine::store_backend::DEFAULT_DATABASE;
@@ -637,6 +638,86 @@ enum CyberTipCommand {
     /// Write a confirmed child-safety case's CyberTipline report (report.xml,
     /// files.jsonl) into a directory.
     Export(ExportArgs),
+    /// Queue a confirmed child-safety case's report and submit it to NCMEC
+    /// (the test environment unless the review configuration says
+    /// `environment = "production"`): submit, upload and describe the
+    /// files, finish; the receipt is stored. Exit 0 finished, 1 retrying
+    /// or failed (the reason printed), 2 error.
+    Submit(SubmitArgs),
+    /// Run every submission that is due (retries after passing failures).
+    Run(RunArgs),
+    /// Send a failed submission back to the queue after fixing its cause.
+    Retry(RetryArgs),
+    /// List the submissions (exit 1 when one has failed and needs a person).
+    Status(StatusArgs),
+}
+
+#[derive(clap::Args)]
+struct SubmitArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The case.
+    case: u64,
+    /// The directory holding the case's files by the names `cybertip
+    /// export` lists (`post-<id>-<n>`).
+    #[arg(long, value_name = "DIR")]
+    files: Option<PathBuf>,
+    /// Send the report without files (it names their hashes instead).
+    #[arg(long, conflicts_with = "files")]
+    without_files: bool,
+    /// Who submits (audited).
+    #[arg(long, default_value = "cli")]
+    actor: String,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    #[command(flatten)]
+    common: Common,
+    /// Who runs them (audited).
+    #[arg(long, default_value = "cli")]
+    actor: String,
+}
+
+#[derive(clap::Args)]
+struct RetryArgs {
+    #[command(flatten)]
+    common: Common,
+    /// The case.
+    case: u64,
+    /// Who retries (audited).
+    #[arg(long, default_value = "cli")]
+    actor: String,
+}
+
+#[derive(clap::Args)]
+struct StatusArgs {
+    #[command(flatten)]
+    common: Common,
+}
+
+fn print_outcome(case: u64, outcome: &cybertip::Outcome) -> bool {
+    match outcome {
+        cybertip::Outcome::Finished { report_id } => {
+            println!("case {case}: filed with NCMEC as report {report_id}; the receipt is stored");
+            true
+        }
+        cybertip::Outcome::Retrying { why, next_at } => {
+            println!("case {case}: not filed yet ({why}); retried from {}", next_at.to_rfc3339());
+            false
+        }
+        cybertip::Outcome::Failed { why } => {
+            eprintln!(
+                "error: case {case}: the CyberTipline submission failed and needs a person: {why}"
+            );
+            eprintln!("  fix the cause, then `guardrail cybertip retry {case}`");
+            false
+        }
+        cybertip::Outcome::Idle => {
+            println!("case {case}: nothing due");
+            true
+        }
+    }
 }
 
 #[derive(clap::Args)]
@@ -655,6 +736,57 @@ struct ExportArgs {
 
 pub(crate) fn cybertip(args: CyberTipArgs) -> anyhow::Result<ExitCode> {
     match args.command {
+        CyberTipCommand::Submit(args) => {
+            let (config, now) = (args.common.config()?, args.common.now()?);
+            let files = match (&args.files, args.without_files) {
+                (Some(dir), _) => cybertip::Files::Dir(dir.clone()),
+                (None, true) => cybertip::Files::Without,
+                (None, false) => anyhow::bail!(
+                    "say where the case's files are (--files DIR) or that the report goes without them (--without-files)"
+                ),
+            };
+            let client = cybertip::Client::new(&config)?;
+            let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+            let row =
+                cybertip::queue(store.as_mut(), &config, args.case, &files, &args.actor, now)?;
+            println!("case {}: queued for NCMEC's {} environment", args.case, row.environment);
+            let out = cybertip::run(store.as_mut(), &config, &client, args.case, &args.actor, now)?;
+            Ok(if print_outcome(args.case, &out) { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        CyberTipCommand::Run(args) => {
+            let (config, now) = (args.common.config()?, args.common.now()?);
+            let client = cybertip::Client::new(&config)?;
+            let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+            let outcomes = cybertip::run_due(store.as_mut(), &config, &client, &args.actor, now)?;
+            let mut all = true;
+            for (case, out) in &outcomes {
+                all &= print_outcome(*case, out);
+            }
+            println!("{} submission(s) due", outcomes.len());
+            Ok(if all { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        CyberTipCommand::Retry(args) => {
+            let (config, now) = (args.common.config()?, args.common.now()?);
+            let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+            cybertip::retry(store.as_mut(), &config, args.case, &args.actor, now)?;
+            println!("case {}: queued again; `guardrail cybertip run` submits it", args.case);
+            Ok(ExitCode::SUCCESS)
+        }
+        CyberTipCommand::Status(args) => {
+            let mut store = guardrail_engine::store::open_reader(&args.common.database)?;
+            let rows = cybertip::status(store.as_mut())?;
+            let failed = rows.iter().filter(|r| r.state == "failed").count();
+            println!("{} submission(s), {failed} failed", rows.len());
+            for r in &rows {
+                let id = r.report_id.map_or("-".to_owned(), |i| i.to_string());
+                let why = r.last_error.as_deref().map(|e| format!(": {e}")).unwrap_or_default();
+                println!(
+                    "  case {:>6}  {:<9} {:<10} report {id:<10} {} attempt(s){why}",
+                    r.case_id, r.state, r.environment, r.attempts
+                );
+            }
+            Ok(if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
         CyberTipCommand::Export(args) => {
             let (config, now) = (args.common.config()?, args.common.now()?);
             let mut store = guardrail_engine::store::open_reader(&args.common.database)?;

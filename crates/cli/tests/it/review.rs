@@ -222,6 +222,16 @@ fn reports_flow_from_intake_to_decision_outbox_and_cybertip() {
         let refused =
             world.fails(db, 25, &["cybertip", "export", "2", "--out", tip.to_str().unwrap()]);
         assert!(refused.contains("cannot be reported to the CyberTipline"), "{refused}");
+        // Submitting needs NCMEC's credentials (the flow is tested against a
+        // fake NCMEC in crates/engine/tests/cybertip.rs), and says which key.
+        assert!(world.ok(db, 25, &["cybertip", "status"]).starts_with("0 submission(s), 0 failed"));
+        if std::env::var_os("GUARDRAIL_CYBERTIP_USERNAME").is_none() {
+            let creds = world.fails(db, 25, &["cybertip", "submit", "1", "--without-files"]);
+            assert!(creds.contains("cybertip.username"), "{creds}");
+        }
+        let unsaid = run_code(&mut world.cmd(db, 25, &["cybertip", "submit", "1"]), 2);
+        let unsaid = String::from_utf8_lossy(&unsaid.stderr);
+        assert!(unsaid.contains("--files") && unsaid.contains("--without-files"), "{unsaid}");
 
         // Every report reaches a terminal state: decide the rest, then nothing is queued.
         for (case, reviewer) in [(2, "r2"), (3, "r2"), (4, "r2"), (5, "r2")] {

@@ -9,6 +9,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Extension;
 use guardrail_engine::core::{ReportCategory, Timestamp};
+use guardrail_engine::cybertip;
 use guardrail_engine::review::{self, DecisionInput, Filed, ReviewConfig};
 use guardrail_engine::review_engine::case::Role as ReviewRole;
 use guardrail_engine::review_engine::{NewReport, ReportSource, Target};
@@ -1285,4 +1286,186 @@ pub(crate) async fn verify_audit(State(state): State<AppState>) -> ApiResult<Jso
         broken_at: check.broken.as_ref().map(|b| b.seq),
         broken: check.broken.map(|b| b.to_string()),
     }))
+}
+
+// ---------------------------------------------------------------- CyberTipline
+
+/// Runs the due CyberTipline submissions and refreshes the gauges; each
+/// submission that failed and needs a person is logged as an error.
+pub(crate) fn cybertip_tick(state: &AppState) -> guardrail_engine::Result<()> {
+    let at = now().map_err(|_| guardrail_engine::EngineError::Setting {
+        field: "clock",
+        why: "the clock is out of range".into(),
+    })?;
+    let config = state.base_review_config().clone();
+    let mut desk = state.desk();
+    if let Some(client) = state.cybertip_client() {
+        for (case, outcome) in
+            cybertip::run_due(desk.store.as_mut(), &config, client, "service", at)?
+        {
+            match outcome {
+                cybertip::Outcome::Failed { why } => {
+                    tracing::error!(case, why = %why, "CyberTipline submission failed and needs a person")
+                }
+                cybertip::Outcome::Retrying { why, next_at } => {
+                    tracing::warn!(case, why = %why, next = %next_at.to_rfc3339(), "CyberTipline submission retried later")
+                }
+                cybertip::Outcome::Finished { report_id } => {
+                    tracing::info!(case, report_id, "CyberTipline report filed")
+                }
+                cybertip::Outcome::Idle => {}
+            }
+        }
+    }
+    let rows = cybertip::status(desk.store.as_mut())?;
+    let queued: std::collections::BTreeSet<u64> = rows.iter().map(|r| r.case_id).collect();
+    let awaiting = desk
+        .store
+        .review_cases(false)?
+        .iter()
+        .filter(|c| {
+            c.child_safety && c.verdict.as_deref() == Some("violating") && !queued.contains(&c.id)
+        })
+        .count() as u64;
+    let m = state.metrics();
+    let count = |s: &[&str]| rows.iter().filter(|r| s.contains(&r.state.as_str())).count() as u64;
+    use std::sync::atomic::Ordering::Relaxed;
+    m.cybertip_failed.store(count(&["failed"]), Relaxed);
+    m.cybertip_open.store(count(&["pending", "submitted"]), Relaxed);
+    m.cybertip_finished.store(count(&["finished"]), Relaxed);
+    m.cybertip_awaiting.store(awaiting, Relaxed);
+    Ok(())
+}
+
+/// A CyberTipline submission's state.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct SubmissionDto {
+    /// The case.
+    pub case: u64,
+    /// `test` or `production`.
+    pub environment: String,
+    /// `pending`, `submitted`, `finished` or `failed` (needs a person).
+    pub state: String,
+    /// NCMEC's report id, once submitted.
+    pub report_id: Option<i64>,
+    /// Attempts after passing failures.
+    pub attempts: u64,
+    /// When the next attempt is due (RFC 3339).
+    pub next_at: String,
+    /// The last NCMEC response code.
+    pub last_code: Option<i64>,
+    /// The last error.
+    pub last_error: Option<String>,
+    /// NCMEC's `Request-ID` of its last answer.
+    pub request_id: Option<String>,
+    /// Whether NCMEC's receipt is stored.
+    pub receipt: bool,
+    /// When NCMEC confirmed it (RFC 3339).
+    pub finished_at: Option<String>,
+}
+
+impl From<guardrail_engine::store_backend::CyberTipRow> for SubmissionDto {
+    fn from(r: guardrail_engine::store_backend::CyberTipRow) -> SubmissionDto {
+        SubmissionDto {
+            case: r.case_id,
+            environment: r.environment,
+            state: r.state,
+            report_id: r.report_id,
+            attempts: r.attempts,
+            next_at: rfc3339(r.next_at),
+            last_code: r.last_code,
+            last_error: r.last_error,
+            request_id: r.request_id,
+            receipt: r.receipt.is_some(),
+            finished_at: r.finished_at.map(rfc3339),
+        }
+    }
+}
+
+/// How to send a case's report.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct SubmitBody {
+    /// The service keeps hashes, not media: the report goes without its
+    /// files and names their hashes. It must be said (`true`); to attach the
+    /// files, submit with `guardrail cybertip submit --files DIR`.
+    pub without_files: bool,
+}
+
+/// Queues a case decided violating for child safety for the CyberTipline
+/// and submits it now when credentials are configured (else the CLI's
+/// `cybertip run` does); the answer is the submission's state.
+#[utoipa::path(
+    post,
+    path = "/v1/cases/{id}/cybertip",
+    tag = "review",
+    params(("id" = u64, Path, description = "The case's number")),
+    request_body = SubmitBody,
+    responses(
+        (status = 200, description = "Queued (and submitted as far as it went)", body = SubmissionDto),
+        (status = 400, description = "Not JSON, or not a number", body = crate::error::ErrorBody),
+        (status = 401, description = "Missing or unknown token", body = crate::error::ErrorBody),
+        (status = 403, description = "Wrong role", body = crate::error::ErrorBody),
+        (status = 404, description = "No such case", body = crate::error::ErrorBody),
+        (status = 409, description = "Not decided violating for child safety, or queued already (`not_reportable`, `already_exists`)", body = crate::error::ErrorBody),
+        (status = 415, description = "Not `Content-Type: application/json`", body = crate::error::ErrorBody),
+        (status = 422, description = "`without_files` not true, or a field the report needs (`cybertip.email`)", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn submit_cybertip(
+    State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
+    Path(id): Path<u64>,
+    Json(body): Json<SubmitBody>,
+) -> ApiResult<Json<SubmissionDto>> {
+    if !body.without_files {
+        return Err(ApiError::field(
+            "without_files",
+            "the service keeps hashes, not media: set true to report without the files (their hashes are named), or attach them with `guardrail cybertip submit --files DIR`",
+        ));
+    }
+    let config = state.review_config(&caller);
+    let at = now()?;
+    let actor = format!("api:{}", caller.name);
+    let row = crate::api::blocking(move || {
+        let mut desk = state.desk();
+        cybertip::queue(desk.store.as_mut(), &config, id, &cybertip::Files::Without, &actor, at)?;
+        if let Some(client) = state.cybertip_client() {
+            if let cybertip::Outcome::Failed { why } =
+                cybertip::run(desk.store.as_mut(), &config, client, id, &actor, at)?
+            {
+                tracing::error!(case = id, why = %why, "CyberTipline submission failed and needs a person");
+            }
+        }
+        desk.store
+            .cybertip_get(id)
+            .map_err(|e| ApiError::internal(&e))?
+            .ok_or_else(|| ApiError::internal(&"a queued submission is missing"))
+    })
+    .await?;
+    Ok(Json(row.into()))
+}
+
+/// Every CyberTipline submission.
+#[utoipa::path(
+    get,
+    path = "/v1/cybertip",
+    tag = "review",
+    responses(
+        (status = 200, description = "The submissions, by case", body = Vec<SubmissionDto>),
+        (status = 401, description = "Missing or unknown token", body = crate::error::ErrorBody),
+        (status = 403, description = "Wrong role", body = crate::error::ErrorBody),
+    ),
+    security(("bearer" = [])),
+)]
+pub(crate) async fn list_cybertip(
+    State(state): State<AppState>,
+) -> ApiResult<Json<Vec<SubmissionDto>>> {
+    let rows = crate::api::blocking(move || {
+        let mut desk = state.desk();
+        Ok(cybertip::status(desk.store.as_mut())?)
+    })
+    .await?;
+    Ok(Json(rows.into_iter().map(Into::into).collect()))
 }

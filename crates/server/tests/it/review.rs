@@ -273,6 +273,24 @@ async fn a_decision_acts_on_the_guard_at_once_and_is_audited() {
         assert_error(&second, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
         assert_eq!(second.1["error"]["field"], "second_review.decision");
     }
+    // The CyberTipline: the service holds no media, so sending without the
+    // files must be said; without the reporter's email nothing is queued.
+    let no_files = api.json("POST", &path("/cybertip"), CS, json!({"without_files": false})).await;
+    assert_error(&no_files, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");
+    assert_eq!(no_files.1["error"]["field"], "without_files");
+    let no_email = api.json("POST", &path("/cybertip"), CS, json!({"without_files": true})).await;
+    assert_error(&no_email, StatusCode::UNPROCESSABLE_ENTITY, "invalid_setting");
+    assert_eq!(no_email.1["error"]["field"], "cybertip.email");
+    let reviewer = api.json("POST", &path("/cybertip"), R, json!({"without_files": true})).await;
+    assert_error(&reviewer, StatusCode::FORBIDDEN, "forbidden");
+    // The decided case awaits a report, and /metrics says so.
+    api.state.run_cybertip().unwrap();
+    let (_, metrics) = api
+        .raw("GET", "/metrics", Some(api.token(Role::Metrics).to_owned()), "", String::new())
+        .await;
+    assert!(metrics.contains("guardrail_cybertip_awaiting 1"), "{metrics}");
+    let (status, list) = get(&api, "/v1/cybertip", A).await;
+    assert_eq!((status, list), (StatusCode::OK, json!([])));
     // The platform forwards an appeal: the case is back in the queue, reopened.
     let bad = api.json("POST", &path("/appeal"), P, json!({"by": member, "reason": " "})).await;
     assert_error(&bad, StatusCode::UNPROCESSABLE_ENTITY, "invalid_field");

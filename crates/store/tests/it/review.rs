@@ -377,3 +377,67 @@ fn a_batch_commits_together_and_refuses_only_its_bad_items() {
         check_chain(&chain);
     }
 }
+
+fn submission(case: u64) -> guardrail_store::CyberTipRow {
+    guardrail_store::CyberTipRow {
+        case_id: case,
+        environment: "test".into(),
+        state: "pending".into(),
+        report_xml: "<report/>".into(),
+        files: "{}".into(),
+        report_id: None,
+        attempts: 0,
+        next_at: 5_000,
+        last_code: None,
+        last_error: None,
+        request_id: None,
+        receipt: None,
+        created_at: 5_000,
+        updated_at: 5_000,
+        finished_at: None,
+    }
+}
+
+#[test]
+fn cybertip_submissions_are_one_per_case_record_each_step_and_stay_finished() {
+    for t in targets() {
+        let mut store = t.open();
+        store.review_intake(&report("k1", "u1", "a1", "child_safety"), &seal).unwrap();
+        let missing = store.cybertip_create(&submission(9), &[draft("r1", "queue")], &seal);
+        assert!(matches!(missing, Err(StoreError::Missing { .. })), "{missing:?}");
+        let mut bad = submission(1);
+        bad.environment = "prod".into();
+        let err = store.cybertip_create(&bad, &[], &seal).unwrap_err();
+        assert!(err.to_string().starts_with("cybertip.environment"), "{err}");
+        store.cybertip_create(&submission(1), &[draft("r1", "cybertip_queue")], &seal).unwrap();
+        let twice = store.cybertip_create(&submission(1), &[], &seal);
+        assert!(matches!(twice, Err(StoreError::Exists { .. })), "{}", t.url);
+        let mut row = submission(1);
+        row.state = "submitted".into();
+        row.report_id = Some(77);
+        let attempt = guardrail_store::CyberTipAttemptRow {
+            case_id: 1,
+            at: 6_000,
+            step: "submit".into(),
+            http_status: Some(200),
+            code: Some(0),
+            outcome: "report 77".into(),
+            request_id: Some("req-1".into()),
+        };
+        store
+            .cybertip_record(&row, Some(&attempt), &[draft("r1", "cybertip_submit")], &seal)
+            .unwrap();
+        row.state = "finished".into();
+        row.receipt = Some("<reportDoneResponse/>".into());
+        store.cybertip_record(&row, None, &[], &seal).unwrap();
+        assert_eq!(store.cybertip_get(1).unwrap(), Some(row.clone()), "{}", t.url);
+        assert_eq!(store.cybertip_attempts(1).unwrap(), [attempt]);
+        assert_eq!(store.cybertip_list().unwrap().len(), 1);
+        // A finished report is final.
+        row.state = "pending".into();
+        let err = store.cybertip_record(&row, None, &[], &seal).unwrap_err();
+        assert!(err.to_string().contains("finished at NCMEC"), "{err}");
+        assert_eq!(store.cybertip_get(1).unwrap().unwrap().state, "finished");
+        check_chain(&audit_chain(store.as_mut()));
+    }
+}
