@@ -65,6 +65,8 @@ enum Command {
     Case(cmd::review::CaseArgs),
     /// CyberTipline reports of confirmed child-safety cases.
     Cybertip(cmd::review::CyberTipArgs),
+    /// Preserved evidence of reported cases: list, hold, release, extend, destroy, sweep.
+    Preservation(cmd::review::PreservationArgs),
     /// The tamper-evident audit log of review.
     AuditLog(cmd::review::AuditLogArgs),
     /// Run the HTTP service (`--demo`: a populated service on a synthetic world at once).
@@ -96,6 +98,7 @@ fn main() -> ExitCode {
         Command::Queue(args) => cmd::review::queue(args),
         Command::Case(args) => cmd::review::case(args),
         Command::Cybertip(args) => cmd::review::cybertip(args),
+        Command::Preservation(args) => cmd::review::preservation(args),
         Command::AuditLog(args) => cmd::review::audit_log(args),
         Command::Serve(args) => cmd::serve::run(args),
         Command::Token(args) => cmd::serve::token(args),

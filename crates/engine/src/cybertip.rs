@@ -61,6 +61,11 @@ impl Secret {
     pub fn new(secret: String) -> Secret {
         Secret(secret)
     }
+
+    /// The secret itself (for the one place that uses it).
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
 impl std::fmt::Debug for Secret {
@@ -375,6 +380,34 @@ pub fn queue(
             format!("{} file(s)", report.files.len())
         }
     );
+    if let Some(existing) = store.cybertip_get(case)? {
+        return Err(EngineError::Store(guardrail_store::StoreError::Exists {
+            what: "cybertip submission",
+            name: format!("case {case} ({})", existing.state),
+        }));
+    }
+    // What is reported is preserved first (a year by default): its metadata
+    // and hashes, and the files themselves where the deployment keeps media.
+    if store.preservation_get(case)?.is_none() {
+        let mut bytes = Vec::new();
+        if let (true, Files::Dir(dir)) = (config.preservation.store_media, files) {
+            for f in &report.files {
+                let path = dir.join(&f.file_name);
+                let b = std::fs::read(&path)
+                    .map_err(|source| EngineError::Read { path: path.clone(), source })?;
+                bytes.push((f.file_name.clone(), b));
+            }
+        }
+        crate::preservation::preserve_with(
+            store,
+            config,
+            case,
+            &bytes,
+            Some((&row.environment, &row.report_xml)),
+            actor,
+            now,
+        )?;
+    }
     let audit = review::audit_draft(now, actor, "cybertip_queue", format!("case {case}"), detail);
     store.cybertip_create(&row, &[audit], &review::seal)?;
     Ok(row)

@@ -51,6 +51,7 @@ pub mod guard;
 pub mod host;
 pub mod ingest;
 pub mod lexicon;
+pub mod preservation;
 pub mod review;
 pub mod scan;
 pub mod store;

@@ -51,6 +51,8 @@ pub struct ReviewConfig {
     pub reviewers: BTreeMap<String, Vec<Role>>,
     /// The CyberTipline reporter and URLs.
     pub cybertip: CyberTipConfig,
+    /// How evidence is preserved.
+    pub preservation: crate::preservation::PreservationConfig,
 }
 
 /// What the CyberTipline documents say about the provider, and where and
@@ -117,6 +119,7 @@ impl Default for ReviewConfig {
             sla: SlaConfig::default(),
             reviewers: BTreeMap::new(),
             cybertip: CyberTipConfig::default(),
+            preservation: crate::preservation::PreservationConfig::default(),
         }
     }
 }
@@ -130,6 +133,16 @@ struct ConfigFile {
     #[serde(default)]
     reviewers: BTreeMap<String, Vec<String>>,
     cybertip: Option<CyberTipFile>,
+    preservation: Option<PreservationFile>,
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PreservationFile {
+    retention_days: Option<u64>,
+    store_media: Option<bool>,
+    dir: Option<PathBuf>,
+    key: Option<String>,
 }
 
 #[derive(serde::Deserialize)]
@@ -231,6 +244,30 @@ impl ReviewConfig {
                 retry_window: c
                     .retry_window_hours
                     .map_or(defaults.retry_window, |h| Duration::from_secs(h.saturating_mul(3600))),
+            };
+        }
+        if let Some(p) = file.preservation {
+            if p.retention_days == Some(0) {
+                return Err("preservation.retention_days: must be at least 1".into());
+            }
+            let store_media = p.store_media.unwrap_or(false);
+            if store_media && p.dir.is_none() {
+                return Err(
+                    "preservation.dir: store_media needs a directory for the encrypted files"
+                        .into(),
+                );
+            }
+            if let Some(key) = &p.key {
+                crate::preservation::parse_key(key)
+                    .map_err(|why| format!("preservation.key: {why}"))?;
+            }
+            config.preservation = crate::preservation::PreservationConfig {
+                retention: p.retention_days.map_or(crate::preservation::DEFAULT_RETENTION, |d| {
+                    Duration::from_secs(d.saturating_mul(86_400))
+                }),
+                store_media,
+                dir: p.dir,
+                key: p.key.map(crate::cybertip::Secret::new),
             };
         }
         Ok(config)

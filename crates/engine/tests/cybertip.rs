@@ -8,6 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -418,4 +419,137 @@ fn production_needs_saying_so_and_credentials_are_required() {
     }
     let bad = ReviewConfig::parse("[cybertip]\nenvironment = \"prod\"\n").unwrap_err();
     assert!(bad.starts_with("cybertip.environment"), "{bad}");
+}
+
+const KEY: &str = "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f";
+
+fn with_media(world: &World) -> ReviewConfig {
+    let mut config = world.config.clone();
+    config.preservation = ReviewConfig::parse(&format!(
+        "[preservation]\nstore_media = true\ndir = \"{}\"\nkey = \"{KEY}\"\n",
+        world.dir.path().join("preserved").display()
+    ))
+    .unwrap()
+    .preservation;
+    config
+}
+
+fn days(n: i64) -> Timestamp {
+    Timestamp::from_unix_micros(at(0).unix_micros() + n * 86_400_000_000).unwrap()
+}
+
+#[test]
+fn what_is_reported_is_preserved_encrypted_held_and_destroyed_on_request() {
+    use guardrail_engine::preservation;
+    let fake = Fake::start();
+    let world = World::new(&fake);
+    let config = with_media(&world);
+    let mut store = world.store();
+    cybertip::queue(store.as_mut(), &config, 1, &world.files(), "r1", at(2)).unwrap();
+    let record = store.preservation_get(1).unwrap().unwrap();
+    assert_eq!((record.state.as_str(), record.hold), ("kept", false));
+    assert_eq!(
+        record.expires_at,
+        days(365).unix_micros() + 2 * 60_000_000,
+        "a year from the queueing"
+    );
+    assert!(record.metadata.contains("0123456789abcdef0123456789abcdef"), "{}", record.metadata);
+    assert!(record.metadata.contains("<report"), "the document sent is kept");
+    let files = store.preservation_files(1).unwrap();
+    assert_eq!(files.len(), 1);
+    let on_disk = std::fs::read(&files[0].path).unwrap();
+    let plain = b"generated test pattern, not media";
+    assert!(!on_disk.windows(plain.len()).any(|w| w == plain), "the bytes are encrypted at rest");
+    let back =
+        preservation::read_file(store.as_mut(), &config, 1, "post-p1-0", "r1", at(3)).unwrap();
+    assert_eq!(back, plain);
+    // Another key does not open it.
+    let mut wrong = config.clone();
+    wrong.preservation.key = Some(guardrail_engine::cybertip::Secret::new("ff".repeat(32)));
+    let err =
+        preservation::read_file(store.as_mut(), &wrong, 1, "post-p1-0", "r1", at(3)).unwrap_err();
+    assert!(err.to_string().contains("does not decrypt"), "{err}");
+    // Under hold it is not destroyed, not even at the end of its time.
+    preservation::hold(store.as_mut(), 1, "law enforcement request 2026-17", "lead", at(4))
+        .unwrap();
+    let refused =
+        preservation::destroy(store.as_mut(), &config, 1, "user asked", "lead", at(5)).unwrap_err();
+    assert!(refused.to_string().contains("under legal hold"), "{refused}");
+    assert!(preservation::sweep(store.as_mut(), &config, "sys", days(400)).unwrap().is_empty());
+    preservation::release(store.as_mut(), 1, "case closed", "lead", at(6)).unwrap();
+    let gone = preservation::destroy(
+        store.as_mut(),
+        &config,
+        1,
+        "destruction requested by law enforcement",
+        "lead",
+        at(7),
+    )
+    .unwrap();
+    assert_eq!((gone.state.as_str(), gone.metadata.as_str()), ("destroyed", ""));
+    assert!(!Path::new(&files[0].path).exists(), "the encrypted file is gone");
+    assert!(store.preservation_files(1).unwrap().is_empty());
+    assert!(preservation::read_file(store.as_mut(), &config, 1, "post-p1-0", "r1", at(8)).is_err());
+    assert!(
+        preservation::hold(store.as_mut(), 1, "again", "lead", at(9)).is_err(),
+        "a destroyed record is final"
+    );
+    // Every step is in the audit log, and the chain holds.
+    let mut actions = Vec::new();
+    let mut after = 0;
+    loop {
+        let page = store.review_audit(after, 1000).unwrap();
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        actions.extend(page.into_iter().map(|r| r.action));
+    }
+    for a in [
+        "preservation_create",
+        "preservation_read",
+        "preservation_hold",
+        "preservation_release",
+        "preservation_destroy",
+    ] {
+        assert!(actions.iter().any(|x| x == a), "{a} not audited: {actions:?}");
+    }
+    assert!(review::verify_audit(store.as_mut()).unwrap().broken.is_none());
+}
+
+#[test]
+fn without_media_only_hashes_are_kept_and_time_ends_it_unless_extended() {
+    use guardrail_engine::preservation;
+    let fake = Fake::start();
+    let world = World::new(&fake);
+    let mut store = world.store();
+    // The default keeps no media: bytes offered are refused, not dropped.
+    let bytes = vec![("post-p1-0".to_owned(), b"x".to_vec())];
+    let err =
+        preservation::preserve(store.as_mut(), &world.config, 1, &bytes, "r1", at(2)).unwrap_err();
+    assert!(err.to_string().contains("preservation.store_media"), "{err}");
+    cybertip::queue(store.as_mut(), &world.config, 1, &world.files(), "r1", at(2)).unwrap();
+    assert!(store.preservation_files(1).unwrap().is_empty());
+    assert!(store.preservation_get(1).unwrap().unwrap().metadata.contains("MD5:0123456789abcdef"));
+    preservation::extend(
+        store.as_mut(),
+        1,
+        Duration::from_secs(30 * 86_400),
+        "investigation",
+        "lead",
+        at(3),
+    )
+    .unwrap();
+    assert!(
+        preservation::sweep(store.as_mut(), &world.config, "sys", days(380)).unwrap().is_empty(),
+        "extended past day 380"
+    );
+    assert_eq!(preservation::sweep(store.as_mut(), &world.config, "sys", days(396)).unwrap(), [1]);
+    assert_eq!(
+        store.preservation_get(1).unwrap().unwrap().destroyed_reason.as_deref(),
+        Some("retention ended")
+    );
+    // Bad settings name their key.
+    let bad = ReviewConfig::parse("[preservation]\nkey = \"abc\"\n").unwrap_err();
+    assert!(bad.starts_with("preservation.key"), "{bad}");
+    let no_dir = ReviewConfig::parse("[preservation]\nstore_media = true\n").unwrap_err();
+    assert!(no_dir.starts_with("preservation.dir"), "{no_dir}");
 }

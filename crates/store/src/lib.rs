@@ -31,6 +31,7 @@ mod lines;
 mod migrations;
 mod model;
 mod postgres_store;
+mod preservation;
 mod review;
 mod sqlite_store;
 
@@ -47,6 +48,7 @@ pub use crate::model::{
     RiskRow, RunProgress, RunStatus, ScanRun, StoredEvent, Summary, TokenRow,
 };
 pub use crate::postgres_store::PostgresStore;
+pub use crate::preservation::{PreservationRow, PreservedFile};
 pub use crate::review::{
     AuditDraft, AuditRow, CaseRow, CaseWrite, DecisionRow, DecisionWrite, EnforcementRow, Evidence,
     FileView, Intake, IntakeItem, IntakeOutcome, NewReportRow, NewSignalRow, ReportRow,
@@ -316,6 +318,41 @@ pub trait Store: Send {
         case: u64,
     ) -> Result<Vec<crate::CyberTipAttemptRow>, StoreError>;
 
+    /// Makes a case's preservation record with its files' rows and audit
+    /// entries; [`StoreError::Exists`] when the case has one.
+    fn preservation_create(
+        &mut self,
+        row: &crate::PreservationRow,
+        files: &[crate::PreservedFile],
+        audit: &[AuditDraft],
+        seal: Sealer<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// Writes a record's hold, expiry or destruction with its audit entries.
+    fn preservation_update(
+        &mut self,
+        row: &crate::PreservationRow,
+        audit: &[AuditDraft],
+        seal: Sealer<'_>,
+    ) -> Result<(), StoreError>;
+
+    /// A case's preservation record.
+    fn preservation_get(&mut self, case: u64)
+        -> Result<Option<crate::PreservationRow>, StoreError>;
+
+    /// Every preservation record, by case.
+    fn preservation_list(&mut self) -> Result<Vec<crate::PreservationRow>, StoreError>;
+
+    /// A record's preserved files.
+    fn preservation_files(&mut self, case: u64) -> Result<Vec<crate::PreservedFile>, StoreError>;
+
+    /// Appends audit entries for an access to preserved evidence.
+    fn preservation_audit(
+        &mut self,
+        audit: &[AuditDraft],
+        seal: Sealer<'_>,
+    ) -> Result<(), StoreError>;
+
     /// One account of a scan (`None` when the scan found it clear).
     fn scan_account(&mut self, run: i64, account: &str) -> Result<Option<RiskRow>, StoreError>;
 
@@ -523,6 +560,51 @@ macro_rules! review_methods {
             case: u64,
         ) -> Result<Vec<crate::CyberTipAttemptRow>, StoreError> {
             self.review_tx(false, |tx| crate::cybertip::attempts(tx, case))
+        }
+
+        fn preservation_create(
+            &mut self,
+            row: &crate::PreservationRow,
+            files: &[crate::PreservedFile],
+            audit: &[crate::AuditDraft],
+            seal: crate::Sealer<'_>,
+        ) -> Result<(), StoreError> {
+            self.review_tx(true, |tx| crate::preservation::create(tx, row, files, audit, seal))
+        }
+
+        fn preservation_update(
+            &mut self,
+            row: &crate::PreservationRow,
+            audit: &[crate::AuditDraft],
+            seal: crate::Sealer<'_>,
+        ) -> Result<(), StoreError> {
+            self.review_tx(true, |tx| crate::preservation::update(tx, row, audit, seal))
+        }
+
+        fn preservation_get(
+            &mut self,
+            case: u64,
+        ) -> Result<Option<crate::PreservationRow>, StoreError> {
+            self.review_tx(false, |tx| crate::preservation::get(tx, case))
+        }
+
+        fn preservation_list(&mut self) -> Result<Vec<crate::PreservationRow>, StoreError> {
+            self.review_tx(false, |tx| crate::preservation::list(tx))
+        }
+
+        fn preservation_files(
+            &mut self,
+            case: u64,
+        ) -> Result<Vec<crate::PreservedFile>, StoreError> {
+            self.review_tx(false, |tx| crate::preservation::files(tx, case))
+        }
+
+        fn preservation_audit(
+            &mut self,
+            audit: &[crate::AuditDraft],
+            seal: crate::Sealer<'_>,
+        ) -> Result<(), StoreError> {
+            self.review_tx(true, |tx| crate::preservation::audit_access(tx, audit, seal))
         }
     };
 }

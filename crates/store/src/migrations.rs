@@ -65,7 +65,7 @@ macro_rules! cybertip_tables {
 }
 
 /// The schema version this build writes.
-pub const SCHEMA_VERSION: u32 = 9;
+pub const SCHEMA_VERSION: u32 = 10;
 
 pub(crate) const MIGRATIONS: &[Migration] = &[
     Migration {
@@ -223,6 +223,34 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         sqlite: cybertip_tables!("INTEGER PRIMARY KEY AUTOINCREMENT"),
         postgres: cybertip_tables!("BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY"),
         common: "",
+    },
+    Migration {
+        version: 10,
+        name: "evidence preservation",
+        sqlite: "",
+        postgres: "",
+        common: "
+        CREATE TABLE preservation_records (
+            case_id          BIGINT PRIMARY KEY REFERENCES review_cases (id),
+            state            TEXT NOT NULL,
+            created_at       BIGINT NOT NULL,
+            expires_at       BIGINT NOT NULL,
+            hold             BIGINT NOT NULL DEFAULT 0,
+            hold_reason      TEXT,
+            metadata         TEXT NOT NULL,
+            destroyed_at     BIGINT,
+            destroyed_reason TEXT
+        );
+        CREATE INDEX preservation_records_expiry ON preservation_records (state, expires_at);
+        CREATE TABLE preservation_files (
+            case_id BIGINT NOT NULL REFERENCES preservation_records (case_id),
+            name    TEXT NOT NULL,
+            sha256  TEXT NOT NULL,
+            size    BIGINT NOT NULL,
+            path    TEXT NOT NULL,
+            PRIMARY KEY (case_id, name)
+        );
+    ",
     },
 ];
 

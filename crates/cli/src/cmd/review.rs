@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use guardrail_engine::core::{ReportCategory, Timestamp};
 use guardrail_engine::cybertip;
+use guardrail_engine::preservation;
 use guardrail_engine::review::{self, ReviewConfig};
 use guardrail_engine::review_engine::{NewReport, ReportSource, ReviewError, Target};
 use guardrail_engine::store_backend::DEFAULT_DATABASE;
@@ -944,5 +945,202 @@ pub(crate) fn transparency(args: TransparencyArgs) -> anyhow::Result<ExitCode> {
     };
     println!("time to decision: {}", hours(&t.time_to_decision));
     println!("time to action: {}", hours(&t.time_to_action));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Arguments of `guardrail preservation`.
+#[derive(clap::Args)]
+pub(crate) struct PreservationArgs {
+    #[command(subcommand)]
+    command: PreservationCommand,
+}
+
+#[derive(clap::Subcommand)]
+enum PreservationCommand {
+    /// List every record: state, expiry, hold.
+    List(PreservationCommon),
+    /// Preserve a case now (`cybertip submit` does it by itself): its
+    /// metadata and hashes, and files where the configuration keeps media.
+    Add(PreservationAdd),
+    /// Put a record under legal hold: never destroyed until released.
+    Hold(PreservationReason),
+    /// Release a legal hold.
+    Release(PreservationReason),
+    /// Keep a record longer.
+    Extend(PreservationExtend),
+    /// Destroy a record's files and metadata (refused under hold).
+    Destroy(PreservationReason),
+    /// Destroy every record whose time ended and that is not held.
+    Sweep(PreservationCommon),
+    /// Decrypt a preserved file into a file (the read is audited).
+    Read(PreservationRead),
+}
+
+#[derive(clap::Args)]
+struct PreservationCommon {
+    #[command(flatten)]
+    common: Common,
+    /// Who acts (audited).
+    #[arg(long, default_value = "cli")]
+    actor: String,
+}
+
+#[derive(clap::Args)]
+struct PreservationAdd {
+    #[command(flatten)]
+    base: PreservationCommon,
+    /// The case.
+    case: u64,
+    /// A file to preserve, as NAME=PATH (repeatable; needs store_media).
+    #[arg(long, value_name = "NAME=PATH")]
+    file: Vec<String>,
+}
+
+#[derive(clap::Args)]
+struct PreservationReason {
+    #[command(flatten)]
+    base: PreservationCommon,
+    /// The case.
+    case: u64,
+    /// Why (audited).
+    #[arg(long)]
+    reason: String,
+}
+
+#[derive(clap::Args)]
+struct PreservationExtend {
+    #[command(flatten)]
+    base: PreservationCommon,
+    /// The case.
+    case: u64,
+    /// Days to add to its expiry.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=36_500))]
+    days: u64,
+    /// Why (audited).
+    #[arg(long)]
+    reason: String,
+}
+
+#[derive(clap::Args)]
+struct PreservationRead {
+    #[command(flatten)]
+    base: PreservationCommon,
+    /// The case.
+    case: u64,
+    /// The file's name in the case.
+    #[arg(long)]
+    file: String,
+    /// Where to write the decrypted bytes (created; never overwritten).
+    #[arg(long, value_name = "PATH")]
+    out: PathBuf,
+}
+
+fn show_record(r: &guardrail_engine::store_backend::PreservationRow) -> String {
+    let time =
+        |m: i64| Timestamp::from_unix_micros(m).map_or_else(|| m.to_string(), |t| t.to_rfc3339());
+    let hold = r.hold_reason.as_deref().map(|h| format!(", held: {h}")).unwrap_or_default();
+    match r.state.as_str() {
+        "destroyed" => format!(
+            "case {}: destroyed {} ({})",
+            r.case_id,
+            r.destroyed_at.map(time).unwrap_or_default(),
+            r.destroyed_reason.as_deref().unwrap_or_default()
+        ),
+        _ => format!("case {}: kept until {}{hold}", r.case_id, time(r.expires_at)),
+    }
+}
+
+pub(crate) fn preservation(args: PreservationArgs) -> anyhow::Result<ExitCode> {
+    let open = |c: &Common| -> anyhow::Result<_> {
+        Ok((c.config()?, c.now()?, guardrail_engine::store::open_reader(&c.database)?))
+    };
+    match args.command {
+        PreservationCommand::List(a) => {
+            let (_, _, mut store) = open(&a.common)?;
+            let rows = preservation::list(store.as_mut())?;
+            println!("{} record(s)", rows.len());
+            for r in &rows {
+                println!("  {}", show_record(r));
+            }
+        }
+        PreservationCommand::Add(a) => {
+            let (config, now, mut store) = open(&a.base.common)?;
+            let mut files = Vec::new();
+            for f in &a.file {
+                let (name, path) =
+                    f.split_once('=').with_context(|| format!("--file {f:?}: write NAME=PATH"))?;
+                let bytes =
+                    std::fs::read(path).with_context(|| format!("--file {f:?}: reading {path}"))?;
+                files.push((name.to_owned(), bytes));
+            }
+            let r = preservation::preserve(
+                store.as_mut(),
+                &config,
+                a.case,
+                &files,
+                &a.base.actor,
+                now,
+            )?;
+            println!("{} ({} file(s))", show_record(&r), files.len());
+        }
+        PreservationCommand::Hold(a) => {
+            let (_, now, mut store) = open(&a.base.common)?;
+            let r = preservation::hold(store.as_mut(), a.case, &a.reason, &a.base.actor, now)?;
+            println!("{}", show_record(&r));
+        }
+        PreservationCommand::Release(a) => {
+            let (_, now, mut store) = open(&a.base.common)?;
+            let r = preservation::release(store.as_mut(), a.case, &a.reason, &a.base.actor, now)?;
+            println!("{}", show_record(&r));
+        }
+        PreservationCommand::Extend(a) => {
+            let (_, now, mut store) = open(&a.base.common)?;
+            let by = std::time::Duration::from_secs(a.days * 86_400);
+            let r =
+                preservation::extend(store.as_mut(), a.case, by, &a.reason, &a.base.actor, now)?;
+            println!("{}", show_record(&r));
+        }
+        PreservationCommand::Destroy(a) => {
+            let (config, now, mut store) = open(&a.base.common)?;
+            let r = preservation::destroy(
+                store.as_mut(),
+                &config,
+                a.case,
+                &a.reason,
+                &a.base.actor,
+                now,
+            )?;
+            println!("{}", show_record(&r));
+        }
+        PreservationCommand::Sweep(a) => {
+            let (config, now, mut store) = open(&a.common)?;
+            let gone = preservation::sweep(store.as_mut(), &config, &a.actor, now)?;
+            println!("{} record(s) destroyed at the end of their time", gone.len());
+        }
+        PreservationCommand::Read(a) => {
+            let (config, now, mut store) = open(&a.base.common)?;
+            let bytes = preservation::read_file(
+                store.as_mut(),
+                &config,
+                a.case,
+                &a.file,
+                &a.base.actor,
+                now,
+            )?;
+            use std::io::Write;
+            let mut out = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&a.out)
+                .with_context(|| {
+                    format!(
+                        "--out {}: creating it (an existing file is never overwritten)",
+                        a.out.display()
+                    )
+                })?;
+            out.write_all(&bytes).with_context(|| format!("writing {}", a.out.display()))?;
+            println!("wrote {} byte(s) to {}", bytes.len(), a.out.display());
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

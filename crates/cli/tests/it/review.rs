@@ -232,6 +232,15 @@ fn reports_flow_from_intake_to_decision_outbox_and_cybertip() {
         let unsaid = run_code(&mut world.cmd(db, 25, &["cybertip", "submit", "1"]), 2);
         let unsaid = String::from_utf8_lossy(&unsaid.stderr);
         assert!(unsaid.contains("--files") && unsaid.contains("--without-files"), "{unsaid}");
+        // What is reported is preserved for a year; a hold stops its destruction.
+        assert!(world.ok(db, 25, &["preservation", "list"]).starts_with("0 record(s)"));
+        let kept = world.ok(db, 25, &["preservation", "add", "1"]);
+        assert!(kept.starts_with("case 1: kept until 2027-03-01T12:25:00Z"), "{kept}");
+        world.ok(db, 26, &["preservation", "hold", "1", "--reason", "law enforcement request"]);
+        let held = world.fails(db, 27, &["preservation", "destroy", "1", "--reason", "asked"]);
+        assert!(held.contains("under legal hold"), "{held}");
+        let media = world.fails(db, 27, &["preservation", "add", "2", "--file", "a=/dev/null"]);
+        assert!(media.contains("preservation.store_media"), "{media}");
 
         // Every report reaches a terminal state: decide the rest, then nothing is queued.
         for (case, reviewer) in [(2, "r2"), (3, "r2"), (4, "r2"), (5, "r2")] {

@@ -441,3 +441,62 @@ fn cybertip_submissions_are_one_per_case_record_each_step_and_stay_finished() {
         check_chain(&audit_chain(store.as_mut()));
     }
 }
+
+#[test]
+fn preservation_records_keep_their_files_until_destroyed_and_stay_destroyed() {
+    for t in targets() {
+        let mut store = t.open();
+        store.review_intake(&report("k1", "u1", "a1", "child_safety"), &seal).unwrap();
+        let row = guardrail_store::PreservationRow {
+            case_id: 1,
+            state: "kept".into(),
+            created_at: 1,
+            expires_at: 100,
+            hold: false,
+            hold_reason: None,
+            metadata: "{\"hashes\": []}".into(),
+            destroyed_at: None,
+            destroyed_reason: None,
+        };
+        let file = guardrail_store::PreservedFile {
+            case_id: 1,
+            name: "post-p1-0".into(),
+            sha256: "ab".repeat(32),
+            size: 33,
+            path: "/preserved/case-1/ab.bin".into(),
+        };
+        let missing = guardrail_store::PreservationRow { case_id: 9, ..row.clone() };
+        assert!(matches!(
+            store.preservation_create(&missing, &[], &[], &seal),
+            Err(StoreError::Missing { .. })
+        ));
+        store
+            .preservation_create(
+                &row,
+                std::slice::from_ref(&file),
+                &[draft("r1", "preserve")],
+                &seal,
+            )
+            .unwrap();
+        let twice = store.preservation_create(&row, &[], &[], &seal);
+        assert!(matches!(twice, Err(StoreError::Exists { .. })), "{}", t.url);
+        assert_eq!(store.preservation_files(1).unwrap(), [file]);
+        let mut held = row.clone();
+        held.hold = true;
+        held.hold_reason = Some("court order".into());
+        store.preservation_update(&held, &[draft("lead", "hold")], &seal).unwrap();
+        assert_eq!(store.preservation_get(1).unwrap(), Some(held.clone()));
+        let mut gone = held.clone();
+        gone.hold = false;
+        gone.state = "destroyed".into();
+        gone.metadata = String::new();
+        gone.destroyed_at = Some(200);
+        store.preservation_update(&gone, &[draft("lead", "destroy")], &seal).unwrap();
+        assert!(store.preservation_files(1).unwrap().is_empty(), "{}", t.url);
+        let err = store.preservation_update(&held, &[], &seal).unwrap_err();
+        assert!(err.to_string().contains("destroyed"), "{err}");
+        assert_eq!(store.preservation_list().unwrap(), [gone]);
+        store.preservation_audit(&[draft("r1", "read")], &seal).unwrap();
+        check_chain(&audit_chain(store.as_mut()));
+    }
+}
