@@ -640,9 +640,22 @@ pub struct LogIntake {
     pub invalid: Vec<(String, String)>,
 }
 
+impl LogIntake {
+    /// Adds another intake's counts to these.
+    pub fn absorb(&mut self, other: LogIntake) {
+        self.reports += other.reports;
+        self.signals += other.signals;
+        self.duplicates += other.duplicates;
+        self.cases_opened += other.cases_opened;
+        self.invalid.extend(other.invalid);
+    }
+}
+
 /// Files every `report` event of the stored log, every ban or suspension
-/// the platform recorded, and every post whose media matches a stored hash
-/// bank, as reports and signals (keyed by event, so a re-run adds nothing).
+/// the platform recorded, every post whose media matches a stored hash
+/// bank, every strong lexicon hit in an account's own words (with a
+/// `matcher`), and what the latest scan places in a network (tiers, ban
+/// evasion), as reports and signals (keyed, so a re-run adds nothing).
 ///
 /// With a `matcher`, each report's strong lexicon terms (in its text and the
 /// hashtag it reports) count towards its case's priority.
@@ -651,7 +664,9 @@ pub fn intake_log(
     matcher: Option<&guardrail_text::Matcher>,
 ) -> Result<LogIntake> {
     let mut intake = EventIntake::new(store)?;
-    intake.catch_up(store, matcher)
+    let mut out = intake.catch_up(store, matcher)?;
+    out.absorb(intake.file_scan(store)?);
+    Ok(out)
 }
 
 /// The review engine's case for a stored row (the last verdict for a decided case).

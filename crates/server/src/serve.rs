@@ -241,9 +241,21 @@ fn start_cybertip(state: &AppState) {
 /// After a scan: review routes new reports by the new linkage, then files
 /// what the log holds beyond its place.
 fn after_scan(state: &AppState) {
-    if let Err(e) = state.relink_review() {
-        state.metrics().review_failures.fetch_add(1, Ordering::Relaxed);
-        tracing::error!(error = %format!("{e:#}"), "review could not read the new scan; it keeps the last one");
+    match state.relink_review() {
+        Ok(out) => {
+            state.metrics().review_signals.fetch_add(out.signals, Ordering::Relaxed);
+            if out.signals > 0 {
+                tracing::info!(
+                    signals = out.signals,
+                    cases_opened = out.cases_opened,
+                    "the scan's findings filed for review"
+                );
+            }
+        }
+        Err(e) => {
+            state.metrics().review_failures.fetch_add(1, Ordering::Relaxed);
+            tracing::error!(error = %format!("{e:#}"), "review could not read the new scan; it keeps the last one");
+        }
     }
     state.notify_intake();
 }

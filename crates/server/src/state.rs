@@ -168,11 +168,13 @@ impl AppState {
         self.inner.review.cybertip.as_ref()
     }
 
-    /// Reads the latest scan's linkage and the banks again for review (after a rescan).
-    pub fn relink_review(&self) -> guardrail_engine::Result<()> {
+    /// Reads the latest scan's linkage and the banks again for review (after
+    /// a rescan), and files what the scan found (tiers, ban evasion) as signals.
+    pub fn relink_review(&self) -> guardrail_engine::Result<guardrail_engine::review::LogIntake> {
         let mut desk = self.desk();
         let Desk { store, intake } = &mut *desk;
-        intake.relink(store.as_mut())
+        intake.relink(store.as_mut())?;
+        intake.file_scan(store.as_mut())
     }
 
     /// Tells the review intake that the log grew.

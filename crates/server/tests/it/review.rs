@@ -358,3 +358,34 @@ async fn report_events_sent_to_the_service_reach_the_queue() {
     });
     assert!(found.unwrap().contains(&"event:rep-http-1".to_owned()));
 }
+
+#[tokio::test]
+async fn strong_terms_scan_tiers_and_ban_evasion_open_cases_once() {
+    let api = Api::new();
+    // The log's intake (done by Api::new) filed strong lexicon hits in the
+    // accounts' own words; the scan's findings are filed after each scan.
+    let first = api.state.relink_review().unwrap();
+    assert!(first.signals > 0, "{first:?}");
+    let again = api.state.relink_review().unwrap();
+    assert_eq!((again.signals, again.duplicates), (0, first.signals), "nothing is filed twice");
+    let kinds = api
+        .state
+        .host()
+        .with_store(|store| {
+            let mut kinds = std::collections::BTreeMap::<String, Vec<String>>::new();
+            for c in store.review_cases(true)? {
+                for s in store.review_signals(c.id)? {
+                    kinds.entry(s.kind).or_default().push(s.detail);
+                }
+            }
+            Ok(kinds)
+        })
+        .unwrap();
+    assert!(kinds.contains_key("scan_tier"), "{:?}", kinds.keys());
+    let terms = kinds.get("strong_term").expect("strong lexicon hits are signals");
+    // The detail names the surface, the matched text and its span.
+    assert!(terms.iter().all(|d| d.contains(" at ") && d.contains("..")), "{terms:?}");
+    // They are child-safety cases: a reviewer token does not see them.
+    let (_, q) = get(&api, "/v1/queue?limit=1000", R).await;
+    assert!(q["hidden_child_safety"].as_u64().unwrap() > 0, "{q}");
+}
