@@ -212,6 +212,16 @@ fn start(database: &str) -> (std::process::Child, String) {
     (child, address)
 }
 
+/// A report with its own key, about an account of the crash test.
+fn report_body(n: usize) -> (String, String) {
+    let key = format!("crash-report-{n}");
+    let body = format!(
+        r#"{{"key":"{key}","target":"account:a-0-{}","category":"spam","reporter":"r{n}"}}"#,
+        n % 97
+    );
+    (key, body)
+}
+
 fn account_event(client: usize, n: usize) -> (String, String) {
     let id = format!("crash-{client}-{n}");
     let line = format!(
@@ -254,7 +264,7 @@ fn crash_run(database: &str) {
     for (round, wait) in kills.iter().chain(std::iter::once(&250)).enumerate() {
         let (mut child, address) = start(database);
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let clients: Vec<_> = (0..2)
+        let clients: Vec<_> = (0..3)
             .map(|client| {
                 let (address, token) = (address.clone(), token.clone());
                 let (acknowledged, sent, stop, next) =
@@ -270,15 +280,29 @@ fn crash_run(database: &str) {
                         .map(|(_, id, line): &(usize, String, String)| (id.clone(), line.clone()))
                         .collect();
                     while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                        while pending.len() < 50 {
+                        // Clients 0 and 1 send events, client 2 reports (keyed).
+                        let (path, batch) =
+                            if client == 2 { ("/v1/reports", 20) } else { ("/v1/events", 50) };
+                        while pending.len() < batch {
                             let n = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                            let (id, line) = account_event(client, n);
+                            let (id, line) =
+                                if client == 2 { report_body(n) } else { account_event(client, n) };
                             sent.lock().unwrap().insert((client, id.clone(), line.clone()));
                             pending.push((id, line));
                         }
                         let body: Vec<&str> = pending.iter().map(|(_, l)| l.as_str()).collect();
                         let body = format!("[{}]", body.join(","));
-                        match try_http(&address, "POST", "/v1/events", Some(&token), &body) {
+                        match try_http(&address, "POST", path, Some(&token), &body) {
+                            Ok((200, answer)) if client == 2 => {
+                                let v: serde_json::Value = serde_json::from_str(&answer).unwrap();
+                                let results = v["results"].as_array().unwrap();
+                                assert!(
+                                    results.iter().all(|r| r["status"] != "refused"),
+                                    "{answer}"
+                                );
+                                let mut acked = acknowledged.lock().unwrap();
+                                acked.extend(pending.drain(..).map(|(id, _)| id));
+                            }
                             Ok((200, _)) => {
                                 let mut acked = acknowledged.lock().unwrap();
                                 acked.extend(pending.drain(..).map(|(id, _)| id));
@@ -319,6 +343,27 @@ fn crash_run(database: &str) {
         after = last.seq;
         stored.extend(page.into_iter().map(|e| e.id));
     }
+    // Reports: every acknowledged key is stored once, in one case, and the
+    // review data is consistent after the kills.
+    let report_keys: Vec<&String> =
+        acknowledged.iter().filter(|k| k.starts_with("crash-report-")).collect();
+    assert!(report_keys.len() > 40, "only {} reports acknowledged", report_keys.len());
+    for key in &report_keys {
+        assert!(
+            store.review_report_by_key(key).unwrap().is_some(),
+            "report {key} acknowledged, not stored"
+        );
+    }
+    let check = guardrail_engine::review::check_review(store.as_mut()).unwrap();
+    assert!(check.problems.is_empty(), "{:?}", check.problems);
+    let reports_sent = sent.iter().filter(|(c, _, _)| *c == 2).count() as u64;
+    assert!(check.reports <= reports_sent, "more reports stored than sent: {check:?}");
+    let stored: Vec<String> =
+        stored.into_iter().filter(|id| !id.starts_with("crash-report-")).collect();
+    let acknowledged: std::collections::BTreeSet<String> =
+        acknowledged.iter().filter(|k| !k.starts_with("crash-report-")).cloned().collect();
+    let sent: Vec<(usize, String, String)> =
+        sent.iter().filter(|(c, _, _)| *c != 2).cloned().collect();
     let unique: std::collections::BTreeSet<&String> = stored.iter().collect();
     assert_eq!(unique.len(), stored.len(), "an event stored twice");
     let missing: Vec<_> = acknowledged.iter().filter(|id| !unique.contains(id)).take(5).collect();
@@ -326,10 +371,13 @@ fn crash_run(database: &str) {
     let sent_ids: std::collections::BTreeSet<&String> = sent.iter().map(|(_, id, _)| id).collect();
     assert!(unique.iter().all(|id| sent_ids.contains(id)), "stored what no one sent");
     eprintln!(
-        "crash test on {database}: {} rounds, {} events sent, {} acknowledged, {} stored",
+        "crash test on {database}: {} rounds, {} events sent, {} acknowledged, {} stored; {} reports acknowledged, {} stored in {} cases",
         kills.len() + 1,
         sent_ids.len(),
         acknowledged.len(),
-        stored.len()
+        stored.len(),
+        report_keys.len(),
+        check.reports,
+        check.cases
     );
 }
