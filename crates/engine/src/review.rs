@@ -1301,21 +1301,29 @@ fn priority_inputs(store: &mut dyn Store, row: &CaseRow) -> Result<PriorityInput
     let reports = store.review_reports(row.id)?;
     let reporters: BTreeSet<String> = reports.iter().filter_map(|r| r.reporter.clone()).collect();
     let reporters: Vec<String> = reporters.into_iter().collect();
-    let mut accuracy: Vec<f64> = store
-        .review_reporters(&reporters)?
-        .iter()
-        .map(|r| priority::reporter_accuracy(r.upheld, r.rejected))
-        .collect();
+    let records = store.review_reporters(&reporters)?;
+    let anonymous = reports.iter().filter(|r| r.reporter.is_none()).count() as u64;
+    Ok(inputs_of(row, &records, anonymous))
+}
+
+/// A case's priority inputs from its row and its reporters' records.
+fn inputs_of(
+    row: &CaseRow,
+    records: &[guardrail_store::ReporterRecord],
+    anonymous: u64,
+) -> PriorityInputs {
+    let mut accuracy: Vec<f64> =
+        records.iter().map(|r| priority::reporter_accuracy(r.upheld, r.rejected)).collect();
     // Reports without a reporter account count as one reporter of unknown accuracy each.
-    accuracy.extend(reports.iter().filter(|r| r.reporter.is_none()).map(|_| 0.5));
-    Ok(PriorityInputs {
+    accuracy.extend((0..anonymous).map(|_| 0.5));
+    PriorityInputs {
         category: row.category_rank.and_then(|r| ReportCategory::ALL.get(usize::from(r)).copied()),
         hash_match: row.hash_match,
         tier: RiskTier::from_code(row.tier),
         strong_terms: row.strong_terms.min(u64::from(u32::MAX)) as u32,
         reporters: accuracy,
         opened_at: time(row.opened_at),
-    })
+    }
 }
 
 /// The undecided cases, most urgent first, and the backlog.
@@ -1326,9 +1334,15 @@ pub fn queue(
 ) -> Result<(Vec<QueueEntry>, Backlog)> {
     let mut entries = Vec::new();
     let mut backlog = Backlog::default();
-    for row in store.review_cases(true)? {
+    // Three queries whatever the number of cases (no query per case).
+    for input in store.review_queue_inputs()? {
+        let row = input.case;
         let c = case_of(store, &row)?;
-        let priority = priority::priority(&priority_inputs(store, &row)?, &config.sla, now);
+        let priority = priority::priority(
+            &inputs_of(&row, &input.reporters, input.anonymous),
+            &config.sla,
+            now,
+        );
         backlog.by_level[Level::ALL.iter().position(|l| *l == priority.level).unwrap_or(3)] += 1;
         backlog.overdue += u64::from(priority.overdue);
         let age =

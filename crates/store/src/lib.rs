@@ -51,7 +51,7 @@ pub use crate::postgres_store::PostgresStore;
 pub use crate::preservation::{PreservationRow, PreservedFile};
 pub use crate::review::{
     AuditDraft, AuditRow, CaseRow, CaseWrite, DecisionRow, DecisionWrite, EnforcementRow, Evidence,
-    FileView, Intake, IntakeItem, IntakeOutcome, NewReportRow, NewSignalRow, ReportRow,
+    FileView, Intake, IntakeItem, IntakeOutcome, NewReportRow, NewSignalRow, QueueInput, ReportRow,
     ReporterRecord, Sealer, SecondReviewRow, SignalRow, WebhookRow,
 };
 pub use crate::sqlite_store::SqliteStore;
@@ -318,6 +318,11 @@ pub trait Store: Send {
         case: u64,
     ) -> Result<Vec<crate::CyberTipAttemptRow>, StoreError>;
 
+    /// Every undecided case with its distinct reporters' records and its
+    /// reports without a reporter: what the queue ranks by, in a fixed
+    /// number of queries.
+    fn review_queue_inputs(&mut self) -> Result<Vec<crate::QueueInput>, StoreError>;
+
     /// Makes a case's preservation record with its files' rows and audit
     /// entries; [`StoreError::Exists`] when the case has one.
     fn preservation_create(
@@ -560,6 +565,10 @@ macro_rules! review_methods {
             case: u64,
         ) -> Result<Vec<crate::CyberTipAttemptRow>, StoreError> {
             self.review_tx(false, |tx| crate::cybertip::attempts(tx, case))
+        }
+
+        fn review_queue_inputs(&mut self) -> Result<Vec<crate::QueueInput>, StoreError> {
+            self.review_tx(false, |tx| crate::review::queue_inputs(tx))
         }
 
         fn preservation_create(

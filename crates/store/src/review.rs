@@ -1018,6 +1018,63 @@ pub(crate) fn cases(tx: &mut dyn Sql, undecided_only: bool) -> Result<Vec<CaseRo
     rows.iter().map(|cells| case_row(cells)).collect()
 }
 
+/// What the queue ranks an undecided case by, besides its row: its distinct
+/// reporters with their past record, and its reports without a reporter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueueInput {
+    /// The case.
+    pub case: CaseRow,
+    /// Each distinct reporting account with its record.
+    pub reporters: Vec<ReporterRecord>,
+    /// Reports without a reporter account.
+    pub anonymous: u64,
+}
+
+/// Every undecided case with its reporters' records, in three queries
+/// (cases, reporters per case, each reporter's record) whatever the count.
+pub(crate) fn queue_inputs(tx: &mut dyn Sql) -> Result<Vec<QueueInput>, StoreError> {
+    let cases = cases(tx, true)?;
+    let per_case = tx.query(
+        "SELECT r.case_id, r.reporter, COUNT(*) FROM review_reports r
+         JOIN review_cases c ON c.id = r.case_id
+         WHERE c.state <> 'decided' GROUP BY r.case_id, r.reporter",
+        &[],
+    )?;
+    let records = tx.query(
+        "SELECT reporter,
+                SUM(CASE WHEN resolution = 'actioned' THEN 1 ELSE 0 END),
+                SUM(CASE WHEN resolution = 'not_violating' THEN 1 ELSE 0 END)
+         FROM review_reports WHERE reporter IS NOT NULL AND resolution IS NOT NULL
+         GROUP BY reporter",
+        &[],
+    )?;
+    let mut record = std::collections::HashMap::new();
+    for cells in &records {
+        let r = Row { cells, what: "reporter record" };
+        record.insert(r.t(0)?, (r.u(1)?, r.u(2)?));
+    }
+    let mut by_case: std::collections::HashMap<u64, (Vec<ReporterRecord>, u64)> =
+        std::collections::HashMap::new();
+    for cells in &per_case {
+        let r = Row { cells, what: "case reporters" };
+        let entry = by_case.entry(r.u(0)?).or_default();
+        match r.ot(1)? {
+            Some(reporter) => {
+                let (upheld, rejected) = record.get(&reporter).copied().unwrap_or((0, 0));
+                entry.0.push(ReporterRecord { reporter, upheld, rejected });
+            }
+            None => entry.1 += r.u(2)?,
+        }
+    }
+    Ok(cases
+        .into_iter()
+        .map(|case| {
+            let (reporters, anonymous) = by_case.remove(&case.id).unwrap_or_default();
+            QueueInput { case, reporters, anonymous }
+        })
+        .collect())
+}
+
 /// The accounts a case links.
 pub(crate) fn case_accounts(tx: &mut dyn Sql, case: u64) -> Result<Vec<String>, StoreError> {
     let rows = tx.query(

@@ -500,3 +500,33 @@ fn preservation_records_keep_their_files_until_destroyed_and_stay_destroyed() {
         check_chain(&audit_chain(store.as_mut()));
     }
 }
+
+#[test]
+fn the_queue_inputs_carry_each_cases_reporters_and_their_records() {
+    for t in targets() {
+        let mut store = t.open();
+        // u1 reported a1 (then decided violating: u1 is upheld once), then a2.
+        store.review_intake(&report("k1", "u1", "a1", "spam"), &seal).unwrap();
+        let first = case_of(store.as_mut(), 1);
+        store.review_decide(&decision(&first, "violating", "actioned", &[]), &seal).unwrap();
+        store.review_intake(&report("k2", "u1", "a2", "spam"), &seal).unwrap();
+        store.review_intake(&report("k3", "u2", "a2", "spam"), &seal).unwrap();
+        store.review_intake(&report("k4", "u2", "a2", "spam"), &seal).unwrap();
+        let mut anonymous = report("k5", "-", "a2", "spam");
+        if let IntakeItem::Report(r) = &mut anonymous.item {
+            r.reporter = None;
+        }
+        store.review_intake(&anonymous, &seal).unwrap();
+        let inputs = store.review_queue_inputs().unwrap();
+        assert_eq!(inputs.len(), 1, "decided cases are not in the queue: {}", t.url);
+        let mut reporters: Vec<(String, u64, u64)> = inputs[0]
+            .reporters
+            .iter()
+            .map(|r| (r.reporter.clone(), r.upheld, r.rejected))
+            .collect();
+        reporters.sort();
+        assert_eq!(reporters, [("u1".into(), 1, 0), ("u2".into(), 0, 0)], "{}", t.url);
+        assert_eq!(inputs[0].anonymous, 1);
+        assert_eq!(inputs[0].case.reports, 4);
+    }
+}
