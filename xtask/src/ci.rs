@@ -26,7 +26,9 @@ const APT_PACKAGES: &[(&str, &str)] = &[
 
 pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     ensure_apt_packages().context("installing test dependencies")?;
-    let postgres_url = crate::postgres::ensure().context("starting PostgreSQL for the tests")?;
+    // Held to the end of the run: dropping it stops a cluster it started.
+    let postgres = crate::postgres::ensure().context("starting PostgreSQL for the tests")?;
+    let postgres_url = postgres.url.clone();
     println!("ci: PostgreSQL at {postgres_url}");
     let real_graphs = ensure_real_graphs(root).context("dumping real graphs for the scan tests")?;
     let real_graphs = real_graphs.display().to_string();
@@ -64,6 +66,7 @@ pub(crate) fn run(root: &Path) -> anyhow::Result<()> {
     crate::api_check::run(root).context("api-check")?;
     println!("ci: api-check took {:.0?}", started.elapsed());
     println!("ci: all steps passed");
+    drop(postgres);
     Ok(())
 }
 

@@ -18,7 +18,7 @@ fn main() -> anyhow::Result<()> {
     match task.as_str() {
         "tidy" => tidy::run(),
         "ci" => ci::run(&workspace_root()),
-        "postgres" => postgres::ensure().map(|url| println!("{url}")),
+        "postgres" => postgres::ensure().map(|cluster| println!("{}", cluster.keep())),
         "api-check" => api_check::run(&workspace_root()),
         _ => anyhow::bail!("usage: cargo xtask (ci | tidy | postgres | api-check)"),
     }

@@ -4,7 +4,9 @@
 //! binaries are looked up under `/usr/lib/postgresql/<version>/bin` (installed
 //! from Debian's `postgresql` package when absent), a cluster is initialised in
 //! a temporary directory with trust authentication on loopback, and started on
-//! a fixed port. A cluster already running there from an earlier run is reused.
+//! a fixed port. A cluster already running there from an earlier run is reused
+//! (and left running); one this call started is stopped when its [`Cluster`]
+//! is dropped, so `cargo xtask ci` stops what it started, failed or not.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,11 +16,40 @@ use anyhow::Context;
 const PORT: u16 = 55432;
 const DATA_DIR: &str = "/tmp/guardrail-test-pg";
 
-/// Returns a connection URL for a running PostgreSQL server.
-pub(crate) fn ensure() -> anyhow::Result<String> {
+/// A running PostgreSQL server: its URL, and the binaries to stop it with
+/// when this process started it.
+pub(crate) struct Cluster {
+    pub(crate) url: String,
+    started: Option<PathBuf>,
+}
+
+impl Cluster {
+    /// Leaves the cluster running after this process (`cargo xtask postgres`).
+    pub(crate) fn keep(mut self) -> String {
+        self.started = None;
+        std::mem::take(&mut self.url)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(bin) = self.started.take() {
+            match run_as_postgres(
+                &bin.join("pg_ctl"),
+                &["-D", DATA_DIR, "-m", "fast", "-w", "stop"],
+            ) {
+                Ok(()) => println!("ci: stopped the PostgreSQL it started"),
+                Err(e) => eprintln!("ci: could not stop PostgreSQL ({DATA_DIR}): {e:#}"),
+            }
+        }
+    }
+}
+
+/// A running PostgreSQL server, started if none is.
+pub(crate) fn ensure() -> anyhow::Result<Cluster> {
     if let Ok(url) = std::env::var("GUARDRAIL_TEST_POSTGRES_URL") {
         if !url.is_empty() {
-            return Ok(url);
+            return Ok(Cluster { url, started: None });
         }
     }
     let url = format!("postgres://postgres@127.0.0.1:{PORT}/postgres");
@@ -31,7 +62,7 @@ pub(crate) fn ensure() -> anyhow::Result<String> {
         }
     };
     if is_ready(&bin)? {
-        return Ok(url);
+        return Ok(Cluster { url, started: None });
     }
     let data = Path::new(DATA_DIR);
     if !data.join("PG_VERSION").exists() {
@@ -53,8 +84,9 @@ pub(crate) fn ensure() -> anyhow::Result<String> {
         &["-D", DATA_DIR, "-l", &log, "-o", &options, "-w", "start"],
     )
     .with_context(|| format!("starting PostgreSQL (log in {log})"))?;
+    let cluster = Cluster { url, started: Some(bin.clone()) };
     anyhow::ensure!(is_ready(&bin)?, "PostgreSQL started but is not accepting connections");
-    Ok(url)
+    Ok(cluster)
 }
 
 fn find_bin_dir() -> Option<PathBuf> {

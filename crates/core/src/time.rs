@@ -45,6 +45,15 @@ impl Timestamp {
         self.0.timestamp_micros()
     }
 
+    /// The clock's time now, to the microsecond (the precision the store keeps).
+    /// A clock set before 1970 reads as the epoch.
+    pub fn now() -> Timestamp {
+        let micros = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX));
+        Timestamp::from_unix_micros(micros).unwrap_or_else(|| Timestamp::from_unix_nanos(0))
+    }
+
     /// The timestamp at `micros` microseconds after the Unix epoch, if representable.
     pub fn from_unix_micros(micros: i64) -> Option<Timestamp> {
         DateTime::from_timestamp_micros(micros).map(Timestamp)

@@ -315,8 +315,8 @@ pub fn queue(
     actor: &str,
     now: Timestamp,
 ) -> Result<CyberTipRow> {
-    let report = review::cybertip_report(store, config, case)?;
-    let mut report = report;
+    let mut report = review::cybertip_report(store, config, case)?;
+    let hashes = crate::preservation::hashes_of(&report);
     let progress = match files {
         Files::Dir(dir) => {
             for f in &report.files {
@@ -403,13 +403,16 @@ pub fn queue(
             config,
             case,
             &bytes,
-            Some((&row.environment, &row.report_xml)),
+            crate::preservation::Reported {
+                hashes,
+                document: Some((&row.environment, &row.report_xml)),
+            },
             actor,
             now,
         )?;
     }
-    let audit = review::audit_draft(now, actor, "cybertip_queue", format!("case {case}"), detail);
-    store.cybertip_create(&row, &[audit], &review::seal)?;
+    let audit = review::draft(now, actor, "cybertip_queue", format!("case {case}"), detail);
+    store.cybertip_create(&row, &[audit], &review::seal_row)?;
     Ok(row)
 }
 
@@ -472,14 +475,14 @@ impl Run<'_> {
             outcome: outcome.to_owned(),
             request_id: answer.and_then(|a| a.request_id.clone()),
         };
-        let audit = review::audit_draft(
+        let audit = review::draft(
             self.now,
             self.actor,
             &format!("cybertip_{step}"),
             format!("case {}", self.row.case_id),
             outcome.to_owned(),
         );
-        self.store.cybertip_record(&self.row, Some(&attempt), &[audit], &review::seal)?;
+        self.store.cybertip_record(&self.row, Some(&attempt), &[audit], &review::seal_row)?;
         Ok(())
     }
 
@@ -644,7 +647,7 @@ impl Run<'_> {
                 match read(&answer) {
                     Reading::Ok(Response::Report { file_id: Some(file_id), hash, .. }) => {
                         use md5::Digest as _;
-                        let ours = hex(&md5::Md5::digest(&bytes));
+                        let ours = crate::hex(&md5::Md5::digest(&bytes));
                         if let Some(theirs) = hash.filter(|h| !h.eq_ignore_ascii_case(&ours)) {
                             let why = format!("NCMEC's MD5 of {name} is {theirs}, ours {ours}: the upload was damaged");
                             return self.passing("upload", &answer, None, why).map(Some);
@@ -713,15 +716,6 @@ impl Run<'_> {
         self.record("finish", Some(answer), outcome, Some(0))?;
         Ok(Outcome::Finished { report_id })
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
 }
 
 /// Runs one case's submission as far as it goes now (nothing when it is not
@@ -802,14 +796,14 @@ pub fn retry(
     row.updated_at = now.unix_micros();
     row.created_at = now.unix_micros();
     row.environment = config.cybertip.environment.as_str().to_owned();
-    let audit = review::audit_draft(
+    let audit = review::draft(
         now,
         actor,
         "cybertip_retry",
         format!("case {case}"),
         format!("after: {}", row.last_error.clone().unwrap_or_default()),
     );
-    store.cybertip_record(&row, None, &[audit], &review::seal)?;
+    store.cybertip_record(&row, None, &[audit], &review::seal_row)?;
     Ok(row)
 }
 

@@ -62,6 +62,17 @@ pub mod world;
 
 pub use crate::error::{EngineError, Result};
 
+/// Lower-case hex of bytes (digests in stored rows and file names).
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        // Writing into a String cannot fail.
+        let _ = write!(out, "{b:02x}");
+    }
+    out
+}
+
 pub use guardrail_core as core;
 pub use guardrail_graph as graph_engine;
 pub use guardrail_guard as guard_engine;

@@ -89,15 +89,6 @@ fn media(config: &ReviewConfig) -> Result<Option<(PathBuf, Aes256Gcm)>> {
     Ok(Some((dir, cipher)))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(out, "{b:02x}");
-    }
-    out
-}
-
 fn aad(case: u64, name: &str) -> Vec<u8> {
     format!("guardrail preservation v1 case {case} file {name}").into_bytes()
 }
@@ -169,19 +160,40 @@ pub fn preserve(
     actor: &str,
     now: Timestamp,
 ) -> Result<PreservationRow> {
-    preserve_with(store, config, case, files, None, actor, now)
+    // The reported files' hashes, from the CyberTipline document's builder
+    // when the case is reportable (else none: a case without media).
+    let hashes =
+        review::cybertip_report(store, config, case).map(|r| hashes_of(&r)).unwrap_or_default();
+    preserve_with(store, config, case, files, Reported { hashes, document: None }, actor, now)
 }
 
-/// [`preserve`] with the CyberTipline document about to be queued.
+/// What a case's report says, for its preservation record.
+pub(crate) struct Reported<'a> {
+    /// Each reported file's name and original hashes.
+    pub(crate) hashes: Vec<(String, Vec<(String, String)>)>,
+    /// The CyberTipline environment and document about to be queued.
+    pub(crate) document: Option<(&'a str, &'a str)>,
+}
+
+/// The files' names and hashes of a report.
+pub(crate) fn hashes_of(
+    report: &guardrail_review::cybertip::CyberTipReport,
+) -> Vec<(String, Vec<(String, String)>)> {
+    report.files.iter().map(|f| (f.file_name.clone(), f.original_hashes.clone())).collect()
+}
+
+/// [`preserve`] with what the caller already knows of the report (so the
+/// log is not read again to build it).
 pub(crate) fn preserve_with(
     store: &mut dyn Store,
     config: &ReviewConfig,
     case: u64,
     files: &[(String, Vec<u8>)],
-    report: Option<(&str, &str)>,
+    reported: Reported<'_>,
     actor: &str,
     now: Timestamp,
 ) -> Result<PreservationRow> {
+    let Reported { hashes, document: report } = reported;
     if store.preservation_get(case)?.is_some() {
         return Err(EngineError::Store(guardrail_store::StoreError::Exists {
             what: "preservation record",
@@ -195,11 +207,6 @@ pub(crate) fn preserve_with(
             why: "this deployment preserves hashes and metadata only: set store_media = true with a dir and key to keep media".into(),
         });
     }
-    // The reported files' hashes, from the CyberTipline document's builder
-    // when the case is reportable (else none: a case without media).
-    let hashes: Vec<(String, Vec<(String, String)>)> = review::cybertip_report(store, config, case)
-        .map(|r| r.files.into_iter().map(|f| (f.file_name, f.original_hashes)).collect())
-        .unwrap_or_default();
     let mut preserved = Vec::new();
     let mut written = Vec::new();
     if let Some((dir, cipher)) = &media {
@@ -212,7 +219,7 @@ pub(crate) fn preserve_with(
                     why: format!("{name:?} is not a file name"),
                 });
             }
-            let sha = hex(&sha2::Sha256::digest(bytes));
+            let sha = crate::hex(&sha2::Sha256::digest(bytes));
             let mut nonce = [0u8; 12];
             getrandom::getrandom(&mut nonce).map_err(|e| EngineError::Setting {
                 field: "preservation.nonce",
@@ -255,9 +262,8 @@ pub(crate) fn preserve_with(
         hashes.len(),
         Timestamp::from_unix_micros(row.expires_at).map_or_else(String::new, |t| t.to_rfc3339())
     );
-    let audit =
-        review::audit_draft(now, actor, "preservation_create", format!("case {case}"), detail);
-    if let Err(e) = store.preservation_create(&row, &preserved, &[audit], &review::seal) {
+    let audit = review::draft(now, actor, "preservation_create", format!("case {case}"), detail);
+    if let Err(e) = store.preservation_create(&row, &preserved, &[audit], &review::seal_row) {
         for path in written {
             let _ = std::fs::remove_file(path);
         }
@@ -295,8 +301,8 @@ fn change(
     actor: &str,
     now: Timestamp,
 ) -> Result<()> {
-    let audit = review::audit_draft(now, actor, action, format!("case {}", row.case_id), detail);
-    store.preservation_update(row, &[audit], &review::seal)?;
+    let audit = review::draft(now, actor, action, format!("case {}", row.case_id), detail);
+    store.preservation_update(row, &[audit], &review::seal_row)?;
     Ok(())
 }
 
@@ -483,17 +489,12 @@ pub fn read_file(
         .map_err(|_| {
             corrupt("it does not decrypt with this key (a wrong key, or the file was changed)")
         })?;
-    if hex(&sha2::Sha256::digest(&plain)) != file.sha256 {
+    if crate::hex(&sha2::Sha256::digest(&plain)) != file.sha256 {
         return Err(corrupt("its SHA-256 differs from the one recorded"));
     }
-    let audit = review::audit_draft(
-        now,
-        actor,
-        "preservation_read",
-        format!("case {case}"),
-        name.to_owned(),
-    );
-    store.preservation_audit(&[audit], &review::seal)?;
+    let audit =
+        review::draft(now, actor, "preservation_read", format!("case {case}"), name.to_owned());
+    store.preservation_audit(&[audit], &review::seal_row)?;
     Ok(plain)
 }
 

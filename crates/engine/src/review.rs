@@ -307,22 +307,7 @@ impl ReviewConfig {
 }
 
 /// The audit chain's seal, as the store calls it inside its transactions.
-pub(crate) fn seal(row: &AuditRow) -> String {
-    seal_row(row)
-}
-
-/// An audit entry to append (the CyberTipline submissions' steps use it too).
-pub(crate) fn audit_draft(
-    at: Timestamp,
-    actor: &str,
-    action: &str,
-    subject: String,
-    detail: String,
-) -> AuditDraft {
-    draft(at, actor, action, subject, detail)
-}
-
-fn seal_row(row: &AuditRow) -> String {
+pub(crate) fn seal_row(row: &AuditRow) -> String {
     audit::seal(&row.prev_hash, &entry_of(row))
 }
 
@@ -341,7 +326,14 @@ fn time(micros: i64) -> Timestamp {
     Timestamp::from_unix_micros(micros).unwrap_or_else(|| Timestamp::from_unix_nanos(0))
 }
 
-fn draft(at: Timestamp, actor: &str, action: &str, subject: String, detail: String) -> AuditDraft {
+/// An audit entry to append.
+pub(crate) fn draft(
+    at: Timestamp,
+    actor: &str,
+    action: &str,
+    subject: String,
+    detail: String,
+) -> AuditDraft {
     AuditDraft {
         at: at.unix_micros(),
         actor: actor.to_owned(),
@@ -1397,8 +1389,20 @@ pub fn show(
     case: u64,
     now: Timestamp,
 ) -> Result<CaseView> {
-    let (row, c) = load_case(store, case)?;
     let linkage = Linkage::latest(store)?;
+    show_linked(store, config, &linkage, case, now)
+}
+
+/// [`show`] with a linkage the caller keeps (a service reads it once per
+/// scan, not once per request).
+pub fn show_linked(
+    store: &mut dyn Store,
+    config: &ReviewConfig,
+    linkage: &Linkage,
+    case: u64,
+    now: Timestamp,
+) -> Result<CaseView> {
+    let (row, c) = load_case(store, case)?;
     let priority = priority::priority(&priority_inputs(store, &row)?, &config.sla, now);
     Ok(CaseView {
         state: c.state_name(now),

@@ -127,11 +127,7 @@ pub fn revoke(store: &mut dyn Store, name: &str) -> Result<()> {
 }
 
 fn now() -> String {
-    let micros = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_micros() as i64);
-    guardrail_core::Timestamp::from_unix_micros(micros)
-        .map_or_else(|| "1970-01-01T00:00:00Z".to_owned(), |t| t.to_rfc3339())
+    guardrail_core::Timestamp::now().to_rfc3339()
 }
 
 #[cfg(test)]

@@ -233,6 +233,21 @@ pub(crate) fn list(tx: &mut dyn Sql) -> Result<Vec<CyberTipRow>, StoreError> {
     rows.iter().map(|cells| row_of(cells)).collect()
 }
 
+/// Cases decided violating for child safety with no submission queued.
+pub(crate) fn awaiting(tx: &mut dyn Sql) -> Result<u64, StoreError> {
+    let rows = tx.query(
+        "SELECT COUNT(*) FROM review_cases c
+         WHERE c.state = 'decided' AND c.verdict = 'violating' AND c.child_safety = 1
+           AND NOT EXISTS (SELECT 1 FROM cybertip_submissions s WHERE s.case_id = c.id)",
+        &[],
+    )?;
+    let cells = rows.first().ok_or_else(|| StoreError::CorruptRow {
+        what: "cybertip awaiting count".into(),
+        why: "no row".into(),
+    })?;
+    Row { cells, what: "cybertip awaiting count" }.u(0)
+}
+
 /// One case's attempts, in order.
 pub(crate) fn attempts(tx: &mut dyn Sql, case: u64) -> Result<Vec<CyberTipAttemptRow>, StoreError> {
     let rows = tx.query(

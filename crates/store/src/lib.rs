@@ -312,6 +312,10 @@ pub trait Store: Send {
     /// Every submission, by case.
     fn cybertip_list(&mut self) -> Result<Vec<crate::CyberTipRow>, StoreError>;
 
+    /// How many cases are decided violating for child safety with no
+    /// submission queued (what an operator must alert on).
+    fn cybertip_awaiting(&mut self) -> Result<u64, StoreError>;
+
     /// A submission's attempts, in order.
     fn cybertip_attempts(
         &mut self,
@@ -558,6 +562,10 @@ macro_rules! review_methods {
 
         fn cybertip_list(&mut self) -> Result<Vec<crate::CyberTipRow>, StoreError> {
             self.review_tx(false, |tx| crate::cybertip::list(tx))
+        }
+
+        fn cybertip_awaiting(&mut self) -> Result<u64, StoreError> {
+            self.review_tx(false, |tx| crate::cybertip::awaiting(tx))
         }
 
         fn cybertip_attempts(

@@ -41,14 +41,7 @@ impl Common {
             Some(text) => {
                 Timestamp::parse(text).map_err(|why| anyhow::anyhow!("--now {text:?}: {why}"))
             }
-            None => {
-                let micros = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .context("reading the clock")?
-                    .as_micros();
-                Timestamp::from_unix_micros(i64::try_from(micros).context("the clock")?)
-                    .context("the clock is out of range")
-            }
+            None => Ok(Timestamp::now()),
         }
     }
 }

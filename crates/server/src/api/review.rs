@@ -19,18 +19,6 @@ use utoipa::{IntoParams, ToSchema};
 use crate::error::{ApiError, ApiResult, Json, Path, Query};
 use crate::state::{AppState, Caller};
 
-/// The server's clock as a timestamp.
-fn now() -> ApiResult<Timestamp> {
-    let micros = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_err(|e| ApiError::internal(&e))?
-        .as_micros();
-    i64::try_from(micros)
-        .ok()
-        .and_then(Timestamp::from_unix_micros)
-        .ok_or_else(|| ApiError::internal(&"the clock is out of range"))
-}
-
 /// A stored time (microseconds) in RFC 3339.
 fn rfc3339(micros: i64) -> String {
     Timestamp::from_unix_micros(micros).map_or_else(|| micros.to_string(), |t| t.to_rfc3339())
@@ -207,7 +195,7 @@ pub(crate) async fn post_reports(
             format!("{} reports in one request; at most {limit}", items.len()),
         ));
     }
-    let at = now()?;
+    let at = Timestamp::now();
     let received = items.len();
     // Malformed items keep their place; the rest go to the engine together.
     let mut results: Vec<Option<ReportResult>> = Vec::with_capacity(received);
@@ -383,7 +371,7 @@ pub(crate) async fn queue(
     }
     let config = state.review_config(&caller);
     let sees_child_safety = may_see_child_safety(&config, &caller);
-    let at = now()?;
+    let at = Timestamp::now();
     let (entries, backlog) = crate::api::blocking(move || {
         let mut desk = state.desk();
         Ok(review::queue(desk.store.as_mut(), &config, at)?)
@@ -593,10 +581,11 @@ pub(crate) async fn case(
 ) -> ApiResult<Json<CaseResponse>> {
     let config = state.review_config(&caller);
     let sees_child_safety = may_see_child_safety(&config, &caller);
-    let at = now()?;
+    let at = Timestamp::now();
     let v = crate::api::blocking(move || {
         let mut desk = state.desk();
-        Ok(review::show(desk.store.as_mut(), &config, id, at)?)
+        let crate::state::Desk { store, intake } = &mut *desk;
+        Ok(review::show_linked(store.as_mut(), &config, intake.linkage(), id, at)?)
     })
     .await?;
     if v.row.child_safety && !sees_child_safety {
@@ -718,7 +707,7 @@ pub(crate) async fn claim(
     Path(id): Path<u64>,
 ) -> ApiResult<Json<Claimed>> {
     let config = state.review_config(&caller);
-    let at = now()?;
+    let at = Timestamp::now();
     let name = caller.name.clone();
     let until = crate::api::blocking(move || {
         let mut desk = state.desk();
@@ -840,7 +829,7 @@ pub(crate) async fn decide(
         .decision()
         .map_err(|e| ApiError::from(guardrail_engine::EngineError::from(e)))?;
     let config = state.review_config(&caller);
-    let at = now()?;
+    let at = Timestamp::now();
     let notify = state.clone();
     let out = crate::api::blocking(move || {
         let out = {
@@ -912,7 +901,7 @@ pub(crate) async fn record_view(
         return Err(ApiError::field("file", "write post:ID#N (at most 300 characters)"));
     }
     let config = state.review_config(&caller);
-    let at = now()?;
+    let at = Timestamp::now();
     crate::api::blocking(move || {
         let mut desk = state.desk();
         Ok(review::record_view(desk.store.as_mut(), &config, id, &caller.name, &file, at)?)
@@ -967,7 +956,7 @@ pub(crate) async fn second_review(
     Json(body): Json<SecondReviewBody>,
 ) -> ApiResult<Json<SecondReviewed>> {
     let config = state.review_config(&caller);
-    let at = now()?;
+    let at = Timestamp::now();
     let verdict = body.verdict.replace('-', "_");
     let agreed = crate::api::blocking(move || {
         let mut desk = state.desk();
@@ -1032,7 +1021,7 @@ pub(crate) async fn appeal(
     if by.is_empty() || by.len() > 256 || by.chars().any(|c| c.is_control() || c.is_whitespace()) {
         return Err(ApiError::field("by", "an account id: 1 to 256 characters, no spaces"));
     }
-    let at = now()?;
+    let at = Timestamp::now();
     crate::api::blocking(move || {
         let mut desk = state.desk();
         Ok(review::appeal(desk.store.as_mut(), id, &by, &body.reason, at)?)
@@ -1293,10 +1282,7 @@ pub(crate) async fn verify_audit(State(state): State<AppState>) -> ApiResult<Jso
 /// Runs the due CyberTipline submissions and refreshes the gauges; each
 /// submission that failed and needs a person is logged as an error.
 pub(crate) fn cybertip_tick(state: &AppState) -> guardrail_engine::Result<()> {
-    let at = now().map_err(|_| guardrail_engine::EngineError::Setting {
-        field: "clock",
-        why: "the clock is out of range".into(),
-    })?;
+    let at = Timestamp::now();
     let config = state.base_review_config().clone();
     let mut desk = state.desk();
     if let Some(client) = state.cybertip_client() {
@@ -1318,15 +1304,7 @@ pub(crate) fn cybertip_tick(state: &AppState) -> guardrail_engine::Result<()> {
         }
     }
     let rows = cybertip::status(desk.store.as_mut())?;
-    let queued: std::collections::BTreeSet<u64> = rows.iter().map(|r| r.case_id).collect();
-    let awaiting = desk
-        .store
-        .review_cases(false)?
-        .iter()
-        .filter(|c| {
-            c.child_safety && c.verdict.as_deref() == Some("violating") && !queued.contains(&c.id)
-        })
-        .count() as u64;
+    let awaiting = desk.store.cybertip_awaiting()?;
     let m = state.metrics();
     let count = |s: &[&str]| rows.iter().filter(|r| s.contains(&r.state.as_str())).count() as u64;
     use std::sync::atomic::Ordering::Relaxed;
@@ -1426,7 +1404,7 @@ pub(crate) async fn submit_cybertip(
         ));
     }
     let config = state.review_config(&caller);
-    let at = now()?;
+    let at = Timestamp::now();
     let actor = format!("api:{}", caller.name);
     let row = crate::api::blocking(move || {
         let mut desk = state.desk();

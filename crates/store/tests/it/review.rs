@@ -403,6 +403,10 @@ fn cybertip_submissions_are_one_per_case_record_each_step_and_stay_finished() {
     for t in targets() {
         let mut store = t.open();
         store.review_intake(&report("k1", "u1", "a1", "child_safety"), &seal).unwrap();
+        assert_eq!(store.cybertip_awaiting().unwrap(), 0, "undecided: nothing awaits");
+        let case = case_of(store.as_mut(), 1);
+        store.review_decide(&decision(&case, "violating", "actioned", &[]), &seal).unwrap();
+        assert_eq!(store.cybertip_awaiting().unwrap(), 1, "{}", t.url);
         let missing = store.cybertip_create(&submission(9), &[draft("r1", "queue")], &seal);
         assert!(matches!(missing, Err(StoreError::Missing { .. })), "{missing:?}");
         let mut bad = submission(1);
@@ -410,6 +414,7 @@ fn cybertip_submissions_are_one_per_case_record_each_step_and_stay_finished() {
         let err = store.cybertip_create(&bad, &[], &seal).unwrap_err();
         assert!(err.to_string().starts_with("cybertip.environment"), "{err}");
         store.cybertip_create(&submission(1), &[draft("r1", "cybertip_queue")], &seal).unwrap();
+        assert_eq!(store.cybertip_awaiting().unwrap(), 0, "queued: no longer awaiting");
         let twice = store.cybertip_create(&submission(1), &[], &seal);
         assert!(matches!(twice, Err(StoreError::Exists { .. })), "{}", t.url);
         let mut row = submission(1);
